@@ -1,0 +1,28 @@
+//! Schema migrations for the Directus 11 system tables used by Sluice.
+//!
+//! Every migration runs unchanged on SQLite and PostgreSQL. Column types match the `entity`
+//! crate: `uuid` for uuids, `json_binary` (`jsonb` on PostgreSQL) for JSON,
+//! `timestamp_with_time_zone` for timestamps. Seeding is not done here; the server
+//! bootstraps its data on first start.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20260101_000001_access;
+mod m20260101_000002_schema;
+mod m20260101_000003_flows;
+mod m20260101_000004_activity;
+
+/// Runs all Sluice migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20260101_000001_access::Migration),
+            Box::new(m20260101_000002_schema::Migration),
+            Box::new(m20260101_000003_flows::Migration),
+            Box::new(m20260101_000004_activity::Migration),
+        ]
+    }
+}

@@ -1,0 +1,565 @@
+//! Typed configuration read once at start from the environment (Directus variable names and
+//! defaults, directus.md §10.5) and an optional `.env` file; nothing else reads the environment.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::util::duration::{parse_bytes, parse_duration};
+
+/// Which database the server talks to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DbConfig {
+    /// An embedded SQLite file (`DB_CLIENT=sqlite3`, the default); `:memory:` for tests.
+    Sqlite { filename: String },
+    /// A PostgreSQL server (`DB_CLIENT=pg`).
+    Postgres { url: String },
+}
+
+impl DbConfig {
+    /// The connection URL for sqlx/SeaORM. Contains the password for PostgreSQL: never log it.
+    pub fn url(&self) -> String {
+        match self {
+            DbConfig::Sqlite { filename } if filename == ":memory:" => "sqlite::memory:".into(),
+            DbConfig::Sqlite { filename } => format!("sqlite://{filename}?mode=rwc"),
+            DbConfig::Postgres { url } => url.clone(),
+        }
+    }
+
+    /// A description safe for logs (no credentials).
+    pub fn describe(&self) -> String {
+        match self {
+            DbConfig::Sqlite { filename } => format!("sqlite ({filename})"),
+            DbConfig::Postgres { url } => {
+                let host = url
+                    .rsplit_once('@')
+                    .map(|(_, h)| h)
+                    .unwrap_or("(connection string)");
+                let host = host.split('?').next().unwrap_or(host);
+                format!("postgresql ({host})")
+            }
+        }
+    }
+}
+
+/// `SameSite` attribute of the auth cookies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SameSite {
+    Lax,
+    Strict,
+    None,
+}
+
+impl SameSite {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SameSite::Lax => "Lax",
+            SameSite::Strict => "Strict",
+            SameSite::None => "None",
+        }
+    }
+}
+
+/// Settings of one auth cookie (refresh or session).
+#[derive(Clone, Debug)]
+pub struct CookieConfig {
+    pub name: String,
+    pub secure: bool,
+    pub same_site: SameSite,
+    pub domain: Option<String>,
+}
+
+/// argon2id cost settings (`HASH_*`).
+#[derive(Clone, Copy, Debug)]
+pub struct HashConfig {
+    pub memory_cost: u32,
+    pub time_cost: u32,
+    pub parallelism: u32,
+    pub hash_length: usize,
+}
+
+/// How `IP_TRUST_PROXY` decides the client address.
+#[derive(Clone, Debug)]
+pub struct ProxyConfig {
+    pub trust_proxy: bool,
+    pub custom_header: Option<String>,
+}
+
+/// Log output settings.
+#[derive(Clone, Debug)]
+pub struct LogConfig {
+    pub level: String,
+    /// `pretty` (human) or `raw` (JSON lines), as `LOG_STYLE` in Directus.
+    pub json: bool,
+}
+
+/// Sluice's whole configuration. `Debug` never prints secrets.
+#[derive(Clone)]
+pub struct Config {
+    pub host: IpAddr,
+    pub port: u16,
+    pub public_url: String,
+    pub db: DbConfig,
+    /// `SECRET`; `None` means "generate once and persist with the database".
+    pub secret: Option<String>,
+    pub key: Option<String>,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<String>,
+    pub admin_token: Option<String>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub session_cookie_ttl: Duration,
+    pub session_refresh_grace: Duration,
+    pub login_stall_time: Duration,
+    pub refresh_cookie: CookieConfig,
+    pub session_cookie: CookieConfig,
+    pub hash: HashConfig,
+    pub proxy: ProxyConfig,
+    pub max_payload_size: usize,
+    pub query_limit_default: u64,
+    pub query_limit_max: Option<u64>,
+    pub max_batch_mutation: Option<usize>,
+    pub querystring_max_parse_depth: usize,
+    pub querystring_array_limit: usize,
+    pub flows_env_allow_list: Vec<String>,
+    /// Values of the allow-listed variables, captured at start for `$env`.
+    pub flows_env: Vec<(String, String)>,
+    pub flows_response_envelope: bool,
+    pub flows_run_script_timeout: Duration,
+    pub flows_run_script_max_memory_mb: u32,
+    pub import_ip_deny_list: Vec<String>,
+    pub log: LogConfig,
+    /// Directory of the built web app served at `/admin` (`SLUICE_APP_DIR`, default `./dist`).
+    pub app_dir: PathBuf,
+    pub serve_app: bool,
+    /// Raw variables, kept for the later `RATE_LIMITER_*`, `CACHE_*`, `CORS_*`, `EMAIL_*` groups.
+    pub extra: HashMap<String, String>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("public_url", &self.public_url)
+            .field("db", &self.db.describe())
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("admin_email", &self.admin_email)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("max_payload_size", &self.max_payload_size)
+            .field("flows_env_allow_list", &self.flows_env_allow_list)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A configuration problem that stops the server from starting.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {var}: {message}")]
+pub struct ConfigError {
+    pub var: String,
+    pub message: String,
+}
+
+fn err(var: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var: var.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Reads values by name, with parsing helpers that name the variable in their errors.
+struct Vars<'a>(&'a HashMap<String, String>);
+
+impl Vars<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    fn string(&self, name: &str, default: &str) -> String {
+        self.get(name).unwrap_or(default).to_owned()
+    }
+
+    fn opt(&self, name: &str) -> Option<String> {
+        self.get(name).map(str::to_owned)
+    }
+
+    fn bool(&self, name: &str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => match v.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => Ok(true),
+                "false" | "0" | "no" | "off" => Ok(false),
+                _ => Err(err(name, format!("expected true or false, got {v:?}"))),
+            },
+        }
+    }
+
+    fn number<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| err(name, format!("expected a whole number, got {v:?}"))),
+        }
+    }
+
+    fn duration(&self, name: &str, default: &str) -> Result<Duration, ConfigError> {
+        let raw = self.get(name).unwrap_or(default);
+        parse_duration(raw).ok_or_else(|| {
+            err(
+                name,
+                format!("expected a duration such as 15m, 7d or 900000 (ms), got {raw:?}"),
+            )
+        })
+    }
+
+    fn list(&self, name: &str, default: &str) -> Vec<String> {
+        let raw = self.get(name).unwrap_or(default);
+        if raw.eq_ignore_ascii_case("false") {
+            return Vec::new();
+        }
+        raw.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn same_site(&self, name: &str) -> Result<SameSite, ConfigError> {
+        match self.get(name).map(str::to_ascii_lowercase).as_deref() {
+            None | Some("lax") => Ok(SameSite::Lax),
+            Some("strict") => Ok(SameSite::Strict),
+            Some("none") => Ok(SameSite::None),
+            Some(other) => Err(err(
+                name,
+                format!("expected lax, strict or none, got {other:?}"),
+            )),
+        }
+    }
+
+    fn cookie(&self, prefix: &str, default_name: &str) -> Result<CookieConfig, ConfigError> {
+        Ok(CookieConfig {
+            name: self.string(&format!("{prefix}_NAME"), default_name),
+            secure: self.bool(&format!("{prefix}_SECURE"), false)?,
+            same_site: self.same_site(&format!("{prefix}_SAME_SITE"))?,
+            domain: self.opt(&format!("{prefix}_DOMAIN")),
+        })
+    }
+}
+
+impl Config {
+    /// Loads the configuration from the process environment, after reading `./.env` (variables
+    /// already set in the environment win over the file).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let mut vars: HashMap<String, String> = HashMap::new();
+        if let Ok(iter) = dotenvy::from_path_iter(".env") {
+            for item in iter {
+                let (k, v) = item.map_err(|e| err(".env", e.to_string()))?;
+                vars.insert(k, v);
+            }
+        }
+        vars.extend(std::env::vars());
+        Config::from_vars(&vars)
+    }
+
+    /// Builds and validates a configuration from explicit variables (pure; used by tests).
+    pub fn from_vars(map: &HashMap<String, String>) -> Result<Config, ConfigError> {
+        let v = Vars(map);
+        let host_raw = v.string("HOST", "0.0.0.0");
+        let host: IpAddr = host_raw
+            .parse()
+            .map_err(|_| err("HOST", format!("expected an IP address, got {host_raw:?}")))?;
+        let port_raw = v.string("PORT", "8055");
+        let port: u16 = port_raw.parse().map_err(|_| {
+            err(
+                "PORT",
+                format!("expected a port number 0-65535, got {port_raw:?}"),
+            )
+        })?;
+
+        let db = match v
+            .string("DB_CLIENT", "sqlite3")
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "sqlite3" | "sqlite" => DbConfig::Sqlite {
+                filename: v.string("DB_FILENAME", "./data.db"),
+            },
+            "pg" | "postgres" | "postgresql" => DbConfig::Postgres {
+                url: postgres_url(&v)?,
+            },
+            other => {
+                return Err(err(
+                    "DB_CLIENT",
+                    format!("supported clients are sqlite3 and pg, got {other:?}"),
+                ));
+            }
+        };
+
+        let max_payload_raw = v.string("MAX_PAYLOAD_SIZE", "1mb");
+        let max_payload_size = parse_bytes(&max_payload_raw).ok_or_else(|| {
+            err(
+                "MAX_PAYLOAD_SIZE",
+                format!("expected a size such as 1mb or 500kb, got {max_payload_raw:?}"),
+            )
+        })?;
+
+        let allow_list = v.list("FLOWS_ENV_ALLOW_LIST", "false");
+        let flows_env = allow_list
+            .iter()
+            .filter_map(|name| map.get(name).map(|val| (name.clone(), val.clone())))
+            .collect();
+
+        let hash = HashConfig {
+            memory_cost: v.number("HASH_MEMORY_COST", 65536)?,
+            time_cost: v.number("HASH_TIME_COST", 3)?,
+            parallelism: v.number("HASH_PARALLELISM", 4)?,
+            hash_length: v.number("HASH_HASH_LENGTH", 32)?,
+        };
+        argon2::Params::new(
+            hash.memory_cost,
+            hash.time_cost,
+            hash.parallelism,
+            Some(hash.hash_length),
+        )
+        .map_err(|e| {
+            err(
+                "HASH_MEMORY_COST",
+                format!("invalid argon2 parameters: {e}"),
+            )
+        })?;
+
+        let query_limit_max = match v.get("QUERY_LIMIT_MAX") {
+            None => None,
+            Some(raw) if raw == "-1" || raw.eq_ignore_ascii_case("infinity") => None,
+            Some(_) => Some(v.number("QUERY_LIMIT_MAX", 0u64)?),
+        };
+        let max_batch_mutation = match v.get("MAX_BATCH_MUTATION") {
+            None => None,
+            Some(raw) if raw.eq_ignore_ascii_case("infinity") => None,
+            Some(_) => Some(v.number("MAX_BATCH_MUTATION", 0usize)?),
+        };
+        let log_level = v.string("LOG_LEVEL", "info").to_ascii_lowercase();
+        if !matches!(
+            log_level.as_str(),
+            "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent"
+        ) {
+            return Err(err(
+                "LOG_LEVEL",
+                format!(
+                    "expected fatal, error, warn, info, debug, trace or silent, got {log_level:?}"
+                ),
+            ));
+        }
+
+        let config = Config {
+            host,
+            port,
+            public_url: v.string("PUBLIC_URL", "/"),
+            db,
+            secret: v.opt("SECRET"),
+            key: v.opt("KEY"),
+            admin_email: v.opt("ADMIN_EMAIL"),
+            admin_password: v.opt("ADMIN_PASSWORD"),
+            admin_token: v.opt("ADMIN_TOKEN"),
+            access_token_ttl: v.duration("ACCESS_TOKEN_TTL", "15m")?,
+            refresh_token_ttl: v.duration("REFRESH_TOKEN_TTL", "7d")?,
+            session_cookie_ttl: v.duration("SESSION_COOKIE_TTL", "1d")?,
+            session_refresh_grace: v.duration("SESSION_REFRESH_GRACE_PERIOD", "10s")?,
+            login_stall_time: Duration::from_millis(v.number("LOGIN_STALL_TIME", 500u64)?),
+            refresh_cookie: v.cookie("REFRESH_TOKEN_COOKIE", "directus_refresh_token")?,
+            session_cookie: v.cookie("SESSION_COOKIE", "directus_session_token")?,
+            hash,
+            proxy: ProxyConfig {
+                trust_proxy: v.bool("IP_TRUST_PROXY", true)?,
+                custom_header: v.opt("IP_CUSTOM_HEADER").map(|h| h.to_ascii_lowercase()),
+            },
+            max_payload_size,
+            query_limit_default: v.number("QUERY_LIMIT_DEFAULT", 100u64)?,
+            query_limit_max,
+            max_batch_mutation,
+            querystring_max_parse_depth: v.number("QUERYSTRING_MAX_PARSE_DEPTH", 10usize)?,
+            querystring_array_limit: v.number("QUERYSTRING_ARRAY_LIMIT", 500usize)?,
+            flows_env_allow_list: allow_list,
+            flows_env,
+            flows_response_envelope: v.bool("FLOWS_RESPONSE_ENVELOPE", true)?,
+            flows_run_script_timeout: Duration::from_millis(
+                v.number("FLOWS_RUN_SCRIPT_TIMEOUT", 10_000u64)?,
+            ),
+            flows_run_script_max_memory_mb: v.number("FLOWS_RUN_SCRIPT_MAX_MEMORY", 32u32)?,
+            import_ip_deny_list: v.list("IMPORT_IP_DENY_LIST", "0.0.0.0,169.254.169.254"),
+            log: LogConfig {
+                level: log_level,
+                json: v.string("LOG_STYLE", "pretty").eq_ignore_ascii_case("raw"),
+            },
+            app_dir: PathBuf::from(v.string("SLUICE_APP_DIR", "./dist")),
+            serve_app: v.bool("SERVE_APP", true)?,
+            extra: map
+                .iter()
+                .filter(|(k, _)| {
+                    ["RATE_LIMITER_", "CACHE_", "CORS_", "EMAIL_"]
+                        .iter()
+                        .any(|p| k.starts_with(p))
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        };
+        if config.access_token_ttl.is_zero() {
+            return Err(err("ACCESS_TOKEN_TTL", "must be longer than zero"));
+        }
+        if config.refresh_token_ttl.is_zero() {
+            return Err(err("REFRESH_TOKEN_TTL", "must be longer than zero"));
+        }
+        if config.query_limit_default == 0 {
+            return Err(err("QUERY_LIMIT_DEFAULT", "must be at least 1"));
+        }
+        Ok(config)
+    }
+
+    /// A complete configuration for tests: in-memory SQLite, fast hashing, no login stall.
+    pub fn for_tests() -> Config {
+        let vars: HashMap<String, String> = [
+            ("HOST", "127.0.0.1"),
+            ("PORT", "0"),
+            ("DB_CLIENT", "sqlite3"),
+            ("DB_FILENAME", ":memory:"),
+            ("SECRET", "test-secret-test-secret-test-secret"),
+            ("ADMIN_EMAIL", "admin@example.com"),
+            ("ADMIN_PASSWORD", "password"),
+            ("ADMIN_TOKEN", "admin-static-token"),
+            ("LOGIN_STALL_TIME", "0"),
+            ("HASH_MEMORY_COST", "1024"),
+            ("HASH_TIME_COST", "1"),
+            ("HASH_PARALLELISM", "1"),
+            ("LOG_LEVEL", "warn"),
+            ("SERVE_APP", "false"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        match Config::from_vars(&vars) {
+            Ok(c) => c,
+            Err(e) => unreachable!("test configuration is valid: {e}"),
+        }
+    }
+}
+
+/// `DB_CONNECTION_STRING`, or one assembled from `DB_HOST`/`DB_PORT`/`DB_DATABASE`/`DB_USER`/
+/// `DB_PASSWORD` as Directus allows.
+fn postgres_url(v: &Vars<'_>) -> Result<String, ConfigError> {
+    if let Some(url) = v.opt("DB_CONNECTION_STRING") {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(err(
+                "DB_CONNECTION_STRING",
+                "expected a postgres:// or postgresql:// URL",
+            ));
+        }
+        return Ok(url);
+    }
+    let database = v.opt("DB_DATABASE").ok_or_else(|| {
+        err(
+            "DB_CONNECTION_STRING",
+            "DB_CLIENT=pg needs DB_CONNECTION_STRING (or DB_HOST and DB_DATABASE)",
+        )
+    })?;
+    let host = v.string("DB_HOST", "127.0.0.1");
+    let port: u16 = v.number("DB_PORT", 5432)?;
+    let user = v.string("DB_USER", "postgres");
+    let auth = match v.opt("DB_PASSWORD") {
+        Some(p) => format!("{user}:{p}"),
+        None => user,
+    };
+    Ok(format!("postgres://{auth}@{host}:{port}/{database}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_follow_directus() {
+        let c = Config::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(c.port, 8055);
+        assert_eq!(
+            c.db,
+            DbConfig::Sqlite {
+                filename: "./data.db".into()
+            }
+        );
+        assert_eq!(c.access_token_ttl, Duration::from_secs(15 * 60));
+        assert_eq!(c.refresh_token_ttl, Duration::from_secs(7 * 24 * 3600));
+        assert_eq!(c.login_stall_time, Duration::from_millis(500));
+        assert_eq!(c.max_payload_size, 1024 * 1024);
+        assert_eq!(c.query_limit_default, 100);
+        assert!(c.flows_env_allow_list.is_empty());
+        assert_eq!(c.import_ip_deny_list, vec!["0.0.0.0", "169.254.169.254"]);
+        assert!(c.flows_response_envelope);
+    }
+
+    #[test]
+    fn malformed_values_name_the_variable() {
+        for (k, v) in [
+            ("PORT", "eighty"),
+            ("PORT", "70000"),
+            ("ACCESS_TOKEN_TTL", "soon"),
+            ("MAX_PAYLOAD_SIZE", "big"),
+            ("DB_CLIENT", "oracle"),
+            ("LOG_LEVEL", "loud"),
+            ("IP_TRUST_PROXY", "maybe"),
+        ] {
+            let e = Config::from_vars(&vars(&[(k, v)])).unwrap_err();
+            assert_eq!(e.var, k, "{k}={v}");
+        }
+    }
+
+    #[test]
+    fn pg_requires_a_connection() {
+        let e = Config::from_vars(&vars(&[("DB_CLIENT", "pg")])).unwrap_err();
+        assert_eq!(e.var, "DB_CONNECTION_STRING");
+        let c = Config::from_vars(&vars(&[
+            ("DB_CLIENT", "pg"),
+            ("DB_HOST", "db"),
+            ("DB_DATABASE", "x"),
+            ("DB_PASSWORD", "pw"),
+        ]))
+        .unwrap();
+        assert_eq!(c.db.url(), "postgres://postgres:pw@db:5432/x");
+        assert!(!c.db.describe().contains("pw"));
+    }
+
+    #[test]
+    fn debug_never_prints_secrets() {
+        let c = Config::from_vars(&vars(&[
+            ("SECRET", "s3cr3t-value"),
+            ("ADMIN_PASSWORD", "hunter2"),
+            ("DB_CLIENT", "pg"),
+            ("DB_CONNECTION_STRING", "postgres://u:dbpass@h/d"),
+        ]))
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cr3t-value"));
+        assert!(!shown.contains("hunter2"));
+        assert!(!shown.contains("dbpass"));
+    }
+
+    #[test]
+    fn env_allow_list_captures_values() {
+        let c = Config::from_vars(&vars(&[
+            ("FLOWS_ENV_ALLOW_LIST", "API_TOKEN, MISSING"),
+            ("API_TOKEN", "abc"),
+        ]))
+        .unwrap();
+        assert_eq!(c.flows_env_allow_list, vec!["API_TOKEN", "MISSING"]);
+        assert_eq!(c.flows_env, vec![("API_TOKEN".into(), "abc".into())]);
+    }
+}

@@ -1,0 +1,290 @@
+//! Connecting to SQLite or PostgreSQL, migrating, and the first-start bootstrap (Administrator
+//! role and policy, the Public policy, the admin user, settings, and the persisted `SECRET`).
+
+use std::time::Duration;
+
+use chrono::Utc;
+use entity::prelude::*;
+use entity::{
+    directus_access, directus_policies, directus_roles, directus_settings, directus_users,
+    sluice_kv,
+};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, EntityTrait,
+    NotSet, PaginatorTrait, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::access::PUBLIC_POLICY_ID;
+use crate::auth::password::hash_password;
+use crate::config::{Config, DbConfig};
+use crate::util::ids::nanoid;
+
+/// Why the database could not be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error("cannot connect to the database ({target}): {reason}")]
+    Connect { target: String, reason: String },
+    #[error("database migration failed: {0}")]
+    Migrate(sea_orm::DbErr),
+    #[error("first-start bootstrap failed: {0}")]
+    Bootstrap(String),
+}
+
+/// Opens the pool with settings suited to each backend (SQLite: WAL, NORMAL sync, a busy
+/// timeout, foreign keys).
+pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbSetupError> {
+    let mut opts = ConnectOptions::new(config.db.url());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30));
+    match &config.db {
+        DbConfig::Sqlite { filename } => {
+            let in_memory = filename == ":memory:";
+            opts.max_connections(if in_memory { 1 } else { 8 })
+                .min_connections(1)
+                .map_sqlx_sqlite_opts(move |o| {
+                    let o = o
+                        .busy_timeout(Duration::from_secs(10))
+                        .foreign_keys(true)
+                        .synchronous(SqliteSynchronous::Normal);
+                    if in_memory {
+                        o
+                    } else {
+                        o.journal_mode(SqliteJournalMode::Wal)
+                    }
+                });
+            if in_memory {
+                // One connection that never expires: the in-memory database lives in it.
+                opts.idle_timeout(None::<Duration>)
+                    .max_lifetime(None::<Duration>);
+            }
+        }
+        DbConfig::Postgres { .. } => {
+            opts.max_connections(16).min_connections(1);
+        }
+    }
+    Database::connect(opts)
+        .await
+        .map_err(|e| DbSetupError::Connect {
+            target: config.db.describe(),
+            reason: redact_url(&e.to_string(), &config.db.url()),
+        })
+}
+
+/// Driver errors can echo the URL; keep the password out of start-up messages.
+fn redact_url(message: &str, url: &str) -> String {
+    let mut out = message.replace(url, "<connection string>");
+    if let Some((_, rest)) = url.split_once("://")
+        && let Some((creds, _)) = rest.split_once('@')
+        && let Some((_, password)) = creds.split_once(':')
+        && !password.is_empty()
+    {
+        out = out.replace(password, "<redacted>");
+    }
+    out
+}
+
+/// Applies pending migrations.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbSetupError> {
+    Migrator::up(db, None).await.map_err(DbSetupError::Migrate)
+}
+
+/// Creates the built-in rows on an empty database. Safe when several instances start at once:
+/// the `bootstrap` marker row is inserted first inside the transaction, so only one wins.
+pub async fn bootstrap(db: &DatabaseConnection, config: &Config) -> Result<(), DbSetupError> {
+    let boot = |e: sea_orm::DbErr| DbSetupError::Bootstrap(e.to_string());
+    if DirectusUsers::find().count(db).await.map_err(boot)? > 0
+        || SluiceKv::find_by_id("bootstrap")
+            .one(db)
+            .await
+            .map_err(boot)?
+            .is_some()
+    {
+        return Ok(());
+    }
+    let email = config
+        .admin_email
+        .clone()
+        .unwrap_or_else(|| "admin@example.com".into());
+    let (password, generated) = match &config.admin_password {
+        Some(p) => (p.clone(), false),
+        None => (nanoid(16), true),
+    };
+    let hash = hash_password(config.hash, password.clone())
+        .await
+        .map_err(|e| DbSetupError::Bootstrap(e.to_string()))?;
+
+    let txn = db.begin().await.map_err(boot)?;
+    let marker = sluice_kv::ActiveModel {
+        key: Set("bootstrap".into()),
+        value: Set(Utc::now().to_rfc3339()),
+    }
+    .insert(&txn)
+    .await;
+    if marker.is_err() {
+        // Another instance is bootstrapping (or did): nothing to do here.
+        return Ok(());
+    }
+    let role_id = Uuid::new_v4();
+    let policy_id = Uuid::new_v4();
+    directus_roles::ActiveModel {
+        id: Set(role_id),
+        name: Set("Administrator".into()),
+        icon: Set("verified".into()),
+        description: Set(Some("$t:admin_description".into())),
+        parent: Set(None),
+    }
+    .insert(&txn)
+    .await
+    .map_err(boot)?;
+    for (id, name, icon, description, admin) in [
+        (
+            policy_id,
+            "Administrator",
+            "verified",
+            "$t:admin_description",
+            true,
+        ),
+        (
+            PUBLIC_POLICY_ID,
+            "$t:public_label",
+            "public",
+            "$t:public_description",
+            false,
+        ),
+    ] {
+        directus_policies::ActiveModel {
+            id: Set(id),
+            name: Set(name.into()),
+            icon: Set(icon.into()),
+            description: Set(Some(description.into())),
+            ip_access: Set(None),
+            enforce_tfa: Set(false),
+            admin_access: Set(admin),
+            app_access: Set(admin),
+        }
+        .insert(&txn)
+        .await
+        .map_err(boot)?;
+    }
+    for (role, policy) in [(Some(role_id), policy_id), (None, PUBLIC_POLICY_ID)] {
+        directus_access::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            role: Set(role),
+            user: Set(None),
+            policy: Set(policy),
+            sort: Set(Some(1)),
+        }
+        .insert(&txn)
+        .await
+        .map_err(boot)?;
+    }
+    let admin = directus_users::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        first_name: Set(Some("Admin".into())),
+        last_name: Set(Some("User".into())),
+        email: Set(Some(email.clone())),
+        password: Set(Some(hash)),
+        status: Set("active".into()),
+        role: Set(Some(role_id)),
+        token: Set(config.admin_token.clone()),
+        provider: Set("default".into()),
+        text_direction: Set("auto".into()),
+        email_notifications: Set(Some(true)),
+        ..Default::default()
+    };
+    admin.insert(&txn).await.map_err(boot)?;
+    if DirectusSettings::find().count(&txn).await.map_err(boot)? == 0 {
+        directus_settings::ActiveModel {
+            id: NotSet,
+            project_name: Set("Sluice".into()),
+            ..default_settings()
+        }
+        .insert(&txn)
+        .await
+        .map_err(boot)?;
+    }
+    txn.commit().await.map_err(boot)?;
+    if generated {
+        // Printed once, on purpose: it is the only way to learn the generated password.
+        tracing::warn!(
+            email = %email,
+            password = %password,
+            "created the first admin user with a random password; set ADMIN_EMAIL and \
+             ADMIN_PASSWORD to choose them"
+        );
+    } else {
+        tracing::info!(email = %email, "created the first admin user");
+    }
+    Ok(())
+}
+
+fn default_settings() -> directus_settings::ActiveModel {
+    directus_settings::ActiveModel {
+        project_color: Set(Some("#6644FF".into())),
+        auth_login_attempts: Set(Some(25)),
+        storage_asset_transform: Set(Some("all".into())),
+        default_language: Set("en-US".into()),
+        default_appearance: Set("auto".into()),
+        ..Default::default()
+    }
+}
+
+/// `SECRET` from the configuration, or the one generated on first start and kept in
+/// `sluice_kv`, so tokens survive restarts.
+pub async fn signing_secret(
+    db: &DatabaseConnection,
+    config: &Config,
+) -> Result<String, DbSetupError> {
+    if let Some(secret) = &config.secret {
+        return Ok(secret.clone());
+    }
+    let boot = |e: sea_orm::DbErr| DbSetupError::Bootstrap(e.to_string());
+    if let Some(row) = SluiceKv::find_by_id("secret").one(db).await.map_err(boot)? {
+        return Ok(row.value);
+    }
+    let fresh = nanoid(64);
+    let inserted = sluice_kv::ActiveModel {
+        key: Set("secret".into()),
+        value: Set(fresh),
+    }
+    .insert(db)
+    .await;
+    if inserted.is_ok() {
+        tracing::warn!(
+            "SECRET is not set: generated one and stored it with the database; set SECRET to \
+             manage it yourself"
+        );
+    }
+    // Re-read: when two instances race, both end up with the row that won.
+    SluiceKv::find_by_id("secret")
+        .one(db)
+        .await
+        .map_err(boot)?
+        .map(|r| r.value)
+        .ok_or_else(|| DbSetupError::Bootstrap("could not persist a generated SECRET".into()))
+}
+
+/// True when the backend is PostgreSQL.
+pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
+    matches!(
+        db.get_database_backend(),
+        sea_orm::DatabaseBackend::Postgres
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_redacted_from_driver_errors() {
+        let url = "postgres://u:hunter2@db:5432/x";
+        let msg = format!("error connecting to {url}: password hunter2 rejected");
+        let out = redact_url(&msg, url);
+        assert!(!out.contains("hunter2"), "{out}");
+    }
+}

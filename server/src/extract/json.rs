@@ -1,0 +1,108 @@
+//! JSON request bodies: `application/json` only, at most `MAX_PAYLOAD_SIZE` bytes, top level an
+//! object or array (Express's strict body parser); every failure is 400 `INVALID_PAYLOAD`.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::HeaderMap;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A JSON body deserialised into `T`.
+pub struct ApiJson<T>(pub T);
+
+/// A JSON body that may be absent (no body, or not JSON) — e.g. `/auth/logout` in cookie mode.
+pub struct OptionalJson(pub Option<Value>);
+
+/// True when the content type is `application/json` (parameters such as charset allowed).
+pub fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        })
+        .unwrap_or(false)
+}
+
+/// Reads the body, refusing anything over `limit` bytes.
+pub async fn read_limited(req: Request, limit: usize) -> Result<Bytes, ApiError> {
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::invalid_payload("request entity too large"));
+    }
+    axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|_| ApiError::invalid_payload("request entity too large"))
+}
+
+/// Parses JSON bytes with the strict top-level rule.
+pub fn parse_strict(bytes: &[u8]) -> Result<Value, ApiError> {
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::invalid_payload(e.to_string()))?;
+    if !(value.is_object() || value.is_array()) {
+        return Err(ApiError::invalid_payload(
+            "JSON body must be an object or an array",
+        ));
+    }
+    Ok(value)
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::invalid_payload(
+                "Content-Type must be application/json",
+            ));
+        }
+        let bytes = read_limited(req, state.config.max_payload_size).await?;
+        let value = parse_strict(&bytes)?;
+        serde_json::from_value(value)
+            .map(ApiJson)
+            .map_err(|e| ApiError::invalid_payload(e.to_string()))
+    }
+}
+
+impl FromRequest<AppState> for OptionalJson {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let json = is_json(req.headers());
+        let bytes = read_limited(req, state.config.max_payload_size).await?;
+        if !json || bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(None));
+        }
+        parse_strict(&bytes).map(|v| OptionalJson(Some(v)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_top_level() {
+        assert!(parse_strict(b"{}").is_ok());
+        assert!(parse_strict(b"[1]").is_ok());
+        assert_eq!(parse_strict(b"5").unwrap_err().code(), "INVALID_PAYLOAD");
+        assert_eq!(parse_strict(b"{").unwrap_err().code(), "INVALID_PAYLOAD");
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert_eq!(
+            parse_strict(deep.as_bytes()).unwrap_err().code(),
+            "INVALID_PAYLOAD"
+        );
+    }
+}

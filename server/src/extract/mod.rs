@@ -1,0 +1,7 @@
+//! Reusable axum extractors (bodies, the caller); no business logic.
+
+pub mod auth;
+pub mod json;
+
+pub use auth::{Acc, AdminOnly};
+pub use json::{ApiJson, OptionalJson};

@@ -1,0 +1,126 @@
+//! Sluice: a Directus-compatible admin server whose heart is webhook-triggered flows.
+//!
+//! `start` builds the state (database, migrations, bootstrap, signing keys, access snapshot),
+//! binds the listener and serves the router until `Server::shutdown`; `main.rs` only adds the
+//! signal handling. Module map: `config` (typed settings), `db` (connection, migrations,
+//! bootstrap), `error` (the one HTTP error type), `auth` (tokens → accountability, sessions),
+//! `access` (roles/policies/permissions in memory), `routes` (HTTP), `services` (business
+//! logic), `extract` (axum extractors), `util` (pure helpers).
+
+pub mod access;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod services;
+pub mod state;
+pub mod telemetry;
+pub mod util;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::serve::ListenerExt;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::access::AccessStore;
+use crate::auth::jwt::JwtKeys;
+use crate::config::Config;
+use crate::state::AppState;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] db::DbSetupError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("cannot load access rules: {0}")]
+    Access(sea_orm::DbErr),
+}
+
+/// A running server.
+pub struct Server {
+    /// The bound address (useful with port 0).
+    pub addr: SocketAddr,
+    pub state: AppState,
+    handle: JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Stops accepting connections; in-flight requests finish.
+    pub fn shutdown(&self) {
+        self.state.shutdown.cancel();
+    }
+
+    /// Waits until the server has stopped.
+    pub async fn wait(self) -> std::io::Result<()> {
+        match self.handle.await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+}
+
+/// Prepares everything and starts serving on `listener` (or `HOST:PORT` when `None`).
+pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Server, StartError> {
+    let db = db::connect(&config).await?;
+    db::migrate(&db).await?;
+    db::bootstrap(&db, &config).await?;
+    let secret = db::signing_secret(&db, &config).await?;
+    let access = AccessStore::default();
+    access.reload(&db).await.map_err(StartError::Access)?;
+
+    let listener = match listener {
+        Some(l) => l,
+        None => {
+            let addr = SocketAddr::new(config.host, config.port);
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: addr.to_string(),
+                    source,
+                })?
+        }
+    };
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: "listener".into(),
+        source,
+    })?;
+
+    let state = AppState {
+        db,
+        jwt: Arc::new(JwtKeys::new(&secret)),
+        config: Arc::new(config),
+        access,
+        static_tokens: Default::default(),
+        login_attempts: Default::default(),
+        shutdown: CancellationToken::new(),
+    };
+    let app = routes::app(state.clone());
+    // TCP_NODELAY: without it small responses wait for delayed ACKs (~40 ms each).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let shutdown = state.shutdown.clone();
+    let handle = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+    });
+    Ok(Server {
+        addr,
+        state,
+        handle,
+    })
+}

@@ -1,0 +1,50 @@
+//! The HTTP surface: one `router()` per resource merged here, the authentication layer, the
+//! web app at `/admin`, and Directus's 404 for everything else.
+
+pub mod auth;
+pub mod server;
+pub mod users;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::Uri;
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+use crate::auth::middleware::authenticate;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The complete application.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(server::router())
+        .merge(auth::router())
+        .merge(users::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), authenticate));
+
+    let mut router = api;
+    if state.config.serve_app {
+        let dir = &state.config.app_dir;
+        let spa = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+        router = router
+            .route("/", get(|| async { Redirect::temporary("/admin/") }))
+            .route("/admin", get(|| async { Redirect::permanent("/admin/") }))
+            .nest_service("/admin/", spa);
+    }
+    router
+        .with_state(state)
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            // The path only: query strings may carry access tokens.
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
+}
+
+async fn not_found(uri: Uri) -> Response {
+    ApiError::route_not_found(uri.path()).into_response()
+}

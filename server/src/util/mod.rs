@@ -1,0 +1,4 @@
+//! Small pure helpers shared across the server (no I/O, no state).
+
+pub mod duration;
+pub mod ids;

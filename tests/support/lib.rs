@@ -1,0 +1,192 @@
+//! Test support: `TestApp` boots a real Sluice server on an ephemeral port against a fresh
+//! database — a temp SQLite file, or a throwaway PostgreSQL database when
+//! `SLUICE_TEST_DB=postgres` — and offers a small JSON client.
+
+pub mod client;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sea_orm::{ConnectionTrait, Database, Statement};
+use server::config::{Config, DbConfig};
+use tokio::net::TcpListener;
+
+pub use client::{Resp, TestClient};
+
+/// The static token of the bootstrapped admin (see `Config::for_tests`).
+pub const ADMIN_TOKEN: &str = "admin-static-token";
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "password";
+
+/// Which database the suite runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_env() -> Backend {
+        match std::env::var("SLUICE_TEST_DB").as_deref() {
+            Ok("postgres") | Ok("pg") => Backend::Postgres,
+            _ => Backend::Sqlite,
+        }
+    }
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("SLUICE_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A server under test with its own database.
+pub struct TestApp {
+    pub base_url: String,
+    pub client: TestClient,
+    pub server: Option<server::Server>,
+    pub backend: Backend,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    PgDatabase(String),
+}
+
+impl TestApp {
+    /// A server with the test configuration.
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(|_| {}).await
+    }
+
+    /// A server whose configuration `tweak` adjusts first.
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = Config::for_tests();
+        let backend = Backend::from_env();
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let unique = format!(
+            "{}_{}_{}",
+            std::process::id(),
+            n,
+            uuid::Uuid::new_v4().simple()
+        );
+        let cleanup = match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("sluice-test-{unique}"));
+                std::fs::create_dir_all(&dir).expect("create temp dir");
+                config.db = DbConfig::Sqlite {
+                    filename: dir.join("data.db").to_string_lossy().into_owned(),
+                };
+                Cleanup::Dir(dir)
+            }
+            Backend::Postgres => {
+                let name = format!("sluice_test_{unique}");
+                let admin = Database::connect(pg_admin_url())
+                    .await
+                    .expect("connect to postgres");
+                admin
+                    .execute_raw(Statement::from_string(
+                        admin.get_database_backend(),
+                        format!("CREATE DATABASE \"{name}\""),
+                    ))
+                    .await
+                    .expect("create test database");
+                let _ = admin.close().await;
+                let base = pg_admin_url();
+                let (prefix, _) = base.rsplit_once('/').expect("database url");
+                config.db = DbConfig::Postgres {
+                    url: format!("{prefix}/{name}"),
+                };
+                Cleanup::PgDatabase(name)
+            }
+        };
+        tweak(&mut config);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let server = server::start(config, Some(listener))
+            .await
+            .expect("server starts");
+        let base_url = format!("http://{}", server.addr);
+        TestApp {
+            client: TestClient::new(&base_url),
+            base_url,
+            server: Some(server),
+            backend,
+            cleanup,
+        }
+    }
+
+    /// A client that sends the admin's static token.
+    pub fn admin(&self) -> TestClient {
+        self.client.with_token(ADMIN_TOKEN)
+    }
+
+    /// A client without credentials.
+    pub fn anon(&self) -> TestClient {
+        self.client.clone()
+    }
+
+    /// The server's database connection (for assertions on stored rows).
+    pub fn db(&self) -> &sea_orm::DatabaseConnection {
+        &self.server.as_ref().expect("running").state.db
+    }
+
+    /// Logs in with email and password (json mode) and returns the body's `data`.
+    pub async fn login(&self, email: &str, password: &str) -> serde_json::Value {
+        let r = self
+            .anon()
+            .post(
+                "/auth/login",
+                serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "login failed: {}", r.body);
+        r.body["data"].clone()
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown();
+            let _ = server.wait().await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown();
+        }
+        match &self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::PgDatabase(name) => {
+                let name = name.clone();
+                // Drop runs inside the test's runtime: use a separate thread and runtime.
+                let _ = std::thread::spawn(move || {
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    else {
+                        return;
+                    };
+                    rt.block_on(async move {
+                        if let Ok(admin) = Database::connect(pg_admin_url()).await {
+                            let _ = admin
+                                .execute_raw(Statement::from_string(
+                                    admin.get_database_backend(),
+                                    format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                                ))
+                                .await;
+                            let _ = admin.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
