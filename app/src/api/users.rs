@@ -1,0 +1,48 @@
+//! `/users/*` endpoints used by the app (for now only the signed-in user).
+
+use serde::Deserialize;
+
+use super::{ApiError, ApiRequest};
+
+/// The fields of `directus_users` the app shows.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct User {
+    /// UUID.
+    pub id: String,
+    /// Sign-in email; `null` is possible for users without password login.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Given name, used when the user has no email.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// Family name, used when the user has no email.
+    #[serde(default)]
+    pub last_name: Option<String>,
+}
+
+impl User {
+    /// What the header shows: the email, else the name, else the id.
+    pub fn label(&self) -> String {
+        if let Some(email) = self.email.as_deref().filter(|e| !e.is_empty()) {
+            return email.to_owned();
+        }
+        let name = [self.first_name.as_deref(), self.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if name.is_empty() {
+            self.id.clone()
+        } else {
+            name
+        }
+    }
+}
+
+/// `GET /users/me` for the bearer of `access_token`.
+pub async fn me(access_token: String) -> Result<User, ApiError> {
+    ApiRequest::get("/users/me")
+        .bearer(&access_token)
+        .send()
+        .await
+}

@@ -1,0 +1,14 @@
+//! Entry point of the Sluice admin web app: installs the panic hook and mounts [`app::App`].
+//! Everything else lives in the modules below; this file stays tiny.
+
+mod api;
+mod app;
+mod components;
+mod pages;
+mod paths;
+mod state;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}
