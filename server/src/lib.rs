@@ -13,9 +13,16 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod filter;
+pub mod flows;
+pub mod items;
+pub mod permissions;
+pub mod query;
 pub mod routes;
+pub mod schema;
 pub mod services;
 pub mod state;
+pub mod sync;
 pub mod telemetry;
 pub mod util;
 
@@ -30,6 +37,7 @@ use tokio_util::sync::CancellationToken;
 use crate::access::AccessStore;
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
+use crate::schema::SchemaStore;
 use crate::state::AppState;
 
 /// Why the server could not start.
@@ -42,7 +50,7 @@ pub enum StartError {
         addr: String,
         source: std::io::Error,
     },
-    #[error("cannot load access rules: {0}")]
+    #[error("cannot load access rules or schema: {0}")]
     Access(sea_orm::DbErr),
 }
 
@@ -77,6 +85,8 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Serv
     let secret = db::signing_secret(&db, &config).await?;
     let access = AccessStore::default();
     access.reload(&db).await.map_err(StartError::Access)?;
+    let schema = SchemaStore::default();
+    schema.reload(&db).await.map_err(StartError::Access)?;
 
     let listener = match listener {
         Some(l) => l,
@@ -100,10 +110,13 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Serv
         jwt: Arc::new(JwtKeys::new(&secret)),
         config: Arc::new(config),
         access,
+        schema,
+        versions: Default::default(),
         static_tokens: Default::default(),
         login_attempts: Default::default(),
         shutdown: CancellationToken::new(),
     };
+    sync::spawn_poller(state.clone());
     let app = routes::app(state.clone());
     // TCP_NODELAY: without it small responses wait for delayed ACKs (~40 ms each).
     let listener = listener.tap_io(|tcp| {

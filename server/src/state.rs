@@ -1,5 +1,5 @@
-//! `AppState`: everything a request handler may need, built once in `run` and cloned cheaply
-//! (every field is a handle).
+//! `AppState`: everything a request handler may need, built once in `start` and cloned cheaply
+//! (every field is a handle), plus the cache invalidation that follows writes.
 
 use std::sync::Arc;
 
@@ -7,11 +7,14 @@ use axum::extract::FromRef;
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
-use crate::access::AccessStore;
+use crate::access::{AccessStore, Accountability};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::sessions::LoginAttempts;
 use crate::auth::tokens::StaticTokenCache;
 use crate::config::Config;
+use crate::items::ItemsContext;
+use crate::schema::SchemaStore;
+use crate::sync::Versions;
 
 /// Shared server state.
 #[derive(Clone)]
@@ -20,8 +23,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub jwt: Arc<JwtKeys>,
     pub access: AccessStore,
+    pub schema: SchemaStore,
     pub static_tokens: StaticTokenCache,
     pub login_attempts: LoginAttempts,
+    pub versions: Versions,
     /// Cancelled when the server begins a graceful shutdown.
     pub shutdown: CancellationToken,
 }
@@ -35,5 +40,69 @@ impl FromRef<AppState> for DatabaseConnection {
 impl FromRef<AppState> for Arc<Config> {
     fn from_ref(s: &AppState) -> Self {
         s.config.clone()
+    }
+}
+
+/// Which in-memory picture a collection's rows feed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cache {
+    Access,
+    Schema,
+    Flows,
+}
+
+/// The caches a write to `collection` invalidates.
+pub fn caches_for(collection: &str) -> &'static [Cache] {
+    match collection {
+        "directus_users"
+        | "directus_roles"
+        | "directus_policies"
+        | "directus_access"
+        | "directus_permissions" => &[Cache::Access],
+        "directus_collections" | "directus_fields" => &[Cache::Schema],
+        "directus_flows" | "directus_operations" => &[Cache::Flows],
+        _ => &[],
+    }
+}
+
+impl AppState {
+    /// The items-service context for one caller.
+    pub fn items_ctx(&self, acc: Arc<Accountability>) -> ItemsContext {
+        ItemsContext {
+            schema: self.schema.get(),
+            access: self.access.get(),
+            acc,
+            config: self.config.clone(),
+        }
+    }
+
+    /// Refreshes what a write to `collection` made stale, here and (through the version row)
+    /// on every other instance sharing the database.
+    pub async fn after_write(&self, collection: &str) {
+        let caches = caches_for(collection);
+        if caches.is_empty() {
+            return;
+        }
+        for cache in caches {
+            self.reload(*cache).await;
+        }
+        if let Err(e) = self.versions.bump(&self.db, caches).await {
+            tracing::warn!(error = %e, "could not publish a cache version");
+        }
+    }
+
+    /// Reloads one cache from the database.
+    pub async fn reload(&self, cache: Cache) {
+        let result = match cache {
+            Cache::Access => {
+                self.static_tokens.clear();
+                self.access.reload(&self.db).await
+            }
+            Cache::Schema => self.schema.reload(&self.db).await,
+            Cache::Flows => Ok(()),
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, ?cache, "cache reload failed");
+        }
     }
 }

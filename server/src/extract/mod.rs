@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod json;
+pub mod query;
 
 pub use auth::{Acc, AdminOnly};
 pub use json::{ApiJson, OptionalJson};

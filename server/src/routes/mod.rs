@@ -1,7 +1,10 @@
 //! The HTTP surface: one `router()` per resource merged here, the authentication layer, the
 //! web app at `/admin`, and Directus's 404 for everything else.
 
+pub mod access;
 pub mod auth;
+pub mod items;
+pub mod schema;
 pub mod server;
 pub mod users;
 
@@ -24,6 +27,10 @@ pub fn app(state: AppState) -> Router {
         .merge(server::router())
         .merge(auth::router())
         .merge(users::router())
+        .merge(items::router())
+        .merge(schema::router())
+        .merge(access::router())
+        .merge(flows_crud())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(from_fn_with_state(state.clone(), authenticate));
@@ -47,4 +54,12 @@ pub fn app(state: AppState) -> Router {
 
 async fn not_found(uri: Uri) -> Response {
     ApiError::route_not_found(uri.path()).into_response()
+}
+
+/// `/flows` and `/operations` as plain system collections (the flow engine adds the trigger
+/// route and nested documents).
+fn flows_crud() -> Router<AppState> {
+    Router::new()
+        .merge(items::system("flows", "directus_flows", false))
+        .merge(items::system("operations", "directus_operations", false))
 }

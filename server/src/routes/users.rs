@@ -1,38 +1,102 @@
-//! `/users`: the signed-in user (`/users/me`).
+//! `/users`: the generic system-collection routes plus `/users/me` (read and update your own
+//! record, whatever your permissions on `directus_users`).
+
+use std::sync::Arc;
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use entity::prelude::*;
-use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, OptionExt, Result};
-use crate::extract::Acc;
+use crate::access::Accountability;
+use crate::error::{ApiError, Result};
+use crate::extract::query::DirectusQuery;
+use crate::extract::{Acc, ApiJson};
+use crate::items::{Items, WriteOptions};
 use crate::state::AppState;
 
+/// Fields a user may change on their own record.
+const SELF_EDITABLE: &[&str] = &[
+    "first_name",
+    "last_name",
+    "email",
+    "password",
+    "location",
+    "title",
+    "description",
+    "tags",
+    "avatar",
+    "language",
+    "appearance",
+    "theme_dark",
+    "theme_light",
+    "theme_light_overrides",
+    "theme_dark_overrides",
+    "email_notifications",
+    "text_direction",
+    "last_page",
+];
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/users/me", get(read_me))
+    Router::new()
+        .route("/users/me", get(read_me).patch(update_me))
+        .merge(super::items::system("users", "directus_users", false))
 }
 
-/// Replaces secrets with Directus's mask.
-pub fn conceal(mut user: Value) -> Value {
-    for key in ["password", "token", "tfa_secret"] {
-        if let Some(v) = user.get_mut(key)
-            && !v.is_null()
-        {
-            *v = json!("**********");
-        }
-    }
-    user
+/// The caller's own record, read with full access (the record is theirs).
+fn self_context(state: &AppState, acc: &Accountability) -> crate::items::ItemsContext {
+    let mut full = Accountability::full();
+    full.user = acc.user;
+    full.ip = acc.ip.clone();
+    full.user_agent = acc.user_agent.clone();
+    full.origin = acc.origin.clone();
+    state.items_ctx(Arc::new(full))
 }
 
-async fn read_me(State(state): State<AppState>, Acc(acc): Acc) -> Result<Json<Value>> {
+async fn read_me(
+    State(state): State<AppState>,
+    Acc(acc): Acc,
+    q: DirectusQuery,
+) -> Result<Response> {
     let id = acc.user.ok_or_else(ApiError::forbidden)?;
-    let user = DirectusUsers::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .or_forbidden()?;
-    let value = serde_json::to_value(user).map_err(ApiError::internal)?;
-    Ok(Json(json!({ "data": conceal(value) })))
+    let ctx = self_context(&state, &acc);
+    let items = Items::new(&state.db, &ctx, "directus_users")?;
+    let user = items.read_one(&json!(id.to_string()), &q.query).await?;
+    Ok(Json(json!({ "data": user })).into_response())
+}
+
+async fn update_me(
+    State(state): State<AppState>,
+    Acc(acc): Acc,
+    q: DirectusQuery,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Response> {
+    let id = acc.user.ok_or_else(ApiError::forbidden)?;
+    let Value::Object(fields) = &body else {
+        return Err(ApiError::invalid_payload("Payload must be an object"));
+    };
+    let denied: Vec<&String> = fields
+        .keys()
+        .filter(|k| !SELF_EDITABLE.contains(&k.as_str()))
+        .collect();
+    if !denied.is_empty() && !acc.admin {
+        let list = denied
+            .iter()
+            .map(|f| format!("\"{f}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(ApiError::forbidden_reason(format!(
+            "You don't have permission to perform \"update\" for the field(s) {list} in \
+             collection \"directus_users\" or it does not exist."
+        )));
+    }
+    let ctx = self_context(&state, &acc);
+    let items = Items::new(&state.db, &ctx, "directus_users")?;
+    items
+        .update_one(&json!(id.to_string()), &body, WriteOptions::default())
+        .await?;
+    state.after_write("directus_users").await;
+    let user = items.read_one(&json!(id.to_string()), &q.query).await?;
+    Ok(Json(json!({ "data": user })).into_response())
 }

@@ -2,3 +2,4 @@
 //! the caller's accountability, enforces permissions, and records activity.
 
 pub mod activity;
+pub mod schema;

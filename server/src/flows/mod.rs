@@ -1,0 +1,3 @@
+//! The flow engine (in progress): option templating.
+
+pub mod template;

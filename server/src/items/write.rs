@@ -1,0 +1,410 @@
+//! Creating, updating and deleting items inside one transaction per call, with permission
+//! checks on the target keys and activity/revision rows (directus.md §6.1, §8.3).
+
+use sea_orm::sea_query::{Alias, Condition, Query as SqlQuery};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, SqliteTransactionMode, TransactionOptions};
+
+use serde_json::{Map, Value};
+
+use super::payload::Prepared;
+use super::{Items, dberr};
+use crate::error::{ApiError, Result};
+use crate::permissions::{Action, Grant};
+use crate::query::Query;
+use crate::query::select::{self, SelectSpec, Selected};
+use crate::query::values::{Decode, decode, key_text};
+use crate::services::activity;
+
+/// Per-call switches.
+#[derive(Clone, Copy, Debug)]
+pub struct WriteOptions {
+    /// Record activity and revisions (per the collection's `accountability` setting).
+    pub audit: bool,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions { audit: true }
+    }
+}
+
+/// Begins a write transaction (SQLite: `BEGIN IMMEDIATE`, so a read-then-write transaction
+/// never fails to upgrade its lock).
+pub async fn begin_write(conn: &impl super::Conn) -> Result<DatabaseTransaction> {
+    conn.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+    .map_err(ApiError::from)
+}
+
+impl<C: super::Conn> Items<'_, C> {
+    fn table(&self) -> Alias {
+        Alias::new(self.collection.name.as_str())
+    }
+
+    /// `all` (activity + revisions), `activity`, or nothing, per collection meta.
+    fn audit_level(&self, opts: WriteOptions) -> (bool, bool) {
+        if !opts.audit {
+            return (false, false);
+        }
+        let name = self.collection.name.as_str();
+        if matches!(
+            name,
+            "directus_activity" | "directus_revisions" | "directus_sessions" | "sluice_kv"
+        ) {
+            return (false, false);
+        }
+        match self
+            .collection
+            .meta
+            .as_ref()
+            .and_then(|m| m.get("accountability"))
+        {
+            Some(Value::String(s)) if s == "activity" => (true, false),
+            Some(Value::Null) if !self.collection.system => (false, false),
+            _ => (true, true),
+        }
+    }
+
+    fn check_batch(&self, n: usize) -> Result<()> {
+        match self.ctx.config.max_batch_mutation {
+            Some(max) if n > max => Err(ApiError::invalid_payload(format!(
+                "Exceeded max batch mutation limit of {max}"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Creates items (all or none) and returns their primary keys in order.
+    pub async fn create_many(&self, payloads: &[Value], opts: WriteOptions) -> Result<Vec<Value>> {
+        self.check_batch(payloads.len())?;
+        let (grant, dynamic) = self.grant(Action::Create, None).await?;
+        let mut prepared = Vec::with_capacity(payloads.len());
+        for p in payloads {
+            prepared.push(self.prepare(p, Action::Create, &grant, &dynamic).await?);
+        }
+        let txn = begin_write(self.conn).await?;
+        let mut keys = Vec::with_capacity(prepared.len());
+        for p in &prepared {
+            let key = self.insert(&txn, p).await?;
+            self.audit_create(&txn, &key, p, opts).await?;
+            keys.push(key);
+        }
+        txn.commit().await?;
+        Ok(keys)
+    }
+
+    pub async fn create_one(&self, payload: &Value, opts: WriteOptions) -> Result<Value> {
+        let mut keys = self
+            .create_many(std::slice::from_ref(payload), opts)
+            .await?;
+        keys.pop()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("insert returned no key")))
+    }
+
+    async fn insert(&self, txn: &DatabaseTransaction, p: &Prepared) -> Result<Value> {
+        let pk = self
+            .collection
+            .primary_field()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("collection without primary key")))?;
+        let mut stmt = SqlQuery::insert();
+        stmt.into_table(self.table());
+        if p.values.is_empty() {
+            stmt.or_default_values();
+        } else {
+            stmt.columns(p.values.iter().map(|(n, _)| Alias::new(n.as_str())));
+            stmt.values(p.values.iter().map(|(_, v)| v.clone().into()))
+                .map_err(|e| ApiError::internal(anyhow::anyhow!("insert values: {e}")))?;
+        }
+        stmt.returning_col(Alias::new(pk.name.as_str()));
+        let built = txn.get_database_backend().build(&stmt);
+        let row = txn
+            .query_one_raw(built)
+            .await
+            .map_err(|e| dberr::map(e, &self.collection, Some(&p.audit)))?
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("insert returned no row")))?;
+        Ok(decode(&row, 0, Decode::Field(pk.kind)))
+    }
+
+    async fn audit_create(
+        &self,
+        txn: &DatabaseTransaction,
+        key: &Value,
+        p: &Prepared,
+        opts: WriteOptions,
+    ) -> Result<()> {
+        let (act, rev) = self.audit_level(opts);
+        if !act {
+            return Ok(());
+        }
+        let item = key_text(key);
+        let id = activity::record(txn, "create", self.acc(), &self.collection.name, &item).await?;
+        if rev {
+            let mut data = p.audit.clone();
+            data.insert(self.collection.primary.clone(), key.clone());
+            activity::revision(
+                txn,
+                id,
+                &self.collection.name,
+                &item,
+                Some(Value::Object(data)),
+                Some(Value::Object(p.audit.clone())),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The keys among `keys` that the grant reaches (all of them for `Grant::Full`).
+    async fn reachable(
+        &self,
+        txn: &DatabaseTransaction,
+        keys: &[Value],
+        grant: &Grant,
+    ) -> Result<Vec<Value>> {
+        let pk = self
+            .collection
+            .primary_field()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("collection without primary key")))?;
+        let spec = SelectSpec {
+            collection: &self.collection,
+            columns: vec![Selected {
+                name: pk.name.clone(),
+                kind: pk.kind,
+                only_when: None,
+            }],
+            condition: Condition::all()
+                .add(grant.condition(&self.collection, self.postgres)?)
+                .add(self.pk_condition(keys)?),
+            sort: Vec::new(),
+            limit: None,
+            offset: None,
+        };
+        let rows = select::fetch(txn, &spec).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|mut r| r.remove(&pk.name))
+            .collect())
+    }
+
+    fn denied(&self, action: Action) -> ApiError {
+        crate::permissions::no_access(&self.collection.name, action)
+    }
+
+    /// Updates the given keys with one payload; returns the keys.
+    pub async fn update_many(
+        &self,
+        keys: &[Value],
+        payload: &Value,
+        opts: WriteOptions,
+    ) -> Result<Vec<Value>> {
+        self.check_batch(keys.len())?;
+        let keys: Vec<Value> = keys.iter().filter_map(|k| self.parse_key(k)).collect();
+        let (grant, dynamic) = self.grant(Action::Update, None).await?;
+        let p = self
+            .prepare(payload, Action::Update, &grant, &dynamic)
+            .await?;
+        let txn = begin_write(self.conn).await?;
+        self.update_in(&txn, &keys, &p, &grant, opts).await?;
+        txn.commit().await?;
+        Ok(keys)
+    }
+
+    async fn update_in(
+        &self,
+        txn: &DatabaseTransaction,
+        keys: &[Value],
+        p: &Prepared,
+        grant: &Grant,
+        opts: WriteOptions,
+    ) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let existing = self.reachable(txn, keys, grant).await?;
+        if !grant.is_full() && existing.len() != keys.len() {
+            return Err(self.denied(Action::Update));
+        }
+        if existing.is_empty() {
+            return Ok(());
+        }
+        if !p.values.is_empty() {
+            let mut stmt = SqlQuery::update();
+            stmt.table(self.table())
+                .values(
+                    p.values
+                        .iter()
+                        .map(|(n, v)| (Alias::new(n.as_str()), v.clone().into())),
+                )
+                .cond_where(self.pk_condition(&existing)?);
+            let built = txn.get_database_backend().build(&stmt);
+            txn.execute_raw(built)
+                .await
+                .map_err(|e| dberr::map(e, &self.collection, Some(&p.audit)))?;
+        }
+        let (act, rev) = self.audit_level(opts);
+        if act {
+            let after = if rev {
+                self.full_rows(txn, &existing).await?
+            } else {
+                Vec::new()
+            };
+            for key in &existing {
+                let item = key_text(key);
+                let id = activity::record(txn, "update", self.acc(), &self.collection.name, &item)
+                    .await?;
+                if rev {
+                    let data = after
+                        .iter()
+                        .find(|r| r.get(&self.collection.primary) == Some(key))
+                        .cloned()
+                        .map(Value::Object);
+                    activity::revision(
+                        txn,
+                        id,
+                        &self.collection.name,
+                        &item,
+                        data,
+                        Some(Value::Object(p.audit.clone())),
+                    )
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whole rows (secrets masked) for revisions.
+    async fn full_rows(
+        &self,
+        txn: &DatabaseTransaction,
+        keys: &[Value],
+    ) -> Result<Vec<Map<String, Value>>> {
+        let spec = SelectSpec {
+            collection: &self.collection,
+            columns: self
+                .collection
+                .fields
+                .iter()
+                .map(|f| Selected {
+                    name: f.name.clone(),
+                    kind: f.kind,
+                    only_when: None,
+                })
+                .collect(),
+            condition: self.pk_condition(keys)?,
+            sort: Vec::new(),
+            limit: None,
+            offset: None,
+        };
+        let mut rows = select::fetch(txn, &spec).await?;
+        rows.iter_mut().for_each(|r| self.conceal(r));
+        Ok(rows)
+    }
+
+    pub async fn update_one(
+        &self,
+        key: &Value,
+        payload: &Value,
+        opts: WriteOptions,
+    ) -> Result<Value> {
+        let key = self
+            .parse_key(key)
+            .ok_or_else(|| self.denied(Action::Update))?;
+        self.update_many(std::slice::from_ref(&key), payload, opts)
+            .await?;
+        Ok(key)
+    }
+
+    /// Each payload carries its own primary key (`PATCH /items/c` with an array).
+    pub async fn update_batch(&self, payloads: &[Value], opts: WriteOptions) -> Result<Vec<Value>> {
+        self.check_batch(payloads.len())?;
+        let (grant, dynamic) = self.grant(Action::Update, None).await?;
+        let pk = self.collection.primary.clone();
+        let mut work = Vec::with_capacity(payloads.len());
+        for p in payloads {
+            let key = p.get(&pk).and_then(|k| self.parse_key(k)).ok_or_else(|| {
+                ApiError::invalid_payload(format!("Each item needs its primary key \"{pk}\""))
+            })?;
+            let mut body = p.as_object().cloned().unwrap_or_default();
+            body.remove(&pk);
+            let prepared = self
+                .prepare(&Value::Object(body), Action::Update, &grant, &dynamic)
+                .await?;
+            work.push((key, prepared));
+        }
+        let txn = begin_write(self.conn).await?;
+        let mut keys = Vec::with_capacity(work.len());
+        for (key, prepared) in &work {
+            self.update_in(&txn, std::slice::from_ref(key), prepared, &grant, opts)
+                .await?;
+            keys.push(key.clone());
+        }
+        txn.commit().await?;
+        Ok(keys)
+    }
+
+    pub async fn update_by_query(
+        &self,
+        q: &Query,
+        payload: &Value,
+        opts: WriteOptions,
+    ) -> Result<Vec<Value>> {
+        let keys = self.keys_by_query(q).await?;
+        self.update_many(&keys, payload, opts).await
+    }
+
+    /// Deletes the given keys; non-admins must reach every one of them.
+    pub async fn delete_many(&self, keys: &[Value], opts: WriteOptions) -> Result<Vec<Value>> {
+        self.check_batch(keys.len())?;
+        let keys: Vec<Value> = keys.iter().filter_map(|k| self.parse_key(k)).collect();
+        let (grant, _) = self.grant(Action::Delete, None).await?;
+        if keys.is_empty() {
+            return Ok(keys);
+        }
+        let txn = begin_write(self.conn).await?;
+        let existing = self.reachable(&txn, &keys, &grant).await?;
+        if !grant.is_full() && existing.len() != keys.len() {
+            return Err(self.denied(Action::Delete));
+        }
+        if !existing.is_empty() {
+            let mut stmt = SqlQuery::delete();
+            stmt.from_table(self.table())
+                .cond_where(self.pk_condition(&existing)?);
+            let built = txn.get_database_backend().build(&stmt);
+            txn.execute_raw(built)
+                .await
+                .map_err(|e| dberr::map(e, &self.collection, None))?;
+            let (act, _) = self.audit_level(opts);
+            if act {
+                for key in &existing {
+                    activity::record(
+                        &txn,
+                        "delete",
+                        self.acc(),
+                        &self.collection.name,
+                        &key_text(key),
+                    )
+                    .await?;
+                }
+            }
+        }
+        txn.commit().await?;
+        Ok(keys)
+    }
+
+    pub async fn delete_one(&self, key: &Value, opts: WriteOptions) -> Result<Value> {
+        let key = self
+            .parse_key(key)
+            .ok_or_else(|| self.denied(Action::Delete))?;
+        self.delete_many(std::slice::from_ref(&key), opts).await?;
+        Ok(key)
+    }
+
+    pub async fn delete_by_query(&self, q: &Query, opts: WriteOptions) -> Result<Vec<Value>> {
+        let keys = self.keys_by_query(q).await?;
+        self.delete_many(&keys, opts).await
+    }
+}

@@ -1,0 +1,298 @@
+//! Building and running SELECTs for one collection: chosen columns (with per-field permission
+//! CASEs), conditions, search, sort, paging, counts and aggregates; rows decoded into JSON.
+
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, ExprTrait, Func, Order, Query as SqlQuery, SelectStatement,
+};
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::AggFunc;
+use super::filter::SqlTarget;
+use super::values::{Decode, decode};
+use crate::error::{ApiError, Result};
+use crate::schema::{Collection, Field, FieldType};
+
+/// A column to read. `only_when` makes it `CASE WHEN cond THEN col END` (a field granted by
+/// only some permission rows is visible only on the rows those permissions select).
+#[derive(Clone, Debug)]
+pub struct Selected {
+    pub name: String,
+    pub kind: FieldType,
+    pub only_when: Option<Condition>,
+}
+
+/// A complete read.
+pub struct SelectSpec<'a> {
+    pub collection: &'a Collection,
+    pub columns: Vec<Selected>,
+    pub condition: Condition,
+    /// `(field, descending)`
+    pub sort: Vec<(String, bool)>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+fn table(c: &Collection) -> Alias {
+    Alias::new(c.name.as_str())
+}
+
+fn col(c: &Collection, name: &str) -> Expr {
+    Expr::col((table(c), Alias::new(name)))
+}
+
+/// The value expression for a column (decimals read as text for exactness).
+fn column_value(c: &Collection, s: &Selected) -> Expr {
+    let base = if s.kind == FieldType::Decimal {
+        col(c, &s.name).cast_as(Alias::new("TEXT"))
+    } else {
+        col(c, &s.name)
+    };
+    match &s.only_when {
+        Some(cond) => Expr::case(cond.clone(), base).finally(Expr::null()).into(),
+        None => base,
+    }
+}
+
+/// Runs a statement built for the connection's backend.
+pub async fn run(
+    db: &impl ConnectionTrait,
+    stmt: &SelectStatement,
+) -> Result<Vec<sea_orm::QueryResult>> {
+    let built: Statement = db.get_database_backend().build(stmt);
+    db.query_all_raw(built).await.map_err(ApiError::from)
+}
+
+/// Reads rows as JSON objects, columns in the order given.
+pub async fn fetch(
+    db: &impl ConnectionTrait,
+    spec: &SelectSpec<'_>,
+) -> Result<Vec<Map<String, Value>>> {
+    let c = spec.collection;
+    let mut stmt = SqlQuery::select();
+    stmt.from(table(c));
+    for (i, s) in spec.columns.iter().enumerate() {
+        stmt.expr_as(column_value(c, s), Alias::new(format!("c{i}")));
+    }
+    if spec.columns.is_empty() {
+        stmt.expr(Expr::val(1));
+    }
+    stmt.cond_where(spec.condition.clone());
+    for (field, desc) in &spec.sort {
+        stmt.order_by_expr(col(c, field), if *desc { Order::Desc } else { Order::Asc });
+    }
+    if let Some(l) = spec.limit {
+        stmt.limit(l);
+    }
+    if let Some(o) = spec.offset {
+        if spec.limit.is_none() {
+            // SQLite needs a LIMIT with OFFSET.
+            stmt.limit(i64::MAX as u64);
+        }
+        stmt.offset(o);
+    }
+    let rows = run(db, &stmt).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut item = Map::with_capacity(spec.columns.len());
+        for (i, s) in spec.columns.iter().enumerate() {
+            item.insert(s.name.clone(), decode(&row, i, Decode::Field(s.kind)));
+        }
+        out.push(item);
+    }
+    Ok(out)
+}
+
+/// `COUNT(*)` of rows matching a condition.
+pub async fn count(db: &impl ConnectionTrait, c: &Collection, condition: Condition) -> Result<u64> {
+    let mut stmt = SqlQuery::select();
+    stmt.from(table(c))
+        .expr_as(Func::count(Expr::cust("*")), Alias::new("n"))
+        .cond_where(condition);
+    let rows = run(db, &stmt).await?;
+    Ok(rows
+        .first()
+        .map(|r| decode(r, 0, Decode::Number))
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0))
+}
+
+/// The search condition of directus.md §6.2: text fields contain the term (case-insensitive);
+/// numeric fields equal it when it is a number; uuid fields equal it when it is a uuid.
+pub fn search_condition(t: &SqlTarget<'_>, term: &str) -> Condition {
+    let mut any = Condition::any();
+    let lowered = term.to_lowercase();
+    let mut matched = false;
+    for f in &t.collection.fields {
+        if !(t.allowed)(&f.name) || !f.searchable() || f.concealed() {
+            continue;
+        }
+        let c = t.col(&f.name);
+        match f.kind {
+            FieldType::String | FieldType::Text | FieldType::Csv => {
+                let template = if t.postgres {
+                    "strpos(lower($1), $2) > 0"
+                } else {
+                    "instr(lower($1), $2) > 0"
+                };
+                any = any.add(super::filter::custom(
+                    t.postgres,
+                    template,
+                    vec![c, Expr::val(lowered.clone())],
+                ));
+                matched = true;
+            }
+            FieldType::Integer | FieldType::BigInteger => {
+                if let Ok(n) = term.parse::<i64>()
+                    && (f.kind == FieldType::BigInteger || i32::try_from(n).is_ok())
+                {
+                    any = any.add(c.eq(n));
+                    matched = true;
+                }
+            }
+            FieldType::Float | FieldType::Decimal => {
+                if let Ok(n) = term.parse::<f64>()
+                    && n.is_finite()
+                {
+                    any = any.add(c.eq(n));
+                    matched = true;
+                }
+            }
+            FieldType::Uuid => {
+                if let Ok(u) = Uuid::parse_str(term) {
+                    any = any.add(c.eq(u));
+                    matched = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    if matched {
+        any
+    } else {
+        // Nothing searchable: no row matches.
+        Condition::all().add(Expr::val(1).eq(0))
+    }
+}
+
+/// One aggregate request, already checked against the schema.
+pub struct AggregateSpec<'a> {
+    pub collection: &'a Collection,
+    pub aggregates: Vec<(AggFunc, Option<&'a Field>)>,
+    pub group_by: Vec<&'a Field>,
+    pub condition: Condition,
+    pub sort: Vec<(String, bool)>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+/// Aggregate rows shaped like Directus: `{"count": 3}` for `count(*)`, `{"sum": {"price": 9}}`,
+/// plus the group fields.
+pub async fn aggregate(db: &impl ConnectionTrait, spec: &AggregateSpec<'_>) -> Result<Vec<Value>> {
+    let c = spec.collection;
+    let pg = db.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
+    let mut stmt = SqlQuery::select();
+    stmt.from(table(c));
+    let mut decoders: Vec<Decode> = Vec::new();
+    for g in &spec.group_by {
+        stmt.expr(column_value(
+            c,
+            &Selected {
+                name: g.name.clone(),
+                kind: g.kind,
+                only_when: None,
+            },
+        ));
+        stmt.group_by_col((table(c), Alias::new(g.name.as_str())));
+        decoders.push(Decode::Field(g.kind));
+    }
+    for (func, field) in &spec.aggregates {
+        let target: Expr = match field {
+            Some(f) => col(c, &f.name),
+            None => Expr::cust("*"),
+        };
+        let numeric_out = |e: Expr| e.cast_as(Alias::new("DOUBLE PRECISION"));
+        let (expr, how): (Expr, Decode) = match func {
+            AggFunc::Count | AggFunc::CountAll => (Func::count(target).into(), Decode::Number),
+            AggFunc::CountDistinct => (Func::count_distinct(target).into(), Decode::Number),
+            AggFunc::Sum => (numeric_out(Func::sum(target).into()), Decode::Number),
+            AggFunc::SumDistinct => (
+                numeric_out(super::filter::custom(pg, "SUM(DISTINCT $1)", vec![target])),
+                Decode::Number,
+            ),
+            AggFunc::Avg => (numeric_out(Func::avg(target).into()), Decode::Number),
+            AggFunc::AvgDistinct => (
+                numeric_out(super::filter::custom(pg, "AVG(DISTINCT $1)", vec![target])),
+                Decode::Number,
+            ),
+            AggFunc::Min | AggFunc::Max => {
+                let kind = field.map_or(FieldType::Float, |f| f.kind);
+                let e: Expr = if *func == AggFunc::Min {
+                    Func::min(target).into()
+                } else {
+                    Func::max(target).into()
+                };
+                let e = if kind == FieldType::Decimal {
+                    e.cast_as(Alias::new("TEXT"))
+                } else {
+                    e
+                };
+                (e, Decode::Field(kind))
+            }
+        };
+        stmt.expr(expr);
+        decoders.push(how);
+    }
+    stmt.cond_where(spec.condition.clone());
+    for (field, desc) in &spec.sort {
+        if spec.group_by.iter().any(|g| &g.name == field) {
+            stmt.order_by_expr(col(c, field), if *desc { Order::Desc } else { Order::Asc });
+        }
+    }
+    if let Some(l) = spec.limit {
+        stmt.limit(l);
+    }
+    if let Some(o) = spec.offset {
+        if spec.limit.is_none() {
+            stmt.limit(i64::MAX as u64);
+        }
+        stmt.offset(o);
+    }
+    let rows = run(db, &stmt).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut item = Map::new();
+        let mut i = 0;
+        for g in &spec.group_by {
+            item.insert(g.name.clone(), decode(&row, i, decoders[i]));
+            i += 1;
+        }
+        for (func, field) in &spec.aggregates {
+            let v = decode(&row, i, decoders[i]);
+            let v = if matches!(
+                func,
+                AggFunc::Count | AggFunc::CountAll | AggFunc::CountDistinct
+            ) {
+                if Value::is_null(&v) { json!(0) } else { v }
+            } else {
+                v
+            };
+            let key = func.as_str().to_owned();
+            match field {
+                None => {
+                    item.insert(key, v);
+                }
+                Some(f) => {
+                    let slot = item.entry(key).or_insert_with(|| json!({}));
+                    if let Some(o) = slot.as_object_mut() {
+                        o.insert(f.name.clone(), v);
+                    }
+                }
+            }
+            i += 1;
+        }
+        out.push(Value::Object(item));
+    }
+    Ok(out)
+}

@@ -1,0 +1,103 @@
+//! Keeping several instances that share one database coherent: each write that changes an
+//! in-memory picture (access rules, schema, flows) stores a new random version in `sluice_kv`;
+//! every instance polls those rows once a second and reloads what changed.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use entity::prelude::SluiceKv;
+use entity::sluice_kv;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+
+use crate::state::{AppState, Cache};
+use crate::util::ids::nanoid;
+
+fn key(cache: Cache) -> &'static str {
+    match cache {
+        Cache::Access => "version:access",
+        Cache::Schema => "version:schema",
+        Cache::Flows => "version:flows",
+    }
+}
+
+/// The versions this instance has seen.
+#[derive(Clone, Default)]
+pub struct Versions(Arc<Mutex<HashMap<&'static str, String>>>);
+
+impl Versions {
+    /// Publishes new versions for the given caches.
+    pub async fn bump(
+        &self,
+        db: &DatabaseConnection,
+        caches: &[Cache],
+    ) -> Result<(), sea_orm::DbErr> {
+        for cache in caches {
+            let value = nanoid(16);
+            SluiceKv::insert(sluice_kv::ActiveModel {
+                key: Set(key(*cache).into()),
+                value: Set(value.clone()),
+            })
+            .on_conflict(
+                OnConflict::column(sluice_kv::Column::Key)
+                    .update_column(sluice_kv::Column::Value)
+                    .to_owned(),
+            )
+            .exec(db)
+            .await?;
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key(*cache), value);
+        }
+        Ok(())
+    }
+
+    /// Caches whose stored version differs from the one seen (and records the new ones).
+    async fn changed(&self, db: &DatabaseConnection) -> Result<Vec<Cache>, sea_orm::DbErr> {
+        let rows = SluiceKv::find()
+            .filter(sluice_kv::Column::Key.starts_with("version:"))
+            .all(db)
+            .await?;
+        let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = Vec::new();
+        for cache in [Cache::Access, Cache::Schema, Cache::Flows] {
+            let k = key(cache);
+            if let Some(row) = rows.iter().find(|r| r.key == k)
+                && seen.get(k) != Some(&row.value)
+            {
+                let first = !seen.contains_key(k);
+                seen.insert(k, row.value.clone());
+                if !first {
+                    out.push(cache);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Polls the version rows until shutdown.
+pub fn spawn_poller(state: AppState) {
+    tokio::spawn(async move {
+        let _ = state.versions.changed(&state.db).await;
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = state.shutdown.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            match state.versions.changed(&state.db).await {
+                Ok(changed) => {
+                    for cache in changed {
+                        tracing::debug!(?cache, "reloading after a change on another instance");
+                        state.reload(cache).await;
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "version poll failed"),
+            }
+        }
+    });
+}
