@@ -23,3 +23,4 @@ pub mod directus_settings;
 pub mod directus_users;
 pub mod prelude;
 pub mod sluice_kv;
+pub mod sluice_runs;

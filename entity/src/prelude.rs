@@ -15,3 +15,4 @@ pub use super::directus_sessions::Entity as DirectusSessions;
 pub use super::directus_settings::Entity as DirectusSettings;
 pub use super::directus_users::Entity as DirectusUsers;
 pub use super::sluice_kv::Entity as SluiceKv;
+pub use super::sluice_runs::Entity as SluiceRuns;

@@ -11,6 +11,7 @@ mod m20260101_000001_access;
 mod m20260101_000002_schema;
 mod m20260101_000003_flows;
 mod m20260101_000004_activity;
+mod m20261126_000005_runs;
 
 /// Runs all Sluice migrations in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000002_schema::Migration),
             Box::new(m20260101_000003_flows::Migration),
             Box::new(m20260101_000004_activity::Migration),
+            Box::new(m20261126_000005_runs::Migration),
         ]
     }
 }

@@ -129,6 +129,8 @@ pub struct Config {
     pub flows_response_envelope: bool,
     pub flows_run_script_timeout: Duration,
     pub flows_run_script_max_memory_mb: u32,
+    /// Timeout of one `request` operation (`FLOWS_REQUEST_TIMEOUT`, a Sluice setting).
+    pub flows_request_timeout: Duration,
     pub import_ip_deny_list: Vec<String>,
     pub log: LogConfig,
     /// Directory of the built web app served at `/admin` (`SLUICE_APP_DIR`, default `./dist`).
@@ -390,6 +392,7 @@ impl Config {
                 v.number("FLOWS_RUN_SCRIPT_TIMEOUT", 10_000u64)?,
             ),
             flows_run_script_max_memory_mb: v.number("FLOWS_RUN_SCRIPT_MAX_MEMORY", 32u32)?,
+            flows_request_timeout: v.duration("FLOWS_REQUEST_TIMEOUT", "30s")?,
             import_ip_deny_list: v.list("IMPORT_IP_DENY_LIST", "0.0.0.0,169.254.169.254"),
             log: LogConfig {
                 level: log_level,

@@ -37,6 +37,8 @@ use tokio_util::sync::CancellationToken;
 use crate::access::AccessStore;
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
+use crate::flows::FlowEngine;
+use crate::flows::log::RunLogger;
 use crate::schema::SchemaStore;
 use crate::state::AppState;
 
@@ -68,12 +70,17 @@ impl Server {
         self.state.shutdown.cancel();
     }
 
-    /// Waits until the server has stopped.
+    /// Waits until the server has stopped, then for background flow runs and run logs.
     pub async fn wait(self) -> std::io::Result<()> {
-        match self.handle.await {
+        let served = match self.handle.await {
             Ok(r) => r,
             Err(e) => Err(std::io::Error::other(e)),
-        }
+        };
+        self.state
+            .flows
+            .shutdown(std::time::Duration::from_secs(30))
+            .await;
+        served
     }
 }
 
@@ -87,6 +94,10 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Serv
     access.reload(&db).await.map_err(StartError::Access)?;
     let schema = SchemaStore::default();
     schema.reload(&db).await.map_err(StartError::Access)?;
+    // One TLS provider for every outgoing connection (request operations).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let flows = FlowEngine::new(&config, RunLogger::start(db.clone()));
+    flows.reload(&db).await.map_err(StartError::Access)?;
 
     let listener = match listener {
         Some(l) => l,
@@ -111,6 +122,7 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Serv
         config: Arc::new(config),
         access,
         schema,
+        flows,
         versions: Default::default(),
         static_tokens: Default::default(),
         login_attempts: Default::default(),

@@ -12,6 +12,7 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::sessions::LoginAttempts;
 use crate::auth::tokens::StaticTokenCache;
 use crate::config::Config;
+use crate::flows::FlowEngine;
 use crate::items::ItemsContext;
 use crate::schema::SchemaStore;
 use crate::sync::Versions;
@@ -24,6 +25,7 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub access: AccessStore,
     pub schema: SchemaStore,
+    pub flows: FlowEngine,
     pub static_tokens: StaticTokenCache,
     pub login_attempts: LoginAttempts,
     pub versions: Versions,
@@ -99,7 +101,7 @@ impl AppState {
                 self.access.reload(&self.db).await
             }
             Cache::Schema => self.schema.reload(&self.db).await,
-            Cache::Flows => Ok(()),
+            Cache::Flows => self.flows.reload(&self.db).await,
         };
         if let Err(e) = result {
             tracing::error!(error = %e, ?cache, "cache reload failed");

@@ -3,5 +3,6 @@
 
 mod auth;
 mod errors;
+mod flows;
 mod lifecycle;
 mod server_routes;

@@ -3,6 +3,7 @@
 //! `SLUICE_TEST_DB=postgres` — and offers a small JSON client.
 
 pub mod client;
+pub mod receiver;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,6 +13,7 @@ use server::config::{Config, DbConfig};
 use tokio::net::TcpListener;
 
 pub use client::{Resp, TestClient};
+pub use receiver::Receiver;
 
 /// The static token of the bootstrapped admin (see `Config::for_tests`).
 pub const ADMIN_TOKEN: &str = "admin-static-token";
@@ -143,6 +145,29 @@ impl TestApp {
             .await;
         assert_eq!(r.status, 200, "login failed: {}", r.body);
         r.body["data"].clone()
+    }
+
+    /// Waits until queued run logs are written.
+    pub async fn flush_logs(&self) {
+        if let Some(s) = &self.server {
+            s.state.flows.flush_logs().await;
+        }
+    }
+
+    /// Polls `check` every 20 ms for up to 10 s (background work such as async flow runs).
+    pub async fn eventually<F, Fut>(&self, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !check().await {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "condition not met within 10 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// Stops the server and waits for it.

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(system("revisions", "directus_revisions", true))
         .merge(system("settings", "directus_settings", false))
         .merge(system("notifications", "directus_notifications", false))
+        .merge(system("runs", "sluice_runs", true))
 }
 
 /// `{collection: {action: {access: full|partial, fields, presets}}}` for the caller.

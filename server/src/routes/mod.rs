@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod flows;
 pub mod items;
 pub mod schema;
 pub mod server;
@@ -30,7 +31,7 @@ pub fn app(state: AppState) -> Router {
         .merge(items::router())
         .merge(schema::router())
         .merge(access::router())
-        .merge(flows_crud())
+        .merge(flows::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(from_fn_with_state(state.clone(), authenticate));
@@ -54,12 +55,4 @@ pub fn app(state: AppState) -> Router {
 
 async fn not_found(uri: Uri) -> Response {
     ApiError::route_not_found(uri.path()).into_response()
-}
-
-/// `/flows` and `/operations` as plain system collections (the flow engine adds the trigger
-/// route and nested documents).
-fn flows_crud() -> Router<AppState> {
-    Router::new()
-        .merge(items::system("flows", "directus_flows", false))
-        .merge(items::system("operations", "directus_operations", false))
 }

@@ -1,0 +1,35 @@
+//! `sluice_runs`: a summary row per flow run (status, method, HTTP status, duration), beside
+//! Directus's activity and revision rows.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "sluice_runs")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub flow: Uuid,
+    pub activity: Option<i32>,
+    pub revision: Option<i32>,
+    /// `success` | `failed` | `aborted`
+    #[sea_orm(column_type = "String(StringLen::N(16))")]
+    pub status: String,
+    #[sea_orm(column_type = "String(StringLen::N(16))")]
+    pub trigger: String,
+    #[sea_orm(column_type = "String(StringLen::N(10))")]
+    pub method: Option<String>,
+    pub http_status: Option<i32>,
+    #[sea_orm(column_type = "Double")]
+    pub duration_ms: f64,
+    pub steps: i32,
+    pub timestamp: DateTimeUtc,
+    pub user: Option<Uuid>,
+    #[sea_orm(column_type = "String(StringLen::N(50))")]
+    pub ip: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

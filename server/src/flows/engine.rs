@@ -1,0 +1,381 @@
+//! The flow engine: compiled flows held in memory (reloaded after every flow or operation
+//! change, here and on other instances), and the run loop of directus.md §2.5 — render options,
+//! run the handler, follow resolve/reject, record steps — bounded by a step limit.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use chrono::{DateTime, Utc};
+use entity::prelude::{DirectusFlows, DirectusOperations};
+use entity::{directus_flows, directus_operations};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::{Map, Value, json};
+use tokio_util::task::TaskTracker;
+use uuid::Uuid;
+
+use super::chain::DataChain;
+use super::log::{RunLogger, RunRecord};
+use super::model::{FlowDef, ReturnSpec};
+use super::operations::request::{DenyList, client};
+use super::operations::{OpContext, OpError, Registry};
+use super::redact::Redactor;
+use super::template::get_path;
+use crate::access::Accountability;
+use crate::config::Config;
+use crate::state::AppState;
+
+/// The most operations one run may execute (a guard against loops saving could not catch).
+pub const MAX_STEPS: usize = 1000;
+
+/// How a step ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepStatus {
+    Resolve,
+    Reject,
+    Unknown,
+}
+
+impl StepStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Resolve => "resolve",
+            StepStatus::Reject => "reject",
+            StepStatus::Unknown => "unknown",
+        }
+    }
+}
+
+/// One executed operation, for run logs.
+#[derive(Debug)]
+pub struct StepRecord {
+    pub operation: Uuid,
+    pub key: String,
+    pub status: StepStatus,
+    pub options: Value,
+    pub duration_ms: f64,
+}
+
+/// What a run needs.
+pub struct RunInput {
+    pub trigger: Value,
+    pub accountability: Option<Arc<Accountability>>,
+    pub depth: u32,
+    /// The HTTP method for webhook runs (run logs).
+    pub method: Option<String>,
+}
+
+/// The result of a run.
+pub struct RunOutcome {
+    pub chain: DataChain,
+    pub steps: Vec<StepRecord>,
+    pub last_status: Option<StepStatus>,
+    /// The last rejecting operation's error (for `error_on_reject`).
+    pub last_error: Option<OpError>,
+    pub aborted: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub duration: Duration,
+    pub accountability: Option<Arc<Accountability>>,
+    pub method: Option<String>,
+}
+
+impl RunOutcome {
+    /// `success` when the last step resolved (or nothing ran), `failed`, or `aborted`.
+    pub fn status(&self) -> &'static str {
+        if self.aborted.is_some() {
+            "aborted"
+        } else if matches!(
+            self.last_status,
+            Some(StepStatus::Reject | StepStatus::Unknown)
+        ) {
+            "failed"
+        } else {
+            "success"
+        }
+    }
+
+    /// The flow's answer per its `return` option (product.md D10).
+    pub fn return_value(&self, flow: &FlowDef) -> Value {
+        match &flow.return_spec {
+            ReturnSpec::Nothing => Value::Null,
+            ReturnSpec::Last => self.chain.last().clone(),
+            ReturnSpec::All => self.chain.snapshot(),
+            ReturnSpec::Path(p) => get_path(&self.chain, p)
+                .ok()
+                .flatten()
+                .map(|v| v.into_owned())
+                .unwrap_or(Value::Null),
+            ReturnSpec::OperationKey(k) => self.chain.result(k).cloned().unwrap_or(Value::Null),
+            ReturnSpec::Template(t) => t.render(&self.chain, Utc::now()).unwrap_or(Value::Null),
+            ReturnSpec::Literal(v) => v.clone(),
+        }
+    }
+}
+
+struct Inner {
+    registry: Registry,
+    flows: ArcSwap<HashMap<Uuid, Arc<FlowDef>>>,
+    env: Arc<Value>,
+    redactor: Arc<Redactor>,
+    http: reqwest::Client,
+    deny: Arc<DenyList>,
+    logger: RunLogger,
+    tasks: TaskTracker,
+}
+
+/// The engine handle (cheap to clone).
+#[derive(Clone)]
+pub struct FlowEngine(Arc<Inner>);
+
+/// `$env` values with Directus's type casting (directus.md §3.2).
+pub fn cast_env(raw: &str) -> Value {
+    let t = raw.trim();
+    match t {
+        "true" => return json!(true),
+        "false" => return json!(false),
+        _ => {}
+    }
+    if !t.starts_with('0') || t == "0" || t.starts_with("0.") {
+        if let Ok(i) = t.parse::<i64>() {
+            return json!(i);
+        }
+        if let Ok(f) = t.parse::<f64>()
+            && f.is_finite()
+        {
+            return json!(f);
+        }
+    }
+    if let Ok(v) = serde_json::from_str::<Value>(t)
+        && (v.is_object() || v.is_array())
+    {
+        return v;
+    }
+    if t.contains(',') {
+        return Value::Array(t.split(',').map(cast_env).collect());
+    }
+    Value::String(raw.to_owned())
+}
+
+impl FlowEngine {
+    pub fn new(config: &Config, logger: RunLogger) -> FlowEngine {
+        let env: Map<String, Value> = config
+            .flows_env
+            .iter()
+            .map(|(k, v)| (k.clone(), cast_env(v)))
+            .collect();
+        let deny = Arc::new(DenyList::new(&config.import_ip_deny_list));
+        FlowEngine(Arc::new(Inner {
+            registry: Registry::builtin(),
+            flows: ArcSwap::from_pointee(HashMap::new()),
+            env: Arc::new(Value::Object(env)),
+            redactor: Arc::new(Redactor::new(&config.flows_env)),
+            http: client(deny.clone(), config.flows_request_timeout),
+            deny,
+            logger,
+            tasks: TaskTracker::new(),
+        }))
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.0.registry
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.0.http
+    }
+
+    pub fn deny_list(&self) -> &DenyList {
+        &self.0.deny
+    }
+
+    pub fn redactor(&self) -> &Redactor {
+        &self.0.redactor
+    }
+
+    /// An active flow by id.
+    pub fn get(&self, id: Uuid) -> Option<Arc<FlowDef>> {
+        self.0.flows.load().get(&id).cloned()
+    }
+
+    /// Every active flow.
+    pub fn all(&self) -> Vec<Arc<FlowDef>> {
+        self.0.flows.load().values().cloned().collect()
+    }
+
+    /// Reads all active flows and their operations and swaps the compiled set in.
+    pub async fn reload(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
+        let flows = DirectusFlows::find()
+            .filter(directus_flows::Column::Status.eq("active"))
+            .all(db)
+            .await?;
+        let ops = DirectusOperations::find()
+            .order_by_asc(directus_operations::Column::DateCreated)
+            .all(db)
+            .await?;
+        let mut by_flow: HashMap<Uuid, Vec<directus_operations::Model>> = HashMap::new();
+        for op in ops {
+            by_flow.entry(op.flow).or_default().push(op);
+        }
+        let compiled: HashMap<Uuid, Arc<FlowDef>> = flows
+            .iter()
+            .map(|f| {
+                let ops = by_flow.get(&f.id).map(Vec::as_slice).unwrap_or(&[]);
+                (f.id, Arc::new(FlowDef::compile(f, ops, &self.0.registry)))
+            })
+            .collect();
+        self.0.flows.store(Arc::new(compiled));
+        Ok(())
+    }
+
+    /// Runs a future in the background, tracked so shutdown can wait for it.
+    pub fn spawn<F>(&self, fut: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.0.tasks.spawn(fut);
+    }
+
+    /// Queues a run's logs (written off the request path, in batches).
+    pub fn log(&self, flow: &FlowDef, outcome: &RunOutcome, http_status: Option<u16>) {
+        if flow.accountability.is_none() {
+            return;
+        }
+        let record = RunRecord::build(flow, outcome, http_status, &self.0.redactor);
+        self.0.logger.submit(record);
+    }
+
+    /// Waits until every run log queued so far is written.
+    pub async fn flush_logs(&self) {
+        self.0.logger.flush().await;
+    }
+
+    /// Waits for background runs (up to `grace`) and flushes pending logs.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.0.tasks.close();
+        if tokio::time::timeout(grace, self.0.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("background flow runs still going at shutdown");
+        }
+        self.0.logger.close().await;
+    }
+}
+
+/// The accountability as the data chain shows it.
+fn accountability_value(acc: Option<&Arc<Accountability>>) -> Value {
+    acc.map(|a| serde_json::to_value(a.as_ref()).unwrap_or(Value::Null))
+        .unwrap_or(Value::Null)
+}
+
+/// Runs a flow (directus.md §2.5) without logging it.
+pub async fn run(state: &AppState, flow: &FlowDef, input: RunInput) -> RunOutcome {
+    let started = Instant::now();
+    let started_at = Utc::now();
+    let engine = &state.flows;
+    let mut chain = DataChain::new(
+        input.trigger,
+        accountability_value(input.accountability.as_ref()),
+        engine.0.env.clone(),
+        flow.flow_value.clone(),
+    );
+    let mut steps = Vec::new();
+    let mut last_status = None;
+    let mut last_error = None;
+    let mut aborted = None;
+    let mut next = flow.root;
+    while let Some(i) = next {
+        if steps.len() >= MAX_STEPS {
+            aborted = Some(format!("stopped after {MAX_STEPS} operations"));
+            break;
+        }
+        let op = &flow.operations[i];
+        let step_started = Instant::now();
+        let (status, data, options, successor, error) = match &op.handler {
+            None => (StepStatus::Unknown, Value::Null, Value::Null, None, None),
+            Some(handler) => {
+                let rendered = if op.kind == "log" {
+                    let redacted = engine.0.redactor.redact_chain(&chain.snapshot());
+                    op.options.render(&redacted, Utc::now())
+                } else {
+                    op.options.render(&chain, Utc::now())
+                };
+                match rendered {
+                    Err(e) => {
+                        let err = OpError::Error {
+                            name: e.js_name().into(),
+                            message: e.to_string(),
+                        };
+                        (
+                            StepStatus::Reject,
+                            err.data(),
+                            Value::Null,
+                            op.reject,
+                            Some(err),
+                        )
+                    }
+                    Ok(options) => {
+                        let ctx = OpContext {
+                            state,
+                            chain: &chain,
+                            accountability: input.accountability.as_ref(),
+                            flow,
+                            depth: input.depth,
+                        };
+                        match handler.run(options.clone(), &ctx).await {
+                            Ok(v) => (StepStatus::Resolve, v, options, op.resolve, None),
+                            Err(e) => (StepStatus::Reject, e.data(), options, op.reject, Some(e)),
+                        }
+                    }
+                }
+            }
+        };
+        chain.record(&op.key, data);
+        steps.push(StepRecord {
+            operation: op.id,
+            key: op.key.clone(),
+            status,
+            options,
+            duration_ms: step_started.elapsed().as_secs_f64() * 1000.0,
+        });
+        last_status = Some(status);
+        last_error = error;
+        next = successor;
+    }
+    RunOutcome {
+        chain,
+        steps,
+        last_status,
+        last_error,
+        aborted,
+        started_at,
+        duration: started.elapsed(),
+        accountability: input.accountability,
+        method: input.method,
+    }
+}
+
+/// Runs a flow, logs it, and returns its answer (operation-triggered and background runs).
+pub async fn run_and_log(state: &AppState, flow: &Arc<FlowDef>, input: RunInput) -> Value {
+    let outcome = run(state, flow, input).await;
+    let value = outcome.return_value(flow);
+    state.flows.log(flow, &outcome, None);
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_casting() {
+        assert_eq!(cast_env("true"), json!(true));
+        assert_eq!(cast_env("42"), json!(42));
+        assert_eq!(cast_env("0042"), json!("0042"));
+        assert_eq!(cast_env("a,b"), json!(["a", "b"]));
+        assert_eq!(cast_env("{\"x\":1}"), json!({"x": 1}));
+        assert_eq!(cast_env("secret-token"), json!("secret-token"));
+        assert_eq!(cast_env("1.5"), json!(1.5));
+    }
+}

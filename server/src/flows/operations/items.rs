@@ -1,0 +1,211 @@
+//! `item-create`, `item-read`, `item-update`, `item-delete` (directus.md §4.2–§4.5) through the
+//! shared items service, with the accountability chosen by the `permissions` option
+//! (`$trigger`, `$public`, `$full` or a role id).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::{OpContext, OpError, Operation, option_object};
+use crate::access::Accountability;
+use crate::access::accountability::ClientInfo;
+use crate::items::{Items, WriteOptions};
+use crate::query::Query;
+
+pub struct ItemCreate;
+pub struct ItemRead;
+pub struct ItemUpdate;
+pub struct ItemDelete;
+
+/// The accountability an item operation runs with.
+pub fn accountability_for(
+    options: &Value,
+    ctx: &OpContext<'_>,
+) -> Result<Arc<Accountability>, OpError> {
+    let run = ctx.accountability;
+    let ip = run.and_then(|a| a.ip.clone());
+    let snapshot = ctx.state.access.get();
+    match options
+        .get("permissions")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+    {
+        "" | "$trigger" => Ok(run
+            .cloned()
+            .unwrap_or_else(|| Arc::new(Accountability::full()))),
+        "$public" => Ok(Arc::new(Accountability::public(
+            &snapshot,
+            ClientInfo::default(),
+        ))),
+        "$full" => Ok(Arc::new(Accountability::full())),
+        role => {
+            let id = Uuid::parse_str(role)
+                .ok()
+                .filter(|r| snapshot.role_exists(*r))
+                .ok_or_else(|| {
+                    OpError::error(format!(
+                        "Configured role \"{role}\" isn't a valid role ID or doesn't exist."
+                    ))
+                })?;
+            Ok(Arc::new(Accountability::for_user(
+                &snapshot,
+                None,
+                Some(id),
+                ClientInfo {
+                    ip,
+                    ..Default::default()
+                },
+            )))
+        }
+    }
+}
+
+fn collection(options: &Value) -> Result<String, OpError> {
+    match options.get("collection") {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        _ => Err(OpError::error("\"collection\" is required")),
+    }
+}
+
+/// Keys as Directus reads them: an array, a scalar, or a comma-separated string.
+pub fn keys(v: Option<&Value>) -> Vec<Value> {
+    match v {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.iter().filter(|k| !k.is_null()).cloned().collect(),
+        Some(Value::String(s)) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| json!(s))
+            .collect(),
+        Some(other) => vec![other.clone()],
+    }
+}
+
+/// The `query` option (object or JSON string; null values count as absent, so a template that
+/// rendered to nothing does not break the query).
+pub fn query(options: &Value) -> Result<Query, OpError> {
+    let q = option_object(options.get("query"))?;
+    let Some(Value::Object(map)) = q else {
+        return Ok(Query::default());
+    };
+    let cleaned: Map<String, Value> = map.into_iter().filter(|(_, v)| !v.is_null()).collect();
+    Query::from_params(&cleaned).map_err(OpError::Directus)
+}
+
+fn payload(options: &Value) -> Result<Option<Value>, OpError> {
+    option_object(options.get("payload"))
+}
+
+async fn with_items<T>(
+    options: &Value,
+    ctx: &OpContext<'_>,
+    f: impl AsyncFnOnce(&Items<'_, sea_orm::DatabaseConnection>) -> Result<T, crate::error::ApiError>,
+) -> Result<T, OpError> {
+    let acc = accountability_for(options, ctx)?;
+    let name = collection(options)?;
+    let ictx = ctx.state.items_ctx(acc);
+    let items = Items::new(&ctx.state.db, &ictx, &name)?;
+    let out = f(&items).await?;
+    ctx.state.after_write(&name).await;
+    Ok(out)
+}
+
+#[async_trait]
+impl Operation for ItemCreate {
+    async fn run(&self, options: Value, ctx: &OpContext<'_>) -> Result<Value, OpError> {
+        let Some(p) = payload(&options)? else {
+            return Ok(Value::Null);
+        };
+        let list = match p {
+            Value::Array(a) => a,
+            other => vec![other],
+        };
+        with_items(&options, ctx, async |items| {
+            items
+                .create_many(&list, WriteOptions::default())
+                .await
+                .map(Value::Array)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Operation for ItemRead {
+    async fn run(&self, options: Value, ctx: &OpContext<'_>) -> Result<Value, OpError> {
+        let keys = keys(options.get("key"));
+        let q = query(&options)?;
+        with_items(&options, ctx, async |items| match keys.len() {
+            0 => items
+                .read_by_query(&q)
+                .await
+                .map(|out| Value::Array(out.data)),
+            1 => items.read_one(&keys[0], &q).await,
+            _ => items.read_many(&keys, &q).await.map(Value::Array),
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Operation for ItemUpdate {
+    async fn run(&self, options: Value, ctx: &OpContext<'_>) -> Result<Value, OpError> {
+        let Some(p) = payload(&options)? else {
+            return Ok(Value::Null);
+        };
+        let keys = keys(options.get("key"));
+        let q = query(&options)?;
+        let opts = WriteOptions::default();
+        with_items(&options, ctx, async |items| {
+            if let Value::Array(batch) = &p {
+                return items.update_batch(batch, opts).await.map(Value::Array);
+            }
+            match keys.len() {
+                0 => items.update_by_query(&q, &p, opts).await.map(Value::Array),
+                1 => items.update_one(&keys[0], &p, opts).await,
+                _ => items.update_many(&keys, &p, opts).await.map(Value::Array),
+            }
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Operation for ItemDelete {
+    async fn run(&self, options: Value, ctx: &OpContext<'_>) -> Result<Value, OpError> {
+        let keys = keys(options.get("key"));
+        let q = query(&options)?;
+        let opts = WriteOptions::default();
+        with_items(&options, ctx, async |items| match keys.len() {
+            0 => items.delete_by_query(&q, opts).await.map(Value::Array),
+            1 => items.delete_one(&keys[0], opts).await,
+            _ => items.delete_many(&keys, opts).await.map(Value::Array),
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_forms() {
+        assert!(keys(None).is_empty());
+        assert_eq!(keys(Some(&json!("1,2"))), vec![json!("1"), json!("2")]);
+        assert_eq!(keys(Some(&json!(5))), vec![json!(5)]);
+        assert_eq!(keys(Some(&json!([1, null, 2]))), vec![json!(1), json!(2)]);
+    }
+
+    #[test]
+    fn query_option_tolerates_empty_templates() {
+        let q = query(&json!({"query": {"limit": null, "filter": {"a": {"_eq": 1}}}})).unwrap();
+        assert_eq!(q.limit, None);
+        let q = query(&json!({"query": "{\"limit\": \"10\"}"})).unwrap();
+        assert_eq!(q.limit, Some(10));
+        assert!(query(&json!({"query": "nope"})).is_err());
+    }
+}

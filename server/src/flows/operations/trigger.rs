@@ -1,0 +1,112 @@
+//! `trigger`: runs another flow (one with an `operation` trigger) with a payload, once or per
+//! element of an array payload — in parallel, one after another, or in batches
+//! (directus.md §4.11). Nesting is bounded by `MAX_DEPTH`.
+
+use async_trait::async_trait;
+use futures::future::join_all;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{OpContext, OpError, Operation, option_object};
+use crate::flows::engine::{self, RunInput};
+use crate::flows::model::TriggerKind;
+
+pub struct TriggerFlow;
+
+/// How deep flows may trigger flows.
+pub const MAX_DEPTH: u32 = 16;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Parallel,
+    Serial,
+    Batch(usize),
+}
+
+fn mode(options: &Value) -> Mode {
+    match options.get("iterationMode").and_then(Value::as_str) {
+        Some("serial") => Mode::Serial,
+        Some("batch") => {
+            let size = match options.get("batchSize") {
+                Some(Value::Number(n)) => n.as_u64(),
+                Some(Value::String(s)) => s.trim().parse().ok(),
+                _ => None,
+            };
+            Mode::Batch(size.filter(|n| *n > 0).unwrap_or(10).min(1000) as usize)
+        }
+        _ => Mode::Parallel,
+    }
+}
+
+#[async_trait]
+impl Operation for TriggerFlow {
+    async fn run(&self, options: Value, ctx: &OpContext<'_>) -> Result<Value, OpError> {
+        if ctx.depth + 1 > MAX_DEPTH {
+            return Err(OpError::error(format!(
+                "Flows can trigger flows at most {MAX_DEPTH} levels deep"
+            )));
+        }
+        let target = options
+            .get("flow")
+            .and_then(Value::as_str)
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .and_then(|id| ctx.state.flows.get(id))
+            .filter(|f| f.trigger == TriggerKind::Operation);
+        let Some(target) = target else {
+            tracing::warn!(flow = %ctx.flow.id, "trigger operation: target flow is not an active operation flow");
+            return Ok(Value::Null);
+        };
+        let payload = option_object(options.get("payload"))?;
+        let run_one = |payload: Value| {
+            let target = target.clone();
+            async move {
+                let input = RunInput {
+                    trigger: payload,
+                    accountability: ctx.accountability.cloned(),
+                    depth: ctx.depth + 1,
+                    method: None,
+                };
+                engine::run_and_log(ctx.state, &target, input).await
+            }
+        };
+        match payload {
+            Some(Value::Array(items)) => {
+                let mut out = Vec::with_capacity(items.len());
+                match mode(&options) {
+                    Mode::Parallel => out = join_all(items.into_iter().map(run_one)).await,
+                    Mode::Serial => {
+                        for item in items {
+                            out.push(run_one(item).await);
+                        }
+                    }
+                    Mode::Batch(size) => {
+                        let mut rest = items.into_iter().peekable();
+                        while rest.peek().is_some() {
+                            let chunk: Vec<Value> = rest.by_ref().take(size).collect();
+                            out.extend(join_all(chunk.into_iter().map(run_one)).await);
+                        }
+                    }
+                }
+                Ok(Value::Array(out))
+            }
+            other => Ok(run_one(other.unwrap_or(Value::Null)).await),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn modes() {
+        assert_eq!(mode(&json!({})), Mode::Parallel);
+        assert_eq!(mode(&json!({"iterationMode": "serial"})), Mode::Serial);
+        assert_eq!(mode(&json!({"iterationMode": "batch"})), Mode::Batch(10));
+        assert_eq!(
+            mode(&json!({"iterationMode": "batch", "batchSize": "3"})),
+            Mode::Batch(3)
+        );
+    }
+}

@@ -1,0 +1,618 @@
+//! The flow engine over HTTP: saving and exporting flow documents, the trigger route, who may
+//! trigger, return values, errors, envelopes, run logs and live changes.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use tests::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
+
+/// Creates a flow from a document and returns its id.
+pub async fn create_flow(app: &TestApp, doc: Value) -> String {
+    let r = app.admin().post("/flows", doc).await;
+    assert_eq!(r.status, 200, "create flow: {}", r.text);
+    r.body["data"]["id"].as_str().expect("flow id").to_owned()
+}
+
+fn echo_flow(method: &str) -> Value {
+    json!({"name": "echo", "trigger": "webhook", "status": "active",
+           "options": {"method": method, "async": false, "return": "$last"},
+           "operations": [{"id": "t", "operation": "transform",
+                           "options": {"json": {"got": "{{$trigger.body}}", "q": "{{$trigger.query.x}}",
+                                                "who": "{{$accountability.user}}", "missing": "{{$trigger.nope}}",
+                                                "inline": "x={{$trigger.nope}}", "flow": "{{$flow.name}}"}}}]})
+}
+
+#[tokio::test]
+async fn webhook_answers_with_the_data_envelope() {
+    let app = TestApp::spawn().await;
+    let id = create_flow(&app, echo_flow("POST")).await;
+    let r = app
+        .anon()
+        .post(&format!("/flows/trigger/{id}?x=5"), json!({"a": 1}))
+        .await;
+    // Anonymous callers need a trigger permission (D2): denied like an unknown flow.
+    r.assert_error(403, "FORBIDDEN");
+    let r = app
+        .admin()
+        .post(&format!("/flows/trigger/{id}?x=5"), json!({"a": 1}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"data": {"got": {"a": 1}, "q": "5", "who": r.body["data"]["who"], "missing": null,
+                        "inline": "x=", "flow": "echo"}})
+    );
+    assert!(r.body["data"]["who"].is_string());
+}
+
+#[tokio::test]
+async fn methods_ids_and_status_gate_the_route() {
+    let app = TestApp::spawn().await;
+    let id = create_flow(&app, echo_flow("POST")).await;
+    let admin = app.admin();
+    admin
+        .get(&format!("/flows/trigger/{id}"))
+        .await
+        .assert_error(403, "FORBIDDEN");
+    admin
+        .request(
+            Method::PUT,
+            &format!("/flows/trigger/{id}"),
+            Some(json!({})),
+        )
+        .await
+        .assert_error(403, "FORBIDDEN");
+    admin
+        .post("/flows/trigger/not-a-uuid", json!({}))
+        .await
+        .assert_error(404, "ROUTE_NOT_FOUND");
+    admin
+        .request(Method::OPTIONS, &format!("/flows/trigger/{id}"), None)
+        .await
+        .assert_error(404, "ROUTE_NOT_FOUND");
+    admin
+        .post(
+            &format!("/flows/trigger/{}", uuid::Uuid::new_v4()),
+            json!({}),
+        )
+        .await
+        .assert_error(403, "FORBIDDEN");
+    let r = admin
+        .patch(&format!("/flows/{id}"), json!({"status": "inactive"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    admin
+        .post(&format!("/flows/trigger/{id}"), json!({}))
+        .await
+        .assert_error(403, "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn put_patch_delete_webhooks_work() {
+    let app = TestApp::spawn().await;
+    for method in ["PUT", "PATCH", "DELETE", "GET"] {
+        let id = create_flow(&app, echo_flow(method)).await;
+        let m = Method::from_bytes(method.as_bytes()).unwrap();
+        let body = (method != "GET").then(|| json!({"k": method}));
+        let r = app
+            .admin()
+            .request(m, &format!("/flows/trigger/{id}"), body)
+            .await;
+        assert_eq!(r.status, 200, "{method}: {}", r.text);
+        let expected = if method == "GET" {
+            json!({})
+        } else {
+            json!({"k": method})
+        };
+        assert_eq!(r.body["data"]["got"], expected, "{method}");
+    }
+}
+
+async fn grant_trigger(app: &TestApp, policy: &str, filter: Value) {
+    let r = app
+        .admin()
+        .post(
+            "/permissions",
+            json!({"policy": policy, "collection": "directus_flows", "action": "trigger",
+                   "permissions": filter, "fields": ["*"]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "grant: {}", r.text);
+}
+
+const PUBLIC: &str = "abf8a154-5b1c-4a46-ac9c-7300570f4f17";
+
+#[tokio::test]
+async fn public_grant_opens_one_flow_not_another() {
+    let app = TestApp::spawn().await;
+    let a = create_flow(&app, echo_flow("POST")).await;
+    let b = create_flow(&app, echo_flow("POST")).await;
+    grant_trigger(&app, PUBLIC, json!({"id": {"_eq": a}})).await;
+    let r = app
+        .anon()
+        .post(&format!("/flows/trigger/{a}"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["who"], Value::Null);
+    app.anon()
+        .post(&format!("/flows/trigger/{b}"), json!({}))
+        .await
+        .assert_error(403, "FORBIDDEN");
+    // A bad token never falls back to public.
+    app.client
+        .with_token("not-a-token")
+        .post(&format!("/flows/trigger/{a}"), json!({}))
+        .await
+        .assert_error(401, "INVALID_CREDENTIALS");
+}
+
+#[tokio::test]
+async fn role_users_trigger_through_their_policy() {
+    let app = TestApp::spawn().await;
+    let flow = create_flow(&app, echo_flow("POST")).await;
+    let admin = app.admin();
+    let role = admin.post("/roles", json!({"name": "Callers"})).await;
+    assert_eq!(role.status, 200, "{}", role.text);
+    let role_id = role.body["data"]["id"].as_str().unwrap().to_owned();
+    let policy = admin
+        .post(
+            "/policies",
+            json!({"name": "May call", "app_access": false}),
+        )
+        .await;
+    let policy_id = policy.body["data"]["id"].as_str().unwrap().to_owned();
+    let link = admin
+        .post("/access", json!({"role": role_id, "policy": policy_id}))
+        .await;
+    assert_eq!(link.status, 200, "{}", link.text);
+    let user = admin
+        .post(
+            "/users",
+            json!({"email": "caller@example.com", "password": "pw-caller", "role": role_id,
+                   "token": "caller-token"}),
+        )
+        .await;
+    assert_eq!(user.status, 200, "{}", user.text);
+    let caller = app.client.with_token("caller-token");
+    caller
+        .post(&format!("/flows/trigger/{flow}"), json!({}))
+        .await
+        .assert_error(403, "FORBIDDEN");
+    grant_trigger(&app, &policy_id, json!({})).await;
+    let r = caller
+        .post(&format!("/flows/trigger/{flow}"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["who"], user.body["data"]["id"]);
+    // A JWT from a login works the same way.
+    let data = app.login("caller@example.com", "pw-caller").await;
+    let jwt = data["access_token"].as_str().unwrap();
+    let r = app
+        .client
+        .with_token(jwt)
+        .post(&format!("/flows/trigger/{flow}"), json!({}))
+        .await;
+    assert_eq!(r.status, 200);
+    let _ = (ADMIN_EMAIL, ADMIN_PASSWORD);
+}
+
+#[tokio::test]
+async fn return_options_follow_d10() {
+    let app = TestApp::spawn().await;
+    let ops = json!([
+        {"key": "one", "operation": "transform", "options": {"json": {"n": 1}}},
+        {"key": "two", "operation": "transform", "options": {"json": {"n": 2}}}
+    ]);
+    let cases = [
+        (json!("$last"), json!({"n": 2})),
+        (json!("one"), json!({"n": 1})),
+        (json!("one.n"), json!(1)),
+        (json!("$trigger.body.x"), json!(7)),
+        (json!("total: {{two.n}}"), json!("total: 2")),
+        (json!({"fixed": true}), json!({"fixed": true})),
+        (json!("nope.path"), Value::Null),
+    ];
+    for (ret, expected) in cases {
+        let id = create_flow(
+            &app,
+            json!({"name": "r", "trigger": "webhook",
+                   "options": {"method": "POST", "return": ret}, "operations": ops}),
+        )
+        .await;
+        let r = app
+            .admin()
+            .post(&format!("/flows/trigger/{id}"), json!({"x": 7}))
+            .await;
+        assert_eq!(r.body["data"], expected, "return {ret}");
+    }
+    // By operation UUID, and $all.
+    let id = create_flow(
+        &app,
+        json!({"name": "r", "trigger": "webhook", "options": {"method": "POST", "return": "$all"},
+               "operations": ops}),
+    )
+    .await;
+    let all = app
+        .admin()
+        .post(&format!("/flows/trigger/{id}"), json!({"x": 7}))
+        .await;
+    assert_eq!(all.body["data"]["one"], json!({"n": 1}));
+    assert_eq!(all.body["data"]["$trigger"]["body"], json!({"x": 7}));
+    let ops_list = app
+        .admin()
+        .get(&format!(
+            "/operations?filter[flow][_eq]={id}&filter[key][_eq]=one"
+        ))
+        .await;
+    let op_id = ops_list.body["data"][0]["id"].as_str().unwrap().to_owned();
+    let r = app
+        .admin()
+        .patch(
+            &format!("/flows/{id}"),
+            json!({"options": {"method": "POST", "return": op_id}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = app
+        .admin()
+        .post(&format!("/flows/trigger/{id}"), json!({}))
+        .await;
+    assert_eq!(r.body["data"], json!({"n": 1}));
+}
+
+#[tokio::test]
+async fn error_on_reject_turns_rejections_into_http_errors() {
+    let app = TestApp::spawn().await;
+    let thrower = create_flow(
+        &app,
+        json!({"name": "t", "trigger": "webhook",
+               "options": {"method": "POST", "error_on_reject": true},
+               "operations": [{"key": "boom", "operation": "throw-error",
+                               "options": {"code": "teapot", "status": "418", "message": "No tea"}}]}),
+    )
+    .await;
+    let r = app
+        .admin()
+        .post(&format!("/flows/trigger/{thrower}"), json!({}))
+        .await;
+    r.assert_error(418, "TEAPOT");
+    assert_eq!(r.message(), "No tea");
+
+    let check = create_flow(
+        &app,
+        json!({"name": "c", "trigger": "webhook",
+               "options": {"method": "POST", "error_on_reject": true},
+               "operations": [{"key": "check", "operation": "condition",
+                               "options": {"filter": {"$trigger": {"body": {"id": {"_nnull": true}}}}}}]}),
+    )
+    .await;
+    let r = app
+        .admin()
+        .post(&format!("/flows/trigger/{check}"), json!({}))
+        .await;
+    r.assert_error(400, "FAILED_VALIDATION");
+    assert_eq!(
+        r.body["errors"][0],
+        json!({"message": "Validation failed for field \"$trigger\" at \"body.id\". Value is required.",
+               "extensions": {"field": "$trigger", "path": ["body", "id"], "type": "required",
+                              "code": "FAILED_VALIDATION"}})
+    );
+    // Without error_on_reject the rejection is data with 200.
+    let soft = create_flow(
+        &app,
+        json!({"name": "s", "trigger": "webhook", "options": {"method": "POST"},
+               "operations": [{"key": "boom", "operation": "throw-error", "options": {"code": "FORBIDDEN", "status": "403"}}]}),
+    )
+    .await;
+    let r = app
+        .admin()
+        .post(&format!("/flows/trigger/{soft}"), json!({}))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["data"]["code"], "FORBIDDEN");
+    assert_eq!(r.body["data"]["status"], 403);
+}
+
+#[tokio::test]
+async fn directus_bodies_without_the_envelope() {
+    let app = TestApp::spawn_with(|c| c.flows_response_envelope = false).await;
+    let id = create_flow(&app, echo_flow("POST")).await;
+    let r = app
+        .admin()
+        .post(&format!("/flows/trigger/{id}"), json!({"a": 1}))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["got"], json!({"a": 1}));
+    let null_flow = create_flow(
+        &app,
+        json!({"name": "n", "trigger": "webhook", "options": {"method": "POST"},
+               "operations": [{"key": "l", "operation": "log", "options": {"message": "hi"}}]}),
+    )
+    .await;
+    let r = app
+        .admin()
+        .post(&format!("/flows/trigger/{null_flow}"), json!({}))
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(r.text, "");
+}
+
+#[tokio::test]
+async fn async_flows_answer_at_once_and_run_on() {
+    let app = TestApp::spawn().await;
+    let coll = app
+        .admin()
+        .post(
+            "/collections",
+            json!({"collection": "pings", "schema": {}, "fields": [{"field": "note", "type": "string"}]}),
+        )
+        .await;
+    assert_eq!(coll.status, 200, "{}", coll.text);
+    let id = create_flow(
+        &app,
+        json!({"name": "a", "trigger": "webhook", "options": {"method": "POST", "async": true},
+               "operations": [
+                   {"key": "wait", "operation": "sleep", "options": {"milliseconds": 200}},
+                   {"key": "save", "operation": "item-create",
+                    "options": {"collection": "pings", "payload": {"note": "{{$trigger.note}}"}}}]}),
+    )
+    .await;
+    let r = app
+        .admin()
+        .post(&format!("/flows/trigger/{id}"), json!({"note": "later"}))
+        .await;
+    assert_eq!(r.status, 202);
+    assert_eq!(r.body, json!({"data": null}));
+    let admin = app.admin();
+    app.eventually(|| {
+        let admin = admin.clone();
+        async move { admin.get("/items/pings").await.body["data"][0]["note"] == "later" }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn saving_refuses_broken_flows_naming_the_culprit() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (json!([{"key": "a", "operation": "teleport"}]), "teleport"),
+        (
+            json!([{"key": "a", "operation": "log", "resolve": "ghost"}]),
+            "ghost",
+        ),
+        (
+            json!([{"key": "a", "operation": "log"}, {"key": "a", "operation": "log"}]),
+            "\"a\"",
+        ),
+        (
+            json!([{"key": "a", "operation": "log", "resolve": "b"},
+                   {"key": "b", "operation": "log", "resolve": "a"}]),
+            "cycle",
+        ),
+    ];
+    for (ops, culprit) in cases {
+        let r = app
+            .admin()
+            .post(
+                "/flows",
+                json!({"name": "bad", "trigger": "webhook", "operations": ops}),
+            )
+            .await;
+        r.assert_error(400, "INVALID_PAYLOAD");
+        assert!(r.message().contains(culprit), "{culprit}: {}", r.message());
+    }
+    // Nothing was half-written.
+    let flows = app.admin().get("/flows").await;
+    assert_eq!(flows.body["data"], json!([]));
+    let ops = app.admin().get("/operations").await;
+    assert_eq!(ops.body["data"], json!([]));
+}
+
+#[tokio::test]
+async fn export_round_trip_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let doc = json!({"name": "Validation", "trigger": "webhook", "status": "active",
+    "options": {"method": "POST", "async": false},
+    "operations": [
+        {"id": "validate", "operation": "condition",
+         "options": {"filter": {"_and": [{"email": {"_nempty": true}}]}},
+         "resolve": "process", "reject": "error"},
+        {"id": "process", "operation": "transform", "options": {"json": {"ok": true}}, "resolve": "success"},
+        {"id": "success", "operation": "transform", "options": {"json": {"success": true}}},
+        {"id": "error", "operation": "transform", "options": {"json": {"success": false}}}
+    ]});
+    let id = create_flow(&app, doc).await;
+    let exported = app
+        .admin()
+        .get(&format!("/flows/{id}?export=document"))
+        .await;
+    assert_eq!(exported.status, 200, "{}", exported.text);
+    let doc1 = exported.body["data"].clone();
+    assert_eq!(doc1["operations"].as_array().unwrap().len(), 4);
+    let id2 = create_flow(&app, doc1.clone()).await;
+    let doc2 = app
+        .admin()
+        .get(&format!("/flows/{id2}?export=document"))
+        .await
+        .body["data"]
+        .clone();
+    assert_eq!(doc1, doc2);
+}
+
+#[tokio::test]
+async fn live_changes_apply_on_the_next_trigger() {
+    let app = TestApp::spawn().await;
+    let id = create_flow(
+        &app,
+        json!({"name": "v", "trigger": "webhook", "options": {"method": "POST"},
+               "operations": [{"key": "t", "operation": "transform", "options": {"json": {"v": 1}}}]}),
+    )
+    .await;
+    let admin = app.admin();
+    assert_eq!(
+        admin
+            .post(&format!("/flows/trigger/{id}"), json!({}))
+            .await
+            .body["data"],
+        json!({"v": 1})
+    );
+    let op = admin
+        .get(&format!("/operations?filter[flow][_eq]={id}"))
+        .await
+        .body["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = admin
+        .patch(
+            &format!("/operations/{op}"),
+            json!({"options": {"json": {"v": 2}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        admin
+            .post(&format!("/flows/trigger/{id}"), json!({}))
+            .await
+            .body["data"],
+        json!({"v": 2})
+    );
+}
+
+#[tokio::test]
+async fn run_logs_record_steps_with_secrets_redacted() {
+    let app = TestApp::spawn_with(|c| {
+        c.flows_env_allow_list = vec!["API_TOKEN".into()];
+        c.flows_env = vec![("API_TOKEN".into(), "tok-123".into())];
+    })
+    .await;
+    let id = create_flow(
+        &app,
+        json!({"name": "logged", "trigger": "webhook", "accountability": "all",
+               "options": {"method": "POST"},
+               "operations": [{"key": "t", "operation": "transform",
+                               "options": {"json": {"auth": "Bearer {{$env.API_TOKEN}}", "n": "{{$trigger.n}}"}}}]}),
+    )
+    .await;
+    let r = app
+        .admin()
+        .post(
+            &format!("/flows/trigger/{id}?access_token=x"),
+            json!({"n": 3}),
+        )
+        .await;
+    // Query token plus header token is refused before the flow runs.
+    r.assert_error(400, "INVALID_PAYLOAD");
+    let r = app
+        .admin()
+        .post(&format!("/flows/trigger/{id}"), json!({"n": 3}))
+        .await;
+    assert_eq!(r.body["data"]["auth"], "Bearer tok-123");
+    app.flush_logs().await;
+    let act = app
+        .admin()
+        .get(&format!(
+            "/activity?filter[collection][_eq]=directus_flows&filter[item][_eq]={id}&filter[action][_eq]=run"
+        ))
+        .await;
+    assert_eq!(
+        act.body["data"].as_array().unwrap().len(),
+        1,
+        "{}",
+        act.text
+    );
+    let rev = app
+        .admin()
+        .get(&format!(
+            "/revisions?filter[item][_eq]={id}&filter[collection][_eq]=directus_flows"
+        ))
+        .await;
+    let data = &rev.body["data"][0]["data"];
+    assert_eq!(data["steps"][0]["key"], "t");
+    assert_eq!(data["steps"][0]["status"], "resolve");
+    assert!(data["steps"][0]["duration_ms"].is_number());
+    assert_eq!(
+        data["data"]["$trigger"]["headers"]["authorization"],
+        "--redacted--"
+    );
+    assert_eq!(data["data"]["t"]["auth"], "Bearer --redacted:API_TOKEN--");
+    assert_eq!(data["run"]["status"], "success");
+    assert_eq!(data["run"]["http_status"], 200);
+    assert!(!rev.text.contains("tok-123"));
+    assert!(!rev.text.contains("admin-static-token"));
+    let runs = app
+        .admin()
+        .get(&format!("/runs?filter[flow][_eq]={id}"))
+        .await;
+    assert_eq!(runs.body["data"][0]["status"], "success", "{}", runs.text);
+    assert_eq!(runs.body["data"][0]["method"], "POST");
+    assert_eq!(runs.body["data"][0]["http_status"], 200);
+}
+
+#[tokio::test]
+async fn accountability_null_and_activity_log_levels() {
+    let app = TestApp::spawn().await;
+    let quiet = create_flow(
+        &app,
+        json!({"name": "q", "trigger": "webhook", "accountability": null, "options": {"method": "POST"},
+               "operations": [{"key": "t", "operation": "transform", "options": {"json": {}}}]}),
+    )
+    .await;
+    let some = create_flow(
+        &app,
+        json!({"name": "a", "trigger": "webhook", "accountability": "activity", "options": {"method": "POST"},
+               "operations": [{"key": "t", "operation": "transform", "options": {"json": {}}}]}),
+    )
+    .await;
+    for id in [&quiet, &some] {
+        app.admin()
+            .post(&format!("/flows/trigger/{id}"), json!({}))
+            .await;
+    }
+    app.flush_logs().await;
+    let count = |id: &str| {
+        let admin = app.admin();
+        let id = id.to_owned();
+        async move {
+            let a = admin
+                .get(&format!(
+                    "/activity?filter[item][_eq]={id}&filter[action][_eq]=run"
+                ))
+                .await;
+            let r = admin
+                .get(&format!(
+                    "/revisions?filter[item][_eq]={id}&filter[collection][_eq]=directus_flows"
+                ))
+                .await;
+            (
+                a.body["data"].as_array().map_or(0, Vec::len),
+                r.body["data"].as_array().map_or(0, Vec::len),
+            )
+        }
+    };
+    assert_eq!(count(&quiet).await, (0, 0));
+    assert_eq!(count(&some).await, (1, 0));
+}
+
+#[tokio::test]
+async fn template_errors_reject_only_that_operation() {
+    let app = TestApp::spawn().await;
+    let id = create_flow(
+        &app,
+        json!({"name": "e", "trigger": "webhook", "options": {"method": "POST"},
+               "operations": [
+                   {"key": "bad", "operation": "transform", "options": {"json": {"x": "{{ unclosed"}},
+                    "reject": "recover"},
+                   {"key": "recover", "operation": "transform", "options": {"json": {"recovered": true, "err": "{{$last.name}}"}}}]}),
+    )
+    .await;
+    let r = app
+        .admin()
+        .post(&format!("/flows/trigger/{id}"), json!({}))
+        .await;
+    assert_eq!(
+        r.body["data"],
+        json!({"recovered": true, "err": "SyntaxError"}),
+        "{}",
+        r.text
+    );
+}
