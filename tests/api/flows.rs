@@ -616,3 +616,41 @@ async fn template_errors_reject_only_that_operation() {
         r.text
     );
 }
+
+#[tokio::test]
+async fn test_runs_show_each_step_even_for_inactive_flows() {
+    let app = TestApp::spawn().await;
+    let id = create_flow(
+        &app,
+        json!({"name": "t", "trigger": "webhook", "status": "inactive",
+               "options": {"method": "POST"},
+               "operations": [
+                   {"key": "check", "operation": "condition",
+                    "options": {"filter": {"kind": {"_eq": "a"}}}, "resolve": "yes", "reject": "no"},
+                   {"key": "yes", "operation": "transform", "options": {"json": {"branch": "yes"}}},
+                   {"key": "no", "operation": "transform", "options": {"json": {"branch": "no", "q": "{{$trigger.query.x}}"}}}]}),
+    )
+    .await;
+    let r = app
+        .admin()
+        .post(
+            &format!("/flows/{id}/test"),
+            json!({"body": {"kind": "b"}, "query": {"x": "1"}, "headers": {"Authorization": "Bearer secret"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let d = &r.body["data"];
+    assert_eq!(d["status"], 200);
+    assert_eq!(d["body"], json!({"data": {"branch": "no", "q": "1"}}));
+    assert_eq!(d["steps"][0]["key"], "check");
+    assert_eq!(d["steps"][0]["status"], "reject");
+    assert_eq!(d["steps"][0]["data"][0]["code"], "FAILED_VALIDATION");
+    assert_eq!(d["steps"][1]["key"], "no");
+    assert_eq!(d["steps"][1]["data"]["branch"], "no");
+    assert_eq!(d["trigger"]["headers"]["authorization"], "--redacted--");
+    // Non-admins cannot.
+    app.anon()
+        .post(&format!("/flows/{id}/test"), json!({}))
+        .await
+        .assert_error(403, "FORBIDDEN");
+}

@@ -8,7 +8,7 @@ use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{Json, Router};
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -43,6 +43,7 @@ pub fn router() -> Router<AppState> {
             "/flows/{id}",
             get(read_flow).patch(update_flow).delete(delete_flow),
         )
+        .route("/flows/{id}/test", axum::routing::post(test_flow))
         .route(
             "/operations",
             get(list_ops)
@@ -522,4 +523,111 @@ async fn run_webhook(
         .flows
         .log(&flow, &outcome, Some(resp.status().as_u16()));
     Ok(resp)
+}
+
+/// `POST /flows/{id}/test` (admins; a Sluice addition for the builder): runs a saved flow —
+/// active or not — with a sample request `{method?, headers?, query?, body?}` and answers the
+/// HTTP status and body a real call would get plus every step's status, options, output and
+/// duration (secrets redacted). The run is logged like any other.
+async fn test_flow(
+    State(state): State<AppState>,
+    Acc(acc): Acc,
+    Path(raw_id): Path<String>,
+    ApiJson(sample): ApiJson<Value>,
+) -> Result<Response> {
+    require_admin(&acc)?;
+    let id = flow_id(&raw_id)?;
+    let flow_row = entity::prelude::DirectusFlows::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(ApiError::forbidden)?;
+    let ops = entity::prelude::DirectusOperations::find()
+        .filter(entity::directus_operations::Column::Flow.eq(id))
+        .order_by_asc(entity::directus_operations::Column::DateCreated)
+        .all(&state.db)
+        .await?;
+    let flow = Arc::new(crate::flows::model::FlowDef::compile(
+        &flow_row,
+        &ops,
+        state.flows.registry(),
+    ));
+    let default_method = flow
+        .webhook
+        .as_ref()
+        .map_or_else(|| "POST".to_owned(), |w| w.method.to_string());
+    let method = sample
+        .get("method")
+        .and_then(Value::as_str)
+        .map_or(default_method, str::to_ascii_uppercase);
+    let query = match sample.get("query") {
+        Some(Value::Object(q)) => q.clone(),
+        None | Some(Value::Null) => Map::new(),
+        Some(_) => return Err(ApiError::invalid_payload("\"query\" must be an object")),
+    };
+    let mut headers = Map::new();
+    match sample.get("headers") {
+        Some(Value::Object(h)) => {
+            for (k, v) in h {
+                let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                headers.insert(k.to_ascii_lowercase(), json!(text));
+            }
+        }
+        None | Some(Value::Null) => {}
+        Some(_) => return Err(ApiError::invalid_payload("\"headers\" must be an object")),
+    }
+    let body = sample.get("body").cloned().unwrap_or_else(|| json!({}));
+    let trigger = if matches!(flow.trigger, TriggerKind::Webhook | TriggerKind::Manual) {
+        webhook::trigger_value(&raw_id, query, body, &method, Value::Object(headers))
+    } else {
+        body
+    };
+    let input = RunInput {
+        trigger,
+        accountability: Some(acc.clone()),
+        depth: 0,
+        method: Some(method),
+    };
+    let outcome = engine::run(&state, &flow, input).await;
+    let error_on_reject = flow.webhook.as_ref().is_some_and(|w| w.error_on_reject);
+    let (status, response_body) = match error_on_reject
+        .then(|| webhook::rejection_error(&outcome, &acc))
+        .flatten()
+    {
+        Some(err) => (err.status().as_u16(), err.body()),
+        None => {
+            let value = outcome.return_value(&flow);
+            if state.config.flows_response_envelope {
+                (200, json!({ "data": value }))
+            } else if value.is_null() {
+                (204, Value::Null)
+            } else {
+                (200, value)
+            }
+        }
+    };
+    let redactor = state.flows.redactor();
+    let steps: Vec<Value> = outcome
+        .steps
+        .iter()
+        .map(|s| {
+            json!({
+                "operation": s.operation.to_string(),
+                "key": s.key,
+                "status": s.status.as_str(),
+                "options": redactor.redact_chain(&s.options),
+                "data": redactor.redact_chain(outcome.chain.result(&s.key).unwrap_or(&Value::Null)),
+                "duration_ms": s.duration_ms,
+            })
+        })
+        .collect();
+    state.flows.log(&flow, &outcome, Some(status));
+    Ok(Json(json!({ "data": {
+        "status": status,
+        "body": response_body,
+        "run_status": outcome.status(),
+        "duration_ms": outcome.duration.as_secs_f64() * 1000.0,
+        "steps": steps,
+        "trigger": redactor.redact_chain(outcome.chain.trigger()),
+    }}))
+    .into_response())
 }

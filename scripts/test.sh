@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, unit tests, the API suite on SQLite and on the local
+# PostgreSQL (each test makes and drops its own database), and the browser tests against a
+# real server with the built web app. CI calls exactly this (.ci/run).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+export SLUICE_TEST_PG_URL="${SLUICE_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+
+step() { printf '\n[test] === %s\n' "$*"; }
+started=$SECONDS
+
+step "tools"
+scripts/install-tools.sh
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy --all-targets -- -D warnings
+cargo clippy -p app --target wasm32-unknown-unknown -- -D warnings
+
+step "web app build"
+scripts/build-app.sh
+
+step "unit and API tests on SQLite"
+SLUICE_TEST_DB=sqlite cargo test
+
+step "API tests on PostgreSQL"
+if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+  echo "[test] PostgreSQL is not reachable on 127.0.0.1:5432" >&2
+  exit 1
+fi
+SLUICE_TEST_DB=postgres cargo test -p tests
+
+# Databases of tests that crashed before cleaning up.
+if command -v psql >/dev/null; then
+  for db in $(psql "$SLUICE_TEST_PG_URL" -Atc "select datname from pg_database where datname like 'sluice_test_%' or datname like 'sluice_mig_%'" 2>/dev/null); do
+    psql "$SLUICE_TEST_PG_URL" -qc "drop database if exists \"$db\" with (force)" >/dev/null 2>&1 || true
+  done
+fi
+
+printf '\n[test] all tests passed in %ss\n' "$((SECONDS - started))"
