@@ -87,6 +87,38 @@ pub struct ProxyConfig {
     pub custom_header: Option<String>,
 }
 
+/// Outgoing mail (`EMAIL_*`). Only the `smtp` transport sends; others leave mail unsent
+/// (logged), since sendmail and cloud transports are not available to Sluice.
+#[derive(Clone)]
+pub struct EmailConfig {
+    pub from: String,
+    pub transport: String,
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    pub smtp_user: Option<String>,
+    pub smtp_password: Option<String>,
+    /// `EMAIL_SMTP_SECURE`: TLS from the start (usually port 465).
+    pub smtp_secure: bool,
+    /// `EMAIL_SMTP_IGNORE_TLS`: never upgrade with STARTTLS.
+    pub smtp_ignore_tls: bool,
+}
+
+impl fmt::Debug for EmailConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailConfig")
+            .field("from", &self.from)
+            .field("transport", &self.transport)
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_user", &self.smtp_user)
+            .field(
+                "smtp_password",
+                &self.smtp_password.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
 /// Log output settings.
 #[derive(Clone, Debug)]
 pub struct LogConfig {
@@ -132,6 +164,7 @@ pub struct Config {
     /// Timeout of one `request` operation (`FLOWS_REQUEST_TIMEOUT`, a Sluice setting).
     pub flows_request_timeout: Duration,
     pub import_ip_deny_list: Vec<String>,
+    pub email: EmailConfig,
     pub log: LogConfig,
     /// Directory of the built web app served at `/admin` (`SLUICE_APP_DIR`, default `./dist`).
     pub app_dir: PathBuf,
@@ -394,6 +427,16 @@ impl Config {
             flows_run_script_max_memory_mb: v.number("FLOWS_RUN_SCRIPT_MAX_MEMORY", 32u32)?,
             flows_request_timeout: v.duration("FLOWS_REQUEST_TIMEOUT", "30s")?,
             import_ip_deny_list: v.list("IMPORT_IP_DENY_LIST", "0.0.0.0,169.254.169.254"),
+            email: EmailConfig {
+                from: v.string("EMAIL_FROM", "no-reply@example.com"),
+                transport: v.string("EMAIL_TRANSPORT", "sendmail").to_ascii_lowercase(),
+                smtp_host: v.opt("EMAIL_SMTP_HOST"),
+                smtp_port: v.number("EMAIL_SMTP_PORT", 587u16)?,
+                smtp_user: v.opt("EMAIL_SMTP_USER"),
+                smtp_password: v.opt("EMAIL_SMTP_PASSWORD"),
+                smtp_secure: v.bool("EMAIL_SMTP_SECURE", false)?,
+                smtp_ignore_tls: v.bool("EMAIL_SMTP_IGNORE_TLS", false)?,
+            },
             log: LogConfig {
                 level: log_level,
                 json: v.string("LOG_STYLE", "pretty").eq_ignore_ascii_case("raw"),

@@ -3,8 +3,12 @@
 //! context; they resolve with a value or reject with an `OpError`.
 
 pub mod condition;
+pub mod exec;
 pub mod items;
+pub mod jwt;
 pub mod log;
+pub mod mail;
+pub mod notification;
 pub mod request;
 pub mod sleep;
 pub mod throw_error;
@@ -102,11 +106,15 @@ impl Registry {
     pub fn builtin() -> Registry {
         let mut r = Registry::default();
         r.add("condition", condition::Condition);
+        r.add("exec", exec::Exec);
         r.add("item-create", items::ItemCreate);
         r.add("item-read", items::ItemRead);
         r.add("item-update", items::ItemUpdate);
         r.add("item-delete", items::ItemDelete);
+        r.add("json-web-token", jwt::JsonWebToken);
         r.add("log", log::Log);
+        r.add("mail", mail::Mail);
+        r.add("notification", notification::Notification);
         r.add("request", request::Request);
         r.add("sleep", sleep::Sleep);
         r.add("throw-error", throw_error::ThrowError);

@@ -1,0 +1,304 @@
+//! `exec` ("Run Script", directus.md §4.10): `module.exports = async function(data) {…}` in a
+//! fresh QuickJS runtime per run — no filesystem, network, timers or `require` — with
+//! `FLOWS_RUN_SCRIPT_TIMEOUT` (evaluation and call) and `FLOWS_RUN_SCRIPT_MAX_MEMORY`, `$env` as
+//! `process.env`, and `console.*` going to the server log. It runs on a blocking thread.
+
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use rquickjs::function::Rest;
+use rquickjs::promise::PromiseState;
+use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Function, Object, Runtime};
+use serde_json::Value;
+
+use super::{OpContext, OpError, Operation};
+
+pub struct Exec;
+
+/// Limits for one script run.
+#[derive(Clone, Copy, Debug)]
+pub struct ScriptLimits {
+    pub timeout: Duration,
+    pub memory_bytes: usize,
+}
+
+const TIMED_OUT: &str = "Script execution timed out.";
+
+fn error_of(e: CaughtError<'_>, deadline: Instant) -> OpError {
+    if Instant::now() >= deadline {
+        return OpError::error(TIMED_OUT);
+    }
+    match e {
+        CaughtError::Exception(ex) => {
+            let name = ex
+                .get::<_, String>("name")
+                .unwrap_or_else(|_| "Error".into());
+            let message = ex.message().unwrap_or_default();
+            if message.contains("out of memory") {
+                return OpError::Error {
+                    name: "RangeError".into(),
+                    message: "Array buffer allocation failed".into(),
+                };
+            }
+            OpError::Error { name, message }
+        }
+        CaughtError::Value(v) => {
+            let text = v
+                .as_string()
+                .and_then(|s| s.to_string().ok())
+                .unwrap_or_else(|| "Script threw a non-error value".into());
+            OpError::Value(serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        }
+        CaughtError::Error(e) => {
+            let text = e.to_string();
+            if text.contains("out of memory") || text.contains("Allocation") {
+                OpError::Error {
+                    name: "RangeError".into(),
+                    message: "Array buffer allocation failed".into(),
+                }
+            } else {
+                OpError::error(text)
+            }
+        }
+    }
+}
+
+fn install_globals(ctx: &Ctx<'_>, env_json: &str) -> rquickjs::Result<()> {
+    let globals = ctx.globals();
+    let module = Object::new(ctx.clone())?;
+    module.set("exports", rquickjs::Value::new_null(ctx.clone()))?;
+    globals.set("module", module)?;
+    let process = Object::new(ctx.clone())?;
+    process.set("env", ctx.json_parse(env_json)?)?;
+    globals.set("process", process)?;
+    let console = Object::new(ctx.clone())?;
+    for level in ["log", "info", "warn", "error", "trace", "debug"] {
+        let lvl = level.to_owned();
+        let f = Function::new(ctx.clone(), move |args: Rest<rquickjs::Value<'_>>| {
+            let text: Vec<String> = args
+                .0
+                .iter()
+                .map(|v| {
+                    v.as_string()
+                        .and_then(|s| s.to_string().ok())
+                        .or_else(|| {
+                            v.ctx()
+                                .json_stringify(v.clone())
+                                .ok()
+                                .flatten()
+                                .and_then(|s| s.to_string().ok())
+                        })
+                        .unwrap_or_else(|| "undefined".into())
+                })
+                .collect();
+            let line = text.join(" ");
+            match lvl.as_str() {
+                "error" => tracing::error!(target: "flows::exec", "{line}"),
+                "warn" => tracing::warn!(target: "flows::exec", "{line}"),
+                "debug" | "trace" => tracing::debug!(target: "flows::exec", "{line}"),
+                _ => tracing::info!(target: "flows::exec", "{line}"),
+            }
+        })?;
+        console.set(level, f)?;
+    }
+    globals.set("console", console)?;
+    Ok(())
+}
+
+/// Runs a script synchronously (call from a blocking thread).
+pub fn run_script(
+    code: &str,
+    data: &Value,
+    env: &Value,
+    limits: ScriptLimits,
+) -> Result<Value, OpError> {
+    let rt = Runtime::new().map_err(|e| OpError::error(e.to_string()))?;
+    rt.set_memory_limit(limits.memory_bytes);
+    rt.set_max_stack_size(512 * 1024);
+    let deadline = Instant::now() + limits.timeout;
+    rt.set_interrupt_handler(Some(Box::new(move || Instant::now() >= deadline)));
+    let context = Context::full(&rt).map_err(|e| OpError::error(e.to_string()))?;
+    let data_json = data.to_string();
+    let env_json = env.to_string();
+    context.with(|ctx| -> Result<Value, OpError> {
+        install_globals(&ctx, &env_json)
+            .catch(&ctx)
+            .map_err(|e| error_of(e, deadline))?;
+        ctx.eval::<(), _>(code)
+            .catch(&ctx)
+            .map_err(|e| error_of(e, deadline))?;
+        let module: Object<'_> = ctx
+            .globals()
+            .get("module")
+            .map_err(|e| OpError::error(e.to_string()))?;
+        let exported: rquickjs::Value<'_> = module
+            .get("exports")
+            .map_err(|e| OpError::error(e.to_string()))?;
+        let Some(func) = exported.as_function() else {
+            return Err(OpError::Error {
+                name: "TypeError".into(),
+                message: "module.exports is not a function".into(),
+            });
+        };
+        let arg = ctx
+            .json_parse(data_json.clone())
+            .map_err(|e| OpError::error(e.to_string()))?;
+        let mut result: rquickjs::Value<'_> = func
+            .call((arg,))
+            .catch(&ctx)
+            .map_err(|e| error_of(e, deadline))?;
+        if let Some(promise) = result.as_promise().cloned() {
+            loop {
+                match promise.state() {
+                    PromiseState::Pending => {
+                        if Instant::now() >= deadline {
+                            return Err(OpError::error(TIMED_OUT));
+                        }
+                        if !ctx.execute_pending_job() {
+                            return Err(OpError::error(
+                                "The script's promise never settled (timers and I/O are not available)",
+                            ));
+                        }
+                    }
+                    PromiseState::Resolved | PromiseState::Rejected => {
+                        result = promise
+                            .finish::<rquickjs::Value<'_>>()
+                            .catch(&ctx)
+                            .map_err(|e| error_of(e, deadline))?;
+                        break;
+                    }
+                }
+            }
+        }
+        if result.is_undefined() || result.is_null() {
+            return Ok(Value::Null);
+        }
+        let text = ctx
+            .json_stringify(result)
+            .catch(&ctx)
+            .map_err(|e| error_of(e, deadline))?
+            .and_then(|s| s.to_string().ok());
+        match text {
+            Some(t) => serde_json::from_str(&t).map_err(|e| OpError::error(e.to_string())),
+            None => Ok(Value::Null),
+        }
+    })
+}
+
+#[async_trait]
+impl Operation for Exec {
+    async fn run(&self, options: Value, ctx: &OpContext<'_>) -> Result<Value, OpError> {
+        let code = options
+            .get("code")
+            .and_then(Value::as_str)
+            .unwrap_or("module.exports = async function(data) { return {}; }")
+            .to_owned();
+        let data = ctx.chain.snapshot();
+        let env = data.get("$env").cloned().unwrap_or(Value::Null);
+        let config = &ctx.state.config;
+        let limits = ScriptLimits {
+            timeout: config.flows_run_script_timeout,
+            memory_bytes: (config.flows_run_script_max_memory_mb as usize).max(1) * 1024 * 1024,
+        };
+        tokio::task::spawn_blocking(move || run_script(&code, &data, &env, limits))
+            .await
+            .map_err(|e| OpError::error(e.to_string()))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn limits() -> ScriptLimits {
+        ScriptLimits {
+            timeout: Duration::from_millis(500),
+            memory_bytes: 16 * 1024 * 1024,
+        }
+    }
+
+    fn run(code: &str) -> Result<Value, OpError> {
+        run_script(
+            code,
+            &json!({"$trigger": {"n": 2}}),
+            &json!({"TOKEN": "t"}),
+            limits(),
+        )
+    }
+
+    fn message(r: Result<Value, OpError>) -> String {
+        match r {
+            Err(OpError::Error { message, .. }) => message,
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sync_and_async_functions_resolve() {
+        assert_eq!(
+            run("module.exports = function(data) { return {n: data.$trigger.n * 2}; }").unwrap(),
+            json!({"n": 4})
+        );
+        assert_eq!(
+            run(
+                "module.exports = async function(data) { await null; return [process.env.TOKEN]; }"
+            )
+            .unwrap(),
+            json!(["t"])
+        );
+        assert_eq!(
+            run("module.exports = () => undefined").unwrap(),
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn errors_reject() {
+        assert!(
+            matches!(run("module.exports = function( {"), Err(OpError::Error { name, .. }) if name == "SyntaxError")
+        );
+        assert_eq!(
+            message(run("module.exports = 5")),
+            "module.exports is not a function"
+        );
+        assert!(
+            message(run("module.exports = () => require('fs')")).contains("require is not defined")
+        );
+        assert_eq!(
+            message(run("module.exports = () => { throw new Error('boom'); }")),
+            "boom"
+        );
+        assert_eq!(
+            message(run(
+                "module.exports = async () => { throw new Error('later'); }"
+            )),
+            "later"
+        );
+    }
+
+    #[test]
+    fn timeouts_at_load_and_call() {
+        assert_eq!(message(run("while (true) {}")), TIMED_OUT);
+        assert_eq!(
+            message(run("module.exports = () => { while (true) {} }")),
+            TIMED_OUT
+        );
+    }
+
+    #[test]
+    fn memory_is_limited() {
+        let r = run(
+            "module.exports = () => { const a = []; while (true) { a.push(new Array(100000).fill(1)); } }",
+        );
+        assert!(matches!(r, Err(OpError::Error { .. })), "{r:?}");
+    }
+
+    #[test]
+    fn no_timers_or_network() {
+        let r = run("module.exports = () => new Promise(r => setTimeout(r, 10))");
+        assert!(r.is_err());
+        let r = run("module.exports = () => typeof fetch");
+        assert_eq!(r.unwrap(), json!("undefined"));
+    }
+}
