@@ -119,6 +119,62 @@ impl fmt::Debug for EmailConfig {
     }
 }
 
+/// Where limiter counters and cached responses live.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Store {
+    Memory,
+    /// A Redis URL (`REDIS`, or the store's own `*_REDIS` variable).
+    Redis(String),
+}
+
+/// `RATE_LIMITER_*` (directus.md §10.1).
+#[derive(Clone, Debug)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    pub points: u32,
+    pub duration: Duration,
+    pub store: Store,
+    pub global_enabled: bool,
+    pub global_points: u32,
+    pub global_duration: Duration,
+    /// `RATE_LIMITER_KEY_PREFIX`: namespace of the counters in a shared store.
+    pub key_prefix: String,
+}
+
+/// `CACHE_*` (directus.md §10.2).
+#[derive(Clone, Debug)]
+pub struct CacheConfig {
+    pub enabled: bool,
+    pub store: Store,
+    pub ttl: Duration,
+    pub status_header: Option<String>,
+    /// `CACHE_NAMESPACE`: namespace of the entries in a shared store.
+    pub namespace: String,
+}
+
+/// Which origins CORS answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CorsOrigin {
+    /// `CORS_ORIGIN=false`: no origin is allowed.
+    Disabled,
+    /// `CORS_ORIGIN=true`: the request's origin is reflected.
+    Reflect,
+    /// A list of allowed origins (`*` allows any).
+    List(Vec<String>),
+}
+
+/// `CORS_*` (directus.md §10.4).
+#[derive(Clone, Debug)]
+pub struct CorsConfig {
+    pub enabled: bool,
+    pub origin: CorsOrigin,
+    pub methods: Vec<String>,
+    pub allowed_headers: Vec<String>,
+    pub exposed_headers: Vec<String>,
+    pub credentials: bool,
+    pub max_age: u64,
+}
+
 /// Log output settings.
 #[derive(Clone, Debug)]
 pub struct LogConfig {
@@ -165,6 +221,9 @@ pub struct Config {
     pub flows_request_timeout: Duration,
     pub import_ip_deny_list: Vec<String>,
     pub email: EmailConfig,
+    pub rate_limit: RateLimitConfig,
+    pub cache: CacheConfig,
+    pub cors: CorsConfig,
     pub log: LogConfig,
     /// Directory of the built web app served at `/admin` (`SLUICE_APP_DIR`, default `./dist`).
     pub app_dir: PathBuf,
@@ -437,6 +496,37 @@ impl Config {
                 smtp_secure: v.bool("EMAIL_SMTP_SECURE", false)?,
                 smtp_ignore_tls: v.bool("EMAIL_SMTP_IGNORE_TLS", false)?,
             },
+            rate_limit: RateLimitConfig {
+                enabled: v.bool("RATE_LIMITER_ENABLED", false)?,
+                points: v.number("RATE_LIMITER_POINTS", 50u32)?,
+                duration: Duration::from_secs(v.number("RATE_LIMITER_DURATION", 1u64)?),
+                store: store(&v, "RATE_LIMITER_STORE", "RATE_LIMITER_REDIS")?,
+                global_enabled: v.bool("RATE_LIMITER_GLOBAL_ENABLED", false)?,
+                global_points: v.number("RATE_LIMITER_GLOBAL_POINTS", 1000u32)?,
+                global_duration: Duration::from_secs(v.number("RATE_LIMITER_GLOBAL_DURATION", 1u64)?),
+                key_prefix: v.string("RATE_LIMITER_KEY_PREFIX", "rlflx"),
+            },
+            cache: CacheConfig {
+                enabled: v.bool("CACHE_ENABLED", false)?,
+                store: store(&v, "CACHE_STORE", "CACHE_REDIS")?,
+                ttl: v.duration("CACHE_TTL", "5m")?,
+                status_header: v.opt("CACHE_STATUS_HEADER"),
+                namespace: v.string("CACHE_NAMESPACE", "system-cache"),
+            },
+            cors: CorsConfig {
+                enabled: v.bool("CORS_ENABLED", false)?,
+                origin: match v.get("CORS_ORIGIN") {
+                    None => CorsOrigin::Disabled,
+                    Some(o) if o.eq_ignore_ascii_case("false") => CorsOrigin::Disabled,
+                    Some(o) if o.eq_ignore_ascii_case("true") => CorsOrigin::Reflect,
+                    Some(_) => CorsOrigin::List(v.list("CORS_ORIGIN", "")),
+                },
+                methods: v.list("CORS_METHODS", "GET,POST,PATCH,DELETE"),
+                allowed_headers: v.list("CORS_ALLOWED_HEADERS", "Content-Type,Authorization"),
+                exposed_headers: v.list("CORS_EXPOSED_HEADERS", "Content-Range"),
+                credentials: v.bool("CORS_CREDENTIALS", true)?,
+                max_age: v.number("CORS_MAX_AGE", 18000u64)?,
+            },
             log: LogConfig {
                 level: log_level,
                 json: v.string("LOG_STYLE", "pretty").eq_ignore_ascii_case("raw"),
@@ -490,6 +580,29 @@ impl Config {
             Ok(c) => c,
             Err(e) => unreachable!("test configuration is valid: {e}"),
         }
+    }
+}
+
+/// `memory` or `redis` for a store variable; Redis needs `REDIS` (or the store's own URL).
+fn store(v: &Vars<'_>, var: &str, own_url: &str) -> Result<Store, ConfigError> {
+    match v.string(var, "memory").to_ascii_lowercase().as_str() {
+        "memory" => Ok(Store::Memory),
+        "redis" => {
+            let url = v
+                .opt(own_url)
+                .or_else(|| v.opt("REDIS"))
+                .or_else(|| {
+                    v.opt("REDIS_HOST").map(|h| {
+                        format!("redis://{h}:{}", v.string("REDIS_PORT", "6379"))
+                    })
+                })
+                .ok_or_else(|| err("REDIS", format!("{var}=redis needs REDIS (a redis:// URL)")))?;
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(err("REDIS", "expected a redis:// URL"));
+            }
+            Ok(Store::Redis(url))
+        }
+        other => Err(err(var, format!("expected memory or redis, got {other:?}"))),
     }
 }
 

@@ -17,6 +17,7 @@ pub mod filter;
 pub mod flows;
 pub mod items;
 pub mod permissions;
+pub mod protect;
 pub mod query;
 pub mod routes;
 pub mod schema;
@@ -116,6 +117,8 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Serv
         source,
     })?;
 
+    let cache = protect::cache::ResponseCache::from_config(&config.cache).await;
+    let rate_limits = protect::rate_limit::RateLimits::from_config(&config).await;
     let state = AppState {
         db,
         jwt: Arc::new(JwtKeys::new(&secret)),
@@ -124,6 +127,8 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Serv
         schema,
         flows,
         versions: Default::default(),
+        cache,
+        rate_limits,
         static_tokens: Default::default(),
         login_attempts: Default::default(),
         shutdown: CancellationToken::new(),

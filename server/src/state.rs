@@ -14,6 +14,8 @@ use crate::auth::tokens::StaticTokenCache;
 use crate::config::Config;
 use crate::flows::FlowEngine;
 use crate::items::ItemsContext;
+use crate::protect::cache::ResponseCache;
+use crate::protect::rate_limit::RateLimits;
 use crate::schema::SchemaStore;
 use crate::sync::Versions;
 
@@ -29,6 +31,8 @@ pub struct AppState {
     pub static_tokens: StaticTokenCache,
     pub login_attempts: LoginAttempts,
     pub versions: Versions,
+    pub cache: Option<ResponseCache>,
+    pub rate_limits: RateLimits,
     /// Cancelled when the server begins a graceful shutdown.
     pub shutdown: CancellationToken,
 }

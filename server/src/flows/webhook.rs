@@ -152,20 +152,38 @@ fn truthy(v: &Value) -> bool {
     }
 }
 
-/// The success answer: `{"data": value}` (D3) or Directus's bare value / 204.
-pub fn success(value: Value, envelope: bool) -> Response {
-    let mut resp = if envelope {
-        (StatusCode::OK, axum::Json(json!({ "data": value }))).into_response()
+/// The success status and body: `{"data": value}` (D3), or Directus's bare value / 204.
+pub fn success_parts(value: Value, envelope: bool) -> (StatusCode, Option<Value>) {
+    if envelope {
+        (StatusCode::OK, Some(json!({ "data": value })))
     } else if truthy(&value) {
-        (StatusCode::OK, axum::Json(value)).into_response()
+        (StatusCode::OK, Some(value))
     } else {
-        StatusCode::NO_CONTENT.into_response()
+        (StatusCode::NO_CONTENT, None)
+    }
+}
+
+/// A JSON answer from pre-serialised text.
+pub fn json_response(status: StatusCode, body: Option<String>, cache_control: &str) -> Response {
+    let mut resp = match body {
+        Some(text) => (
+            status,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            text,
+        )
+            .into_response(),
+        None => status.into_response(),
     };
-    resp.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-cache"),
-    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(cache_control) {
+        resp.headers_mut().insert(axum::http::header::CACHE_CONTROL, v);
+    }
     resp
+}
+
+/// The success answer.
+pub fn success(value: Value, envelope: bool) -> Response {
+    let (status, body) = success_parts(value, envelope);
+    json_response(status, body.map(|b| b.to_string()), "no-cache")
 }
 
 /// The answer of an async webhook: 202 `{"data": null}` (D3) or Directus's 204.

@@ -479,6 +479,33 @@ async fn run_webhook(
     }
     let raw_query = parse_raw(state, req.uri().query());
     Query::from_params(&raw_query)?;
+    let cache_key = match (&state.cache, &flow.webhook) {
+        (Some(_), Some(w)) if method == Method::GET && w.cache_enabled => {
+            let user = acc.user.map(|u| u.to_string());
+            Some(crate::protect::cache::webhook_key(
+                raw_id,
+                user.as_deref(),
+                &raw_query,
+                &w.cache_query_params,
+            ))
+        }
+        _ => None,
+    };
+    if let (Some(cache), Some(key)) = (&state.cache, &cache_key)
+        && let Some(hit) = cache.get(key).await
+    {
+        let remaining = (hit.expires_at - chrono::Utc::now().timestamp_millis()).max(0) / 1000;
+        let scope = if acc.role.is_none() { "public" } else { "private" };
+        let status =
+            axum::http::StatusCode::from_u16(hit.status).unwrap_or(axum::http::StatusCode::OK);
+        let mut resp = webhook::json_response(
+            status,
+            Some(hit.body),
+            &format!("{scope}, max-age={remaining}"),
+        );
+        cache_status(state, &mut resp, "HIT");
+        return Ok(resp);
+    }
     let headers = webhook::headers_object(req.headers());
     let json_body = is_json(req.headers());
     let bytes = read_limited(req, state.config.max_payload_size).await?;
@@ -518,11 +545,28 @@ async fn run_webhook(
         return Ok(err.into_response());
     }
     let value = outcome.return_value(&flow);
-    let resp = webhook::success(value, envelope);
-    state
-        .flows
-        .log(&flow, &outcome, Some(resp.status().as_u16()));
-    Ok(resp)
+    let (status, body) = webhook::success_parts(value, envelope);
+    state.flows.log(&flow, &outcome, Some(status.as_u16()));
+    let text = body.map(|b| b.to_string());
+    if let (Some(cache), Some(key), Some(text)) = (&state.cache, &cache_key, &text)
+        && status == axum::http::StatusCode::OK
+    {
+        cache.set(key, status.as_u16(), text.clone()).await;
+        let mut resp = webhook::json_response(status, Some(text.clone()), "no-cache");
+        cache_status(state, &mut resp, "MISS");
+        return Ok(resp);
+    }
+    Ok(webhook::json_response(status, text, "no-cache"))
+}
+
+/// Adds `CACHE_STATUS_HEADER: HIT|MISS` when configured.
+fn cache_status(state: &AppState, resp: &mut Response, value: &'static str) {
+    if let Some(name) = state.cache.as_ref().and_then(|c| c.status_header.as_deref())
+        && let Ok(h) = axum::http::HeaderName::from_bytes(name.as_bytes())
+    {
+        resp.headers_mut()
+            .insert(h, axum::http::HeaderValue::from_static(value));
+    }
 }
 
 /// `POST /flows/{id}/test` (admins; a Sluice addition for the builder): runs a saved flow —

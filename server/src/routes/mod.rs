@@ -45,9 +45,18 @@ pub fn app(state: AppState) -> Router {
             .route("/admin", get(|| async { Redirect::permanent("/admin/") }))
             .nest_service("/admin/", spa);
     }
-    router
-        .with_state(state)
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+    let mut router = router.with_state(state.clone());
+    if state.rate_limits.is_active() {
+        // Added after authentication, so it runs before it (as in Directus).
+        router = router.layer(from_fn_with_state(
+            (state.rate_limits.clone(), state.config.clone()),
+            crate::protect::rate_limit::limit,
+        ));
+    }
+    if let Some(cors) = crate::protect::cors::layer(&state.config.cors) {
+        router = router.layer(cors);
+    }
+    router.layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             // The path only: query strings may carry access tokens.
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
         }))

@@ -1,0 +1,214 @@
+//! Fixed-window request limits per client IP and overall (`RATE_LIMITER_*`), in memory or in
+//! Redis so several instances share them. Over the limit: 429 `REQUESTS_EXCEEDED` with
+//! `Retry-After`. A Redis outage lets requests through (logged) rather than refusing everyone.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::auth::middleware::client_ip;
+use crate::config::{Config, Store};
+use crate::error::{ApiError, ErrorCode};
+
+enum Backend {
+    Memory(Mutex<HashMap<String, (Instant, u32)>>),
+    Redis(redis::aio::ConnectionManager),
+}
+
+/// One limit: `points` per `duration`.
+pub struct Limiter {
+    points: u32,
+    duration: Duration,
+    prefix: String,
+    backend: Backend,
+}
+
+impl Limiter {
+    async fn new(points: u32, duration: Duration, store: &Store, prefix: String) -> Limiter {
+        let backend = match store {
+            Store::Memory => Backend::Memory(Mutex::new(HashMap::new())),
+            Store::Redis(url) => match super::redis_manager(url).await {
+                Some(m) => Backend::Redis(m),
+                None => Backend::Memory(Mutex::new(HashMap::new())),
+            },
+        };
+        Limiter {
+            points,
+            duration,
+            prefix,
+            backend,
+        }
+    }
+
+    /// Counts one request for `key`; `Err(wait)` when over the limit.
+    pub async fn consume(&self, key: &str) -> Result<(), Duration> {
+        match &self.backend {
+            Backend::Memory(map) => {
+                let now = Instant::now();
+                let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+                if map.len() > 100_000 {
+                    let d = self.duration;
+                    map.retain(|_, (start, _)| now.duration_since(*start) < d);
+                }
+                let entry = map.entry(key.to_owned()).or_insert((now, 0));
+                if now.duration_since(entry.0) >= self.duration {
+                    *entry = (now, 0);
+                }
+                entry.1 += 1;
+                if entry.1 > self.points {
+                    Err(self.duration.saturating_sub(now.duration_since(entry.0)))
+                } else {
+                    Ok(())
+                }
+            }
+            Backend::Redis(conn) => {
+                let mut conn = conn.clone();
+                let k = format!("{}:{key}", self.prefix);
+                let ms = self.duration.as_millis().max(1) as u64;
+                let result: redis::RedisResult<(u32, i64)> = redis::pipe()
+                    .atomic()
+                    .cmd("SET")
+                    .arg(&k)
+                    .arg(0)
+                    .arg("PX")
+                    .arg(ms)
+                    .arg("NX")
+                    .ignore()
+                    .cmd("INCR")
+                    .arg(&k)
+                    .cmd("PTTL")
+                    .arg(&k)
+                    .query_async(&mut conn)
+                    .await;
+                match result {
+                    Ok((count, ttl)) if count > self.points => {
+                        Err(Duration::from_millis(u64::try_from(ttl).unwrap_or(ms)))
+                    }
+                    Ok(_) => Ok(()),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "rate limiter store unavailable; request allowed");
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The configured limiters.
+#[derive(Clone, Default)]
+pub struct RateLimits {
+    ip: Option<Arc<Limiter>>,
+    global: Option<Arc<Limiter>>,
+}
+
+impl RateLimits {
+    pub async fn from_config(cfg: &Config) -> RateLimits {
+        let r = &cfg.rate_limit;
+        let ip = if r.enabled {
+            Some(Arc::new(
+                Limiter::new(r.points, r.duration, &r.store, format!("{}:ip", r.key_prefix)).await,
+            ))
+        } else {
+            None
+        };
+        let global = if r.global_enabled {
+            Some(Arc::new(
+                Limiter::new(
+                    r.global_points,
+                    r.global_duration,
+                    &r.store,
+                    format!("{}:global", r.key_prefix),
+                )
+                .await,
+            ))
+        } else {
+            None
+        };
+        RateLimits { ip, global }
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.ip.is_some() || self.global.is_some()
+    }
+}
+
+/// `ms`-style text (`500ms`, `2s`, `1m`).
+fn ms_text(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        format!("{}s", ms.div_ceil(1000))
+    } else {
+        format!("{}m", ms.div_ceil(60_000))
+    }
+}
+
+fn exceeded(limit: u32, wait: Duration) -> Response {
+    let reset = chrono::Utc::now()
+        + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(1));
+    ApiError::new(
+        ErrorCode::RequestsExceeded,
+        format!("Too many requests, retry after {}.", ms_text(wait)),
+    )
+    .with_extension("limit", limit)
+    .with_extension("reset", crate::query::values::format_timestamp(reset))
+    .with_header(
+        HeaderName::from_static("retry-after"),
+        HeaderValue::from(wait.as_secs_f64().ceil().max(1.0) as u64),
+    )
+    .into_response()
+}
+
+/// The middleware: global limit first, then per IP.
+pub async fn limit(
+    State((limits, config)): State<(RateLimits, Arc<Config>)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if let Some(g) = &limits.global
+        && let Err(wait) = g.consume("all").await
+    {
+        return exceeded(g.points, wait);
+    }
+    if let Some(l) = &limits.ip {
+        let peer = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        let ip = client_ip(&config.proxy, req.headers(), peer).unwrap_or_default();
+        if let Err(wait) = l.consume(&ip).await {
+            return exceeded(l.points, wait);
+        }
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn fixed_window_in_memory() {
+        let l = Limiter::new(2, Duration::from_millis(200), &Store::Memory, "t".into()).await;
+        assert!(l.consume("a").await.is_ok());
+        assert!(l.consume("a").await.is_ok());
+        assert!(l.consume("a").await.is_err());
+        assert!(l.consume("b").await.is_ok(), "keys are independent");
+        tokio::time::sleep(Duration::from_millis(220)).await;
+        assert!(l.consume("a").await.is_ok(), "a new window starts");
+    }
+
+    #[test]
+    fn wait_texts() {
+        assert_eq!(ms_text(Duration::from_millis(400)), "400ms");
+        assert_eq!(ms_text(Duration::from_millis(1500)), "2s");
+    }
+}
