@@ -134,6 +134,7 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Serv
         shutdown: CancellationToken::new(),
     };
     sync::spawn_poller(state.clone());
+    flows::schedule::spawn(state.clone());
     let app = routes::app(state.clone());
     // TCP_NODELAY: without it small responses wait for delayed ACKs (~40 ms each).
     let listener = listener.tap_io(|tcp| {

@@ -55,6 +55,8 @@ pub struct TestApp {
 enum Cleanup {
     Dir(PathBuf),
     PgDatabase(String),
+    /// A second server on another test's database: that test cleans up.
+    Nothing,
 }
 
 impl TestApp {
@@ -116,6 +118,23 @@ impl TestApp {
             server: Some(server),
             backend,
             cleanup,
+        }
+    }
+
+    /// Another server process on the same database (several instances sharing one DB).
+    pub async fn spawn_sibling(&self) -> TestApp {
+        let config = (*self.server.as_ref().expect("running").state.config).clone();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let server = server::start(config, Some(listener))
+            .await
+            .expect("sibling starts");
+        let base_url = format!("http://{}", server.addr);
+        TestApp {
+            client: TestClient::new(&base_url),
+            base_url,
+            server: Some(server),
+            backend: self.backend,
+            cleanup: Cleanup::Nothing,
         }
     }
 
@@ -188,6 +207,7 @@ impl Drop for TestApp {
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
+            Cleanup::Nothing => {}
             Cleanup::PgDatabase(name) => {
                 let name = name.clone();
                 // Drop runs inside the test's runtime: use a separate thread and runtime.

@@ -10,6 +10,7 @@ pub mod log;
 pub mod model;
 pub mod operations;
 pub mod redact;
+pub mod schedule;
 pub mod store;
 pub mod template;
 pub mod webhook;

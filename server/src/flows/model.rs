@@ -105,6 +105,71 @@ pub struct FlowDef {
     pub flow_value: Value,
     /// The flow row as JSON (for `trigger` permission filters).
     pub record: Value,
+    /// Schedule flows: the parsed `options.cron` (`None` when invalid: the flow never runs).
+    pub cron: Option<croner::Cron>,
+    /// Event flows: `filter` or `action`, and the event names they listen to.
+    pub events: Option<EventSpec>,
+}
+
+/// What an event flow listens to (directus.md §2.1, §2.7).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventSpec {
+    pub filter: bool,
+    /// Names like `orders.items.create`, `users.create`, `auth.login`.
+    pub names: Vec<String>,
+}
+
+/// Parses a cron pattern with 5 fields, or 6 with seconds first.
+pub fn parse_cron(pattern: &str) -> Option<croner::Cron> {
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Optional)
+        .year(croner::parser::Year::Disallowed)
+        .build()
+        .parse(pattern)
+        .ok()
+}
+
+/// The event names an event flow registers: item scopes expand per collection
+/// (`<collection>.items.<action>`, system collections as `<name without directus_>.<action>`);
+/// other scopes are used as they are.
+pub fn event_spec(options: &Value) -> Option<EventSpec> {
+    let filter = match options.get("type").and_then(Value::as_str) {
+        Some("filter") => true,
+        Some("action") => false,
+        _ => return None,
+    };
+    let list = |v: Option<&Value>| -> Vec<String> {
+        match v {
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            Some(Value::String(s)) => s
+                .split(',')
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let scopes = list(options.get("scope"));
+    let collections = list(options.get("collections"));
+    let mut names = Vec::new();
+    for scope in scopes {
+        match scope.strip_prefix("items.") {
+            Some(action) => {
+                for c in &collections {
+                    names.push(match c.strip_prefix("directus_") {
+                        Some(system) => format!("{system}.{action}"),
+                        None => format!("{c}.items.{action}"),
+                    });
+                }
+            }
+            None => names.push(scope),
+        }
+    }
+    Some(EventSpec { filter, names })
 }
 
 impl FlowDef {
@@ -141,6 +206,17 @@ impl FlowDef {
             _ => None,
         };
         let return_spec = return_spec(&trigger, &options, &operations);
+        let cron = match trigger {
+            TriggerKind::Schedule => options
+                .get("cron")
+                .and_then(Value::as_str)
+                .and_then(parse_cron),
+            _ => None,
+        };
+        let events = match trigger {
+            TriggerKind::Event => event_spec(&options),
+            _ => None,
+        };
         FlowDef {
             id: flow.id,
             name: flow.name.clone(),
@@ -153,6 +229,8 @@ impl FlowDef {
             webhook,
             return_spec,
             operations,
+            cron,
+            events,
         }
     }
 
@@ -200,6 +278,8 @@ fn webhook_options(options: &Value, manual: bool) -> WebhookOptions {
 fn return_spec(trigger: &TriggerKind, options: &Value, ops: &[OperationDef]) -> ReturnSpec {
     let default = match trigger {
         TriggerKind::Operation | TriggerKind::Schedule => ReturnSpec::Nothing,
+        // Filter events replace the payload only when `return` says so.
+        TriggerKind::Event => ReturnSpec::Nothing,
         _ => ReturnSpec::Last,
     };
     if *trigger == TriggerKind::Manual {
@@ -221,5 +301,32 @@ fn return_spec(trigger: &TriggerKind, options: &Value, ops: &[OperationDef]) -> 
             Err(_) => ReturnSpec::Path(s.clone()),
         },
         Some(other) => ReturnSpec::Literal(other.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crons_with_and_without_seconds() {
+        assert!(parse_cron("*/2 * * * * *").is_some());
+        assert!(parse_cron("0 9 * * 1").is_some());
+        assert!(parse_cron("not a cron").is_none());
+    }
+
+    #[test]
+    fn event_names_expand_per_collection() {
+        let spec = event_spec(
+            &json!({"type": "action", "scope": ["items.create", "auth.login"],
+                                      "collections": ["orders", "directus_users"]}),
+        )
+        .unwrap();
+        assert!(!spec.filter);
+        assert_eq!(
+            spec.names,
+            vec!["orders.items.create", "users.create", "auth.login"]
+        );
+        assert_eq!(event_spec(&json!({"type": "nope"})), None);
     }
 }

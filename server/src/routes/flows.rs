@@ -495,7 +495,11 @@ async fn run_webhook(
         && let Some(hit) = cache.get(key).await
     {
         let remaining = (hit.expires_at - chrono::Utc::now().timestamp_millis()).max(0) / 1000;
-        let scope = if acc.role.is_none() { "public" } else { "private" };
+        let scope = if acc.role.is_none() {
+            "public"
+        } else {
+            "private"
+        };
         let status =
             axum::http::StatusCode::from_u16(hit.status).unwrap_or(axum::http::StatusCode::OK);
         let mut resp = webhook::json_response(
@@ -514,6 +518,9 @@ async fn run_webhook(
     } else {
         json!({})
     };
+    if flow.trigger == TriggerKind::Manual {
+        manual_checks(state, &acc, &flow, &body).await?;
+    }
     let trigger = webhook::trigger_value(raw_id, raw_query, body, method.as_str(), headers);
     let Some(options) = flow.webhook.clone() else {
         return Err(ApiError::forbidden());
@@ -561,7 +568,10 @@ async fn run_webhook(
 
 /// Adds `CACHE_STATUS_HEADER: HIT|MISS` when configured.
 fn cache_status(state: &AppState, resp: &mut Response, value: &'static str) {
-    if let Some(name) = state.cache.as_ref().and_then(|c| c.status_header.as_deref())
+    if let Some(name) = state
+        .cache
+        .as_ref()
+        .and_then(|c| c.status_header.as_deref())
         && let Ok(h) = axum::http::HeaderName::from_bytes(name.as_bytes())
     {
         resp.headers_mut()
@@ -674,4 +684,64 @@ async fn test_flow(
         "trigger": redactor.redact_chain(outcome.chain.trigger()),
     }}))
     .into_response())
+}
+
+/// The checks of a manual trigger (directus.md §2.4): a collection the flow lists, selected
+/// keys when `requireSelection`, and — for non-admins — read access to the collection and to
+/// every key. Each failure is the generic 403.
+async fn manual_checks(
+    state: &AppState,
+    acc: &Arc<Accountability>,
+    flow: &crate::flows::model::FlowDef,
+    body: &Value,
+) -> Result<()> {
+    let collection = body
+        .get("collection")
+        .and_then(Value::as_str)
+        .ok_or_else(ApiError::forbidden)?;
+    let allowed = flow
+        .options
+        .get("collections")
+        .and_then(Value::as_array)
+        .filter(|c| !c.is_empty())
+        .ok_or_else(ApiError::forbidden)?;
+    if !allowed.iter().any(|c| c.as_str() == Some(collection)) {
+        return Err(ApiError::forbidden());
+    }
+    let keys: Vec<Value> = body
+        .get("keys")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let require_selection = flow
+        .options
+        .get("requireSelection")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    if require_selection && keys.is_empty() {
+        return Err(ApiError::forbidden());
+    }
+    if !acc.admin {
+        let ctx = state.items_ctx(acc.clone());
+        let items = crate::items::Items::new(&state.db, &ctx, collection)
+            .map_err(|_| ApiError::forbidden())?;
+        let q = Query {
+            limit: Some(1),
+            ..Query::default()
+        };
+        items
+            .read_by_query(&q)
+            .await
+            .map_err(|_| ApiError::forbidden())?;
+        if !keys.is_empty() {
+            let found = items
+                .read_many(&keys, &Query::default())
+                .await
+                .map_err(|_| ApiError::forbidden())?;
+            if found.len() != keys.len() {
+                return Err(ApiError::forbidden());
+            }
+        }
+    }
+    Ok(())
 }
