@@ -228,6 +228,9 @@ pub struct Config {
     /// Directory of the built web app served at `/admin` (`SLUICE_APP_DIR`, default `./dist`).
     pub app_dir: PathBuf,
     pub serve_app: bool,
+    /// `SLUICE_BENCH_ROUTE`: serve `/bench/static`, a bare JSON route that is the ceiling in
+    /// BENCHMARKS.md. Off by default.
+    pub bench_route: bool,
     /// Raw variables, kept for the later `RATE_LIMITER_*`, `CACHE_*`, `CORS_*`, `EMAIL_*` groups.
     pub extra: HashMap<String, String>,
 }
@@ -503,7 +506,9 @@ impl Config {
                 store: store(&v, "RATE_LIMITER_STORE", "RATE_LIMITER_REDIS")?,
                 global_enabled: v.bool("RATE_LIMITER_GLOBAL_ENABLED", false)?,
                 global_points: v.number("RATE_LIMITER_GLOBAL_POINTS", 1000u32)?,
-                global_duration: Duration::from_secs(v.number("RATE_LIMITER_GLOBAL_DURATION", 1u64)?),
+                global_duration: Duration::from_secs(
+                    v.number("RATE_LIMITER_GLOBAL_DURATION", 1u64)?,
+                ),
                 key_prefix: v.string("RATE_LIMITER_KEY_PREFIX", "rlflx"),
             },
             cache: CacheConfig {
@@ -533,6 +538,7 @@ impl Config {
             },
             app_dir: PathBuf::from(v.string("SLUICE_APP_DIR", "./dist")),
             serve_app: v.bool("SERVE_APP", true)?,
+            bench_route: v.bool("SLUICE_BENCH_ROUTE", false)?,
             extra: map
                 .iter()
                 .filter(|(k, _)| {
@@ -592,9 +598,8 @@ fn store(v: &Vars<'_>, var: &str, own_url: &str) -> Result<Store, ConfigError> {
                 .opt(own_url)
                 .or_else(|| v.opt("REDIS"))
                 .or_else(|| {
-                    v.opt("REDIS_HOST").map(|h| {
-                        format!("redis://{h}:{}", v.string("REDIS_PORT", "6379"))
-                    })
+                    v.opt("REDIS_HOST")
+                        .map(|h| format!("redis://{h}:{}", v.string("REDIS_PORT", "6379")))
                 })
                 .ok_or_else(|| err("REDIS", format!("{var}=redis needs REDIS (a redis:// URL)")))?;
             if !(url.starts_with("redis://") || url.starts_with("rediss://")) {

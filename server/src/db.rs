@@ -268,6 +268,35 @@ pub async fn signing_secret(
         .ok_or_else(|| DbSetupError::Bootstrap("could not persist a generated SECRET".into()))
 }
 
+/// Serialises write transactions on SQLite (one writer at a time anyway): waiting on an async
+/// mutex costs nothing, while letting connections collide costs SQLite's busy-handler sleeps.
+/// PostgreSQL needs no gate.
+#[derive(Clone, Default)]
+pub struct WriteGate(Option<std::sync::Arc<tokio::sync::Mutex<()>>>);
+
+impl WriteGate {
+    pub fn for_backend(db: &impl ConnectionTrait) -> WriteGate {
+        if is_postgres(db) {
+            WriteGate(None)
+        } else {
+            WriteGate(Some(Default::default()))
+        }
+    }
+
+    /// No gate (work already inside a gated transaction).
+    pub fn none() -> WriteGate {
+        WriteGate(None)
+    }
+
+    /// Holds the gate until the guard drops.
+    pub async fn enter(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.0 {
+            Some(m) => Some(m.clone().lock_owned().await),
+            None => None,
+        }
+    }
+}
+
 /// True when the backend is PostgreSQL.
 pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
     matches!(

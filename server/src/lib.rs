@@ -39,7 +39,6 @@ use crate::access::AccessStore;
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::flows::FlowEngine;
-use crate::flows::log::RunLogger;
 use crate::schema::SchemaStore;
 use crate::state::AppState;
 
@@ -97,7 +96,8 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Serv
     schema.reload(&db).await.map_err(StartError::Access)?;
     // One TLS provider for every outgoing connection (request operations).
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let flows = FlowEngine::new(&config, RunLogger::start(db.clone()));
+    let gate = db::WriteGate::for_backend(&db);
+    let flows = FlowEngine::new(&config, db.clone(), gate.clone());
     flows.reload(&db).await.map_err(StartError::Access)?;
 
     let listener = match listener {
@@ -127,6 +127,7 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Serv
         schema,
         flows,
         versions: Default::default(),
+        gate,
         cache,
         rate_limits,
         static_tokens: Default::default(),

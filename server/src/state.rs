@@ -31,6 +31,7 @@ pub struct AppState {
     pub static_tokens: StaticTokenCache,
     pub login_attempts: LoginAttempts,
     pub versions: Versions,
+    pub gate: crate::db::WriteGate,
     pub cache: Option<ResponseCache>,
     pub rate_limits: RateLimits,
     /// Cancelled when the server begins a graceful shutdown.
@@ -79,6 +80,7 @@ impl AppState {
             access: self.access.get(),
             acc,
             config: self.config.clone(),
+            gate: self.gate.clone(),
         }
     }
 

@@ -1,8 +1,19 @@
 //! API-level tests: each boots a real server (SQLite by default, PostgreSQL with
 //! `SLUICE_TEST_DB=postgres`) and talks HTTP to it.
 
+mod audit;
 mod auth;
+mod browser;
 mod errors;
+mod fixtures;
 mod flows;
+mod items_api;
 mod lifecycle;
+mod operations;
+mod permissions_matrix;
+mod protect;
+mod schema_api;
+mod sdk;
+mod seed_examples;
 mod server_routes;
+mod triggers;

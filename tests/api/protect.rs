@@ -28,7 +28,11 @@ async fn ip_rate_limit_answers_429_with_retry_after() {
     }
     let r = app.anon().get("/server/ping").await;
     r.assert_error(429, "REQUESTS_EXCEEDED");
-    assert!(r.message().starts_with("Too many requests, retry after "), "{}", r.message());
+    assert!(
+        r.message().starts_with("Too many requests, retry after "),
+        "{}",
+        r.message()
+    );
     assert_eq!(r.body["errors"][0]["extensions"]["limit"], 3);
     let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
@@ -71,7 +75,11 @@ async fn counting_flow(app: &TestApp, method: &str, options: serde_json::Value) 
                    "fields": [{"field": "note", "type": "string"}]}),
         )
         .await;
-    assert!(coll.status == 200 || coll.code() == "INVALID_PAYLOAD", "{}", coll.text);
+    assert!(
+        coll.status == 200 || coll.code() == "INVALID_PAYLOAD",
+        "{}",
+        coll.text
+    );
     let mut opts = options;
     opts["method"] = json!(method);
     create_flow(
@@ -107,8 +115,17 @@ async fn cached_get_skips_the_flow(store: Store) {
     let second = admin.get(&format!("/flows/trigger/{id}?x=2")).await;
     assert_eq!(second.headers["x-cache-status"], "HIT");
     assert_eq!(first.body, second.body, "unlisted params share the entry");
-    assert!(second.headers["cache-control"].to_str().unwrap().contains("max-age="));
-    assert_eq!(rows(&app, "hits_get").await, 1, "a hit does not run the flow");
+    assert!(
+        second.headers["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=")
+    );
+    assert_eq!(
+        rows(&app, "hits_get").await,
+        1,
+        "a hit does not run the flow"
+    );
     let listed = admin.get(&format!("/flows/trigger/{id}?v=9")).await;
     assert_eq!(listed.headers["x-cache-status"], "MISS");
     assert_eq!(rows(&app, "hits_get").await, 2);
@@ -165,7 +182,10 @@ async fn cors_is_off_by_default_and_configurable() {
         .request(Method::OPTIONS, "/items/anything", None)
         .await;
     assert!(pre.status == 200 || pre.status == 204, "{}", pre.status);
-    assert_eq!(pre.headers["access-control-allow-origin"], "https://app.example.com");
+    assert_eq!(
+        pre.headers["access-control-allow-origin"],
+        "https://app.example.com"
+    );
     assert_eq!(pre.headers["access-control-allow-credentials"], "true");
     let other = app
         .anon()

@@ -158,18 +158,20 @@ pub fn cast_env(raw: &str) -> Value {
 }
 
 impl FlowEngine {
-    pub fn new(config: &Config, logger: RunLogger) -> FlowEngine {
+    pub fn new(config: &Config, db: DatabaseConnection, gate: crate::db::WriteGate) -> FlowEngine {
         let env: Map<String, Value> = config
             .flows_env
             .iter()
             .map(|(k, v)| (k.clone(), cast_env(v)))
             .collect();
         let deny = Arc::new(DenyList::new(&config.import_ip_deny_list));
+        let redactor = Arc::new(Redactor::new(&config.flows_env));
+        let logger = RunLogger::start(db, gate, redactor.clone());
         FlowEngine(Arc::new(Inner {
             registry: Registry::builtin(),
             flows: ArcSwap::from_pointee(HashMap::new()),
             env: Arc::new(Value::Object(env)),
-            redactor: Arc::new(Redactor::new(&config.flows_env)),
+            redactor,
             http: client(deny.clone(), config.flows_request_timeout),
             deny,
             logger,
@@ -236,13 +238,15 @@ impl FlowEngine {
         self.0.tasks.spawn(fut);
     }
 
-    /// Queues a run's logs (written off the request path, in batches).
-    pub fn log(&self, flow: &FlowDef, outcome: &RunOutcome, http_status: Option<u16>) {
+    /// Queues a run's logs (built and written off the request path, in batches).
+    pub async fn log(&self, flow: &FlowDef, outcome: RunOutcome, http_status: Option<u16>) {
         if flow.accountability.is_none() {
             return;
         }
-        let record = RunRecord::build(flow, outcome, http_status, &self.0.redactor);
-        self.0.logger.submit(record);
+        self.0
+            .logger
+            .submit(RunRecord::new(flow, outcome, http_status))
+            .await;
     }
 
     /// Waits until every run log queued so far is written.
@@ -360,7 +364,7 @@ pub async fn run(state: &AppState, flow: &FlowDef, input: RunInput) -> RunOutcom
 pub async fn run_and_log(state: &AppState, flow: &Arc<FlowDef>, input: RunInput) -> Value {
     let outcome = run(state, flow, input).await;
     let value = outcome.return_value(flow);
-    state.flows.log(flow, &outcome, None);
+    state.flows.log(flow, outcome, None).await;
     value
 }
 

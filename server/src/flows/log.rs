@@ -1,13 +1,15 @@
 //! Run logs (directus.md §12, product.md §6): an activity row (`action: run`), for
 //! `accountability: all` a revision with the steps and the final data chain (redacted), and a
-//! `sluice_runs` summary row. Records are queued and written by one background task in
-//! batches, off the request path; closing the logger flushes what is queued.
+//! `sluice_runs` summary row. The request path only moves the finished run into a bounded
+//! queue; one background writer builds the JSON, redacts it and inserts whole batches with
+//! multi-row statements (behind the SQLite write gate). Closing the logger flushes the queue;
+//! a full queue makes callers wait rather than drop logs.
 
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use entity::{directus_activity, directus_revisions, sluice_runs};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, NotSet, Set, TransactionTrait};
+use sea_orm::sea_query::{Alias, Expr, Query as SqlQuery, Value as SqlValue};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -16,79 +18,58 @@ use uuid::Uuid;
 use super::engine::RunOutcome;
 use super::model::FlowDef;
 use super::redact::Redactor;
+use crate::db::WriteGate;
+use crate::query::values::format_timestamp;
 
-/// Everything written for one run.
-#[derive(Debug)]
+/// A finished run waiting to be written (the heavy JSON work happens in the writer).
 pub struct RunRecord {
     pub flow: Uuid,
     pub full: bool,
-    pub user: Option<Uuid>,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub origin: Option<String>,
-    pub revision_data: Option<Value>,
-    pub status: &'static str,
     pub trigger: String,
-    pub method: Option<String>,
     pub http_status: Option<u16>,
-    pub duration_ms: f64,
-    pub steps: usize,
-    pub timestamp: DateTime<Utc>,
+    pub outcome: RunOutcome,
 }
 
 impl RunRecord {
-    pub fn build(
-        flow: &FlowDef,
-        outcome: &RunOutcome,
-        http_status: Option<u16>,
-        redactor: &Redactor,
-    ) -> RunRecord {
-        let full = flow.accountability.as_deref() == Some("all");
-        let acc = outcome.accountability.as_deref();
-        let revision_data = full.then(|| {
-            let steps: Vec<Value> = outcome
-                .steps
-                .iter()
-                .map(|s| {
-                    json!({
-                        "operation": s.operation.to_string(),
-                        "key": s.key,
-                        "status": s.status.as_str(),
-                        "options": redactor.redact_chain(&s.options),
-                        "duration_ms": (s.duration_ms * 1000.0).round() / 1000.0,
-                    })
-                })
-                .collect();
-            json!({
-                "steps": steps,
-                "data": redactor.redact_chain(&outcome.chain.snapshot()),
-                "run": {
-                    "status": outcome.status(),
-                    "trigger": flow.trigger.as_str(),
-                    "method": outcome.method,
-                    "http_status": http_status,
-                    "duration_ms": (outcome.duration.as_secs_f64() * 1e6).round() / 1000.0,
-                    "started_at": crate::query::values::format_timestamp(outcome.started_at),
-                    "aborted": outcome.aborted,
-                }
-            })
-        });
+    pub fn new(flow: &FlowDef, outcome: RunOutcome, http_status: Option<u16>) -> RunRecord {
         RunRecord {
             flow: flow.id,
-            full,
-            user: acc.and_then(|a| a.user),
-            ip: acc.and_then(|a| a.ip.clone()),
-            user_agent: acc.and_then(|a| a.user_agent.clone()),
-            origin: acc.and_then(|a| a.origin.clone()),
-            revision_data,
-            status: outcome.status(),
-            trigger: flow.trigger.as_str().to_owned(),
-            method: outcome.method.clone(),
+            full: flow.accountability.as_deref() == Some("all"),
+            trigger: flow.trigger.as_str().chars().take(16).collect(),
             http_status,
-            duration_ms: outcome.duration.as_secs_f64() * 1000.0,
-            steps: outcome.steps.len(),
-            timestamp: outcome.started_at,
+            outcome,
         }
+    }
+
+    /// The revision's `data`: steps, the final chain and the run summary, redacted.
+    pub fn revision_data(&self, redactor: &Redactor) -> Value {
+        let o = &self.outcome;
+        let steps: Vec<Value> = o
+            .steps
+            .iter()
+            .map(|s| {
+                json!({
+                    "operation": s.operation.to_string(),
+                    "key": s.key,
+                    "status": s.status.as_str(),
+                    "options": redactor.redact_chain(&s.options),
+                    "duration_ms": (s.duration_ms * 1000.0).round() / 1000.0,
+                })
+            })
+            .collect();
+        json!({
+            "steps": steps,
+            "data": redactor.redact_chain(&o.chain.snapshot()),
+            "run": {
+                "status": o.status(),
+                "trigger": self.trigger,
+                "method": o.method,
+                "http_status": self.http_status,
+                "duration_ms": (o.duration.as_secs_f64() * 1e6).round() / 1000.0,
+                "started_at": format_timestamp(o.started_at),
+                "aborted": o.aborted,
+            }
+        })
     }
 }
 
@@ -100,17 +81,18 @@ enum Msg {
 /// The queue and its writer task.
 #[derive(Clone)]
 pub struct RunLogger {
-    tx: mpsc::UnboundedSender<Msg>,
+    tx: mpsc::Sender<Msg>,
     writer: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
-/// How many records one write transaction takes at most.
-const BATCH: usize = 256;
+/// How many runs one write takes at most, and how many may wait.
+const BATCH: usize = 512;
+const QUEUE: usize = 8192;
 
 impl RunLogger {
     /// Starts the writer on `db`.
-    pub fn start(db: DatabaseConnection) -> RunLogger {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    pub fn start(db: DatabaseConnection, gate: WriteGate, redactor: Arc<Redactor>) -> RunLogger {
+        let (tx, mut rx) = mpsc::channel::<Msg>(QUEUE);
         let writer = tokio::spawn(async move {
             let mut batch: Vec<RunRecord> = Vec::with_capacity(BATCH);
             let mut waiters = Vec::new();
@@ -126,10 +108,12 @@ impl RunLogger {
                     }
                 }
                 if !batch.is_empty() {
-                    if let Err(e) = write(&db, &batch).await {
-                        tracing::error!(error = %e, runs = batch.len(), "could not write run logs");
+                    let rows: Vec<Row> =
+                        batch.drain(..).map(|r| Row::build(r, &redactor)).collect();
+                    let _guard = gate.enter().await;
+                    if let Err(e) = write(&db, &rows).await {
+                        tracing::error!(error = %e, runs = rows.len(), "could not write run logs");
                     }
-                    batch.clear();
                 }
                 for w in waiters.drain(..) {
                     let _ = w.send(());
@@ -142,19 +126,27 @@ impl RunLogger {
         }
     }
 
-    pub fn submit(&self, record: RunRecord) {
-        let _ = self.tx.send(Msg::Record(Box::new(record)));
+    /// Queues a run; waits only when the queue is full.
+    pub async fn submit(&self, record: RunRecord) {
+        let msg = Msg::Record(Box::new(record));
+        match self.tx.try_send(msg) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(msg)) => {
+                let _ = self.tx.send(msg).await;
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
     }
 
     /// Waits until everything queued so far is written.
     pub async fn flush(&self) {
         let (done, wait) = tokio::sync::oneshot::channel();
-        if self.tx.send(Msg::Flush(done)).is_ok() {
+        if self.tx.send(Msg::Flush(done)).await.is_ok() {
             let _ = wait.await;
         }
     }
 
-    /// Flushes and stops accepting work.
+    /// Flushes and stops the writer.
     pub async fn close(&self) {
         self.flush().await;
         let handle = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -164,57 +156,165 @@ impl RunLogger {
     }
 }
 
-async fn write(db: &DatabaseConnection, batch: &[RunRecord]) -> Result<(), sea_orm::DbErr> {
-    let txn = db.begin().await?;
-    for r in batch {
-        let activity = directus_activity::ActiveModel {
-            id: NotSet,
-            action: Set("run".into()),
-            user: Set(r.user),
-            timestamp: Set(r.timestamp),
-            ip: Set(r.ip.clone()),
-            user_agent: Set(r.user_agent.clone()),
-            collection: Set("directus_flows".into()),
-            item: Set(r.flow.to_string()),
-            origin: Set(r.origin.clone()),
+/// One run's rows, ready to insert.
+struct Row {
+    flow: Uuid,
+    user: Option<Uuid>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    origin: Option<String>,
+    revision: Option<Value>,
+    status: &'static str,
+    trigger: String,
+    method: Option<String>,
+    http_status: Option<u16>,
+    duration_ms: f64,
+    steps: usize,
+    timestamp: DateTime<Utc>,
+}
+
+impl Row {
+    fn build(r: RunRecord, redactor: &Redactor) -> Row {
+        let revision = r.full.then(|| r.revision_data(redactor));
+        let o = r.outcome;
+        let acc = o.accountability.as_deref();
+        Row {
+            flow: r.flow,
+            user: acc.and_then(|a| a.user),
+            ip: acc.and_then(|a| a.ip.clone()),
+            user_agent: acc.and_then(|a| a.user_agent.clone()),
+            origin: acc.and_then(|a| a.origin.clone()),
+            revision,
+            status: o.status(),
+            trigger: r.trigger,
+            method: o.method,
+            http_status: r.http_status,
+            duration_ms: o.duration.as_secs_f64() * 1000.0,
+            steps: o.steps.len(),
+            timestamp: o.started_at,
         }
-        .insert(&txn)
-        .await?;
-        let revision = match &r.revision_data {
-            Some(data) => Some(
-                directus_revisions::ActiveModel {
-                    id: NotSet,
-                    activity: Set(activity.id),
-                    collection: Set("directus_flows".into()),
-                    item: Set(r.flow.to_string()),
-                    data: Set(Some(data.clone())),
-                    delta: Set(None),
-                    parent: Set(None),
-                    version: Set(None),
-                }
-                .insert(&txn)
-                .await?
-                .id,
-            ),
-            None => None,
-        };
-        sluice_runs::ActiveModel {
-            id: NotSet,
-            flow: Set(r.flow),
-            activity: Set(Some(activity.id)),
-            revision: Set(revision),
-            status: Set(r.status.into()),
-            trigger: Set(r.trigger.chars().take(16).collect()),
-            method: Set(r.method.clone()),
-            http_status: Set(r.http_status.map(i32::from)),
-            duration_ms: Set(r.duration_ms),
-            steps: Set(i32::try_from(r.steps).unwrap_or(i32::MAX)),
-            timestamp: Set(r.timestamp),
-            user: Set(r.user),
-            ip: Set(r.ip.clone()),
-        }
-        .insert(&txn)
-        .await?;
     }
+}
+
+fn text(v: Option<String>) -> SqlValue {
+    SqlValue::String(v)
+}
+
+/// Runs an INSERT … RETURNING id and collects the ids in row order.
+async fn insert_ids(
+    db: &impl ConnectionTrait,
+    stmt: &sea_orm::sea_query::InsertStatement,
+    expected: usize,
+) -> Result<Vec<i32>, DbErr> {
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(stmt))
+        .await?;
+    if rows.len() != expected {
+        return Err(DbErr::Custom(format!(
+            "inserted {} rows, expected {expected}",
+            rows.len()
+        )));
+    }
+    rows.iter().map(|r| r.try_get_by_index::<i32>(0)).collect()
+}
+
+async fn write(db: &DatabaseConnection, rows: &[Row]) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    let mut activity = SqlQuery::insert();
+    activity
+        .into_table(Alias::new("directus_activity"))
+        .columns(
+            [
+                "action",
+                "user",
+                "timestamp",
+                "ip",
+                "user_agent",
+                "collection",
+                "item",
+                "origin",
+            ]
+            .map(Alias::new),
+        );
+    for r in rows {
+        activity
+            .values([
+                Expr::val("run"),
+                Expr::val(SqlValue::Uuid(r.user)),
+                Expr::val(SqlValue::ChronoDateTimeUtc(Some(r.timestamp))),
+                Expr::val(text(r.ip.clone())),
+                Expr::val(text(r.user_agent.clone())),
+                Expr::val("directus_flows"),
+                Expr::val(r.flow.to_string()),
+                Expr::val(text(r.origin.clone())),
+            ])
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+    }
+    activity.returning_col(Alias::new("id"));
+    let activity_ids = insert_ids(&txn, &activity, rows.len()).await?;
+
+    let full: Vec<usize> = (0..rows.len())
+        .filter(|i| rows[*i].revision.is_some())
+        .collect();
+    let mut revision_ids: Vec<Option<i32>> = vec![None; rows.len()];
+    if !full.is_empty() {
+        let mut revisions = SqlQuery::insert();
+        revisions
+            .into_table(Alias::new("directus_revisions"))
+            .columns(["activity", "collection", "item", "data"].map(Alias::new));
+        for &i in &full {
+            revisions
+                .values([
+                    Expr::val(activity_ids[i]),
+                    Expr::val("directus_flows"),
+                    Expr::val(rows[i].flow.to_string()),
+                    Expr::val(SqlValue::Json(rows[i].revision.clone().map(Box::new))),
+                ])
+                .map_err(|e| DbErr::Custom(e.to_string()))?;
+        }
+        revisions.returning_col(Alias::new("id"));
+        let ids = insert_ids(&txn, &revisions, full.len()).await?;
+        for (k, &i) in full.iter().enumerate() {
+            revision_ids[i] = Some(ids[k]);
+        }
+    }
+
+    let mut runs = SqlQuery::insert();
+    runs.into_table(Alias::new("sluice_runs")).columns(
+        [
+            "flow",
+            "activity",
+            "revision",
+            "status",
+            "trigger",
+            "method",
+            "http_status",
+            "duration_ms",
+            "steps",
+            "timestamp",
+            "user",
+            "ip",
+        ]
+        .map(Alias::new),
+    );
+    for (i, r) in rows.iter().enumerate() {
+        runs.values([
+            Expr::val(SqlValue::Uuid(Some(r.flow))),
+            Expr::val(activity_ids[i]),
+            Expr::val(SqlValue::Int(revision_ids[i])),
+            Expr::val(r.status),
+            Expr::val(r.trigger.clone()),
+            Expr::val(text(r.method.clone())),
+            Expr::val(SqlValue::Int(r.http_status.map(i32::from))),
+            Expr::val(r.duration_ms),
+            Expr::val(i32::try_from(r.steps).unwrap_or(i32::MAX)),
+            Expr::val(SqlValue::ChronoDateTimeUtc(Some(r.timestamp))),
+            Expr::val(SqlValue::Uuid(r.user)),
+            Expr::val(text(r.ip.clone())),
+        ])
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
+    }
+    txn.execute_raw(txn.get_database_backend().build(&runs))
+        .await?;
     txn.commit().await
 }

@@ -20,6 +20,11 @@ const SECRET_PAYLOAD_KEYS: &[&str] = &[
 
 const REDACTED: &str = "--redacted--";
 
+/// Header names (lower-cased) whose values are secrets.
+fn is_secret_header(lower: &str) -> bool {
+    matches!(lower, "authorization" | "cookie" | "set-cookie")
+}
+
 /// Redacts values, knowing the allow-listed environment.
 #[derive(Debug, Default)]
 pub struct Redactor {
@@ -31,7 +36,7 @@ impl Redactor {
     pub fn new(env: &[(String, String)]) -> Redactor {
         let mut env: Vec<(String, String)> =
             env.iter().filter(|(_, v)| !v.is_empty()).cloned().collect();
-        env.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+        env.sort_by_key(|e| std::cmp::Reverse(e.1.len()));
         Redactor { env }
     }
 
@@ -47,9 +52,7 @@ impl Redactor {
                 for (k, child) in o {
                     let lower = k.to_ascii_lowercase();
                     let secret = match parent {
-                        Some("headers") => {
-                            matches!(lower.as_str(), "authorization" | "cookie" | "set-cookie")
-                        }
+                        Some("headers") => is_secret_header(&lower),
                         Some("query") => lower == "access_token",
                         Some("payload") => SECRET_PAYLOAD_KEYS.contains(&lower.as_str()),
                         _ => false,
@@ -63,9 +66,45 @@ impl Redactor {
                 }
                 Value::Object(out)
             }
+            // The `request` operation's header list: `[{header, value}]`.
+            Value::Array(a) if parent == Some("headers") => {
+                Value::Array(a.iter().map(|x| self.header_entry(x)).collect())
+            }
             Value::Array(a) => Value::Array(a.iter().map(|x| self.walk(x, parent)).collect()),
+            // Headers given as a JSON string (product.md S4) are redacted like the parsed form.
+            Value::String(s) if parent == Some("headers") => {
+                match serde_json::from_str::<Value>(s) {
+                    Ok(parsed @ (Value::Object(_) | Value::Array(_))) => {
+                        Value::String(self.walk(&parsed, parent).to_string())
+                    }
+                    _ => Value::String(self.redact_text(s)),
+                }
+            }
             Value::String(s) => Value::String(self.redact_text(s)),
             other => other.clone(),
+        }
+    }
+
+    /// One `{header, value}` entry: the value of a secret header is redacted.
+    fn header_entry(&self, v: &Value) -> Value {
+        let secret = v
+            .get("header")
+            .and_then(Value::as_str)
+            .is_some_and(|h| is_secret_header(&h.to_ascii_lowercase()));
+        match v {
+            Value::Object(o) if secret => Value::Object(
+                o.iter()
+                    .map(|(k, child)| {
+                        let value = if k == "value" && !child.is_null() {
+                            Value::String(REDACTED.into())
+                        } else {
+                            self.walk(child, Some(k.to_ascii_lowercase().as_str()))
+                        };
+                        (k.clone(), value)
+                    })
+                    .collect(),
+            ),
+            other => self.walk(other, Some("headers")),
         }
     }
 
@@ -94,7 +133,9 @@ mod tests {
                          "query": {"access_token": "t", "q": "1"},
                          "body": {"note": "uses s3cr3t inside"}},
             "op": {"payload": {"password": "pw", "name": "n"}},
-            "list": [{"headers": {"authorization": "y"}}]
+            "list": [{"headers": {"authorization": "y"}}],
+            "req": {"headers": [{"header": "Authorization", "value": "Bearer z"},
+                                {"header": "X-Plain", "value": "ok"}]}
         });
         let out = r.redact_chain(&v);
         assert_eq!(out["$trigger"]["headers"]["Authorization"], REDACTED);
@@ -109,6 +150,36 @@ mod tests {
         assert_eq!(out["op"]["payload"]["password"], REDACTED);
         assert_eq!(out["op"]["payload"]["name"], "n");
         assert_eq!(out["list"][0]["headers"]["authorization"], REDACTED);
+        assert_eq!(out["req"]["headers"][0]["value"], REDACTED);
+        assert_eq!(out["req"]["headers"][1]["value"], "ok");
         assert!(!out.to_string().contains("s3cr3t"));
+    }
+
+    #[test]
+    fn request_header_lists_and_json_strings_are_redacted() {
+        let r = Redactor::default();
+        let out = r.redact_chain(&json!({
+            "list": {"headers": [{"header": "Authorization", "value": "Bearer a"},
+                                 {"header": "set-cookie", "value": ["x=1"]},
+                                 {"header": "X-Plain", "value": "seen"}]},
+            "text": {"headers": "{\"Cookie\": \"sid=b\", \"Accept\": \"*/*\"}"},
+            "text_list": {"headers": "[{\"header\": \"AUTHORIZATION\", \"value\": \"c\"}]"},
+            "plain": {"headers": "not json"}
+        }));
+        assert_eq!(
+            out["list"]["headers"],
+            json!([{"header": "Authorization", "value": REDACTED},
+                   {"header": "set-cookie", "value": REDACTED},
+                   {"header": "X-Plain", "value": "seen"}])
+        );
+        let text: Value = serde_json::from_str(out["text"]["headers"].as_str().unwrap()).unwrap();
+        assert_eq!(text, json!({"Cookie": REDACTED, "Accept": "*/*"}));
+        let list: Value =
+            serde_json::from_str(out["text_list"]["headers"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            list,
+            json!([{"header": "AUTHORIZATION", "value": REDACTED}])
+        );
+        assert_eq!(out["plain"]["headers"], "not json");
     }
 }

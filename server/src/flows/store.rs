@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::document::{FlowPlan, OpPlan};
 use crate::access::Accountability;
+use crate::db::WriteGate;
 use crate::error::{ApiError, Result};
 use crate::items::begin_write;
 use crate::services::activity;
@@ -140,6 +141,7 @@ fn conflict(e: sea_orm::DbErr) -> ApiError {
 /// Creates a flow with its operations (one transaction) and returns its id.
 pub async fn create(
     db: &DatabaseConnection,
+    gate: &WriteGate,
     plan: &FlowPlan,
     acc: &Accountability,
 ) -> Result<Uuid> {
@@ -150,7 +152,7 @@ pub async fn create(
         None => Uuid::new_v4(),
     };
     let row = flow_row(id, &plan.fields, acc)?;
-    let txn = begin_write(db).await?;
+    let (txn, _gate) = begin_write(db, gate).await?;
     row.insert(&txn).await.map_err(|e| match e.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
             ApiError::invalid_payload("A flow with this id already exists")
@@ -173,6 +175,7 @@ pub async fn create(
 /// Replaces a flow's operations (and optionally its fields) with a document's.
 pub async fn replace(
     db: &DatabaseConnection,
+    gate: &WriteGate,
     id: Uuid,
     plan: &FlowPlan,
     acc: &Accountability,
@@ -191,7 +194,7 @@ pub async fn replace(
     let mut row = flow_row(id, &fields, acc)?;
     row.date_created = Set(existing.date_created);
     row.user_created = Set(existing.user_created);
-    let txn = begin_write(db).await?;
+    let (txn, _gate) = begin_write(db, gate).await?;
     DirectusFlows::update_many()
         .col_expr(
             directus_flows::Column::Operation,

@@ -175,7 +175,8 @@ pub fn json_response(status: StatusCode, body: Option<String>, cache_control: &s
         None => status.into_response(),
     };
     if let Ok(v) = axum::http::HeaderValue::from_str(cache_control) {
-        resp.headers_mut().insert(axum::http::header::CACHE_CONTROL, v);
+        resp.headers_mut()
+            .insert(axum::http::header::CACHE_CONTROL, v);
     }
     resp
 }

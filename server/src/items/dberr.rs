@@ -41,12 +41,11 @@ fn field_in(message: &str, collection: &Collection) -> Option<String> {
     // Constraint names: uq_<table>__<field> or <table>_<field>_key.
     let mut best: Option<&str> = None;
     for f in &collection.fields {
-        if message.contains(&format!("__{}\"", f.name))
-            || message.contains(&format!("_{}_key", f.name))
+        if (message.contains(&format!("__{}\"", f.name))
+            || message.contains(&format!("_{}_key", f.name)))
+            && best.is_none_or(|b| b.len() < f.name.len())
         {
-            if best.is_none_or(|b| b.len() < f.name.len()) {
-                best = Some(&f.name);
-            }
+            best = Some(&f.name);
         }
     }
     best.map(str::to_owned)

@@ -24,7 +24,7 @@ use crate::query::values::{self, to_sql};
 use crate::query::{AggFunc, Query};
 use crate::schema::{Collection, Schema};
 
-pub use write::{WriteOptions, begin_write};
+pub use write::{GateGuard, WriteOptions, begin_write};
 
 /// A connection or transaction the service can run on and open (nested) transactions from.
 pub trait Conn: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction> {}
@@ -44,6 +44,7 @@ pub struct ItemsContext {
     pub access: Arc<AccessSnapshot>,
     pub acc: Arc<Accountability>,
     pub config: Arc<Config>,
+    pub gate: crate::db::WriteGate,
 }
 
 /// The service for one collection.
@@ -158,10 +159,12 @@ impl<'a, C: Conn> Items<'a, C> {
         dynamic: &DynamicContext,
     ) -> Result<Condition> {
         let allowed = |f: &str| grant.field_allowed(f);
+        let guards = grant.partial_fields(&self.collection, self.postgres)?;
         let target = SqlTarget {
             collection: &self.collection,
             postgres: self.postgres,
             allowed: &allowed,
+            guards: &guards,
         };
         let mut cond = Condition::all();
         if let Some(f) = &q.filter {
@@ -486,6 +489,7 @@ pub fn context(
         access,
         acc,
         config,
+        gate: crate::db::WriteGate::none(),
     }
 }
 

@@ -69,7 +69,7 @@ impl<C: super::Conn> Items<'_, C> {
             return Err(forbidden_fields(action, &denied, &coll.name));
         }
         if action == Action::Create {
-            for (k, v) in grant.presets() {
+            for (k, v) in grant.presets(dynamic) {
                 if coll.field(&k).is_some() && !merged.contains_key(&k) {
                     merged.insert(k, v);
                 }
@@ -112,16 +112,23 @@ impl<C: super::Conn> Items<'_, C> {
             .map_or(Value::Null, |u| json!(u.to_string()));
         for f in &self.collection.fields {
             let create = action == Action::Create;
-            if create && f.primary_key && f.has_special("uuid") {
+            // Directus's payload transformers: `uuid` fills a missing value on create, the
+            // `*-created` specials apply to creates and the `*-updated` ones to updates only.
+            if create && f.has_special("uuid") {
                 let missing = merged.get(&f.name).is_none_or(Value::is_null);
                 if missing {
                     merged.insert(f.name.clone(), json!(Uuid::new_v4().to_string()));
                 }
             }
-            if (create && f.has_special("date-created")) || f.has_special("date-updated") {
+            let (date_special, user_special) = if create {
+                ("date-created", "user-created")
+            } else {
+                ("date-updated", "user-updated")
+            };
+            if f.has_special(date_special) {
                 merged.insert(f.name.clone(), now.clone());
             }
-            if (create && f.has_special("user-created")) || f.has_special("user-updated") {
+            if f.has_special(user_special) {
                 merged.insert(f.name.clone(), user.clone());
             }
         }
@@ -155,17 +162,18 @@ impl<C: super::Conn> Items<'_, C> {
                         None,
                     ));
                 }
-                Some(Value::Null) if !f.nullable || required_meta => {
-                    if !(f.auto_increment && action == Action::Create) {
-                        failures.push(Failure::new(
-                            f.name.clone(),
-                            vec![],
-                            "nnull",
-                            None,
-                            None,
-                            None,
-                        ));
-                    }
+                Some(Value::Null)
+                    if (!f.nullable || required_meta)
+                        && !(f.auto_increment && action == Action::Create) =>
+                {
+                    failures.push(Failure::new(
+                        f.name.clone(),
+                        vec![],
+                        "nnull",
+                        None,
+                        None,
+                        None,
+                    ));
                 }
                 _ => {}
             }
@@ -189,10 +197,8 @@ impl<C: super::Conn> Items<'_, C> {
 
 /// True when creating a row must supply this field.
 fn needs_value(f: &Field) -> bool {
-    !f.nullable
-        && f.default_value.is_none()
-        && !f.auto_increment
-        && !(f.primary_key && f.has_special("uuid"))
+    // `uuid` fields are filled by the special before this check.
+    !(f.nullable || f.default_value.is_some() || f.auto_increment || f.has_special("uuid"))
 }
 
 fn collect(out: &mut Vec<Failure>, rule: &Value, source: &Map<String, Value>) -> Result<()> {

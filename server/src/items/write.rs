@@ -28,15 +28,24 @@ impl Default for WriteOptions {
     }
 }
 
-/// Begins a write transaction (SQLite: `BEGIN IMMEDIATE`, so a read-then-write transaction
-/// never fails to upgrade its lock).
-pub async fn begin_write(conn: &impl super::Conn) -> Result<DatabaseTransaction> {
-    conn.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    })
-    .await
-    .map_err(ApiError::from)
+/// The held write gate, released when dropped (after commit or rollback).
+pub type GateGuard = Option<tokio::sync::OwnedMutexGuard<()>>;
+
+/// Begins a write transaction behind the write gate (SQLite: `BEGIN IMMEDIATE`, so a
+/// read-then-write transaction never fails to upgrade its lock).
+pub async fn begin_write(
+    conn: &impl super::Conn,
+    gate: &crate::db::WriteGate,
+) -> Result<(DatabaseTransaction, GateGuard)> {
+    let guard = gate.enter().await;
+    let txn = conn
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await
+        .map_err(ApiError::from)?;
+    Ok((txn, guard))
 }
 
 impl<C: super::Conn> Items<'_, C> {
@@ -85,7 +94,7 @@ impl<C: super::Conn> Items<'_, C> {
         for p in payloads {
             prepared.push(self.prepare(p, Action::Create, &grant, &dynamic).await?);
         }
-        let txn = begin_write(self.conn).await?;
+        let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
         let mut keys = Vec::with_capacity(prepared.len());
         for p in &prepared {
             let key = self.insert(&txn, p).await?;
@@ -206,7 +215,7 @@ impl<C: super::Conn> Items<'_, C> {
         let p = self
             .prepare(payload, Action::Update, &grant, &dynamic)
             .await?;
-        let txn = begin_write(self.conn).await?;
+        let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
         self.update_in(&txn, &keys, &p, &grant, opts).await?;
         txn.commit().await?;
         Ok(keys)
@@ -335,7 +344,7 @@ impl<C: super::Conn> Items<'_, C> {
                 .await?;
             work.push((key, prepared));
         }
-        let txn = begin_write(self.conn).await?;
+        let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
         let mut keys = Vec::with_capacity(work.len());
         for (key, prepared) in &work {
             self.update_in(&txn, std::slice::from_ref(key), prepared, &grant, opts)
@@ -364,7 +373,7 @@ impl<C: super::Conn> Items<'_, C> {
         if keys.is_empty() {
             return Ok(keys);
         }
-        let txn = begin_write(self.conn).await?;
+        let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
         let existing = self.reachable(&txn, &keys, &grant).await?;
         if !grant.is_full() && existing.len() != keys.len() {
             return Err(self.denied(Action::Delete));

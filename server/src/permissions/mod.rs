@@ -176,19 +176,40 @@ impl Grant {
         conditions_any(granting.into_iter(), collection, postgres).map(Some)
     }
 
-    /// Presets merged in policy order (later rows win).
-    pub fn presets(&self) -> Map<String, Value> {
+    /// Presets merged in policy order (later rows win), dynamic variables resolved.
+    pub fn presets(&self, dynamic: &DynamicContext) -> Map<String, Value> {
         let mut out = Map::new();
         if let Grant::Rows(rows) = self {
             for r in rows {
                 if let Some(Value::Object(p)) = &r.row.presets {
                     for (k, v) in p {
-                        out.insert(k.clone(), v.clone());
+                        let mut v = v.clone();
+                        filter::resolve_dynamic(&mut v, dynamic);
+                        out.insert(k.clone(), v);
                     }
                 }
             }
         }
         out
+    }
+
+    /// Fields granted by only some rows, each with the condition selecting the rows where it
+    /// is visible (see `field_condition`).
+    pub fn partial_fields(
+        &self,
+        collection: &Collection,
+        postgres: bool,
+    ) -> Result<Vec<(String, Condition)>> {
+        let mut out = Vec::new();
+        if self.is_full() {
+            return Ok(out);
+        }
+        for f in &collection.fields {
+            if let Some(cond) = self.field_condition(&f.name, collection, postgres)? {
+                out.push((f.name.clone(), cond));
+            }
+        }
+        Ok(out)
     }
 
     /// The `validation` filters of the rows (with dynamic variables resolved).
@@ -225,6 +246,7 @@ fn conditions_any<'a>(
             collection,
             postgres,
             allowed: &all,
+            guards: &[],
         };
         any = any.add(filter::to_condition(&parsed, &target)?);
         count += 1;

@@ -38,12 +38,29 @@ pub struct ResponseCache {
 
 /// Query parameters Directus sanitises (and so keys on).
 const QUERY_KEYS: &[&str] = &[
-    "fields", "filter", "sort", "limit", "offset", "page", "search", "meta", "aggregate",
-    "groupBy", "deep", "alias", "export", "version",
+    "fields",
+    "filter",
+    "sort",
+    "limit",
+    "offset",
+    "page",
+    "search",
+    "meta",
+    "aggregate",
+    "groupBy",
+    "deep",
+    "alias",
+    "export",
+    "version",
 ];
 
 /// The cache key of a webhook call.
-pub fn webhook_key(flow: &str, user: Option<&str>, query: &Map<String, Value>, listed: &[String]) -> String {
+pub fn webhook_key(
+    flow: &str,
+    user: Option<&str>,
+    query: &Map<String, Value>,
+    listed: &[String],
+) -> String {
     let mut parts: Vec<String> = Vec::new();
     for k in QUERY_KEYS {
         if let Some(v) = query.get(*k) {
@@ -136,9 +153,22 @@ mod tests {
         let a = webhook_key("f", None, &q(json!({"x": "1", "limit": "5"})), &[]);
         let b = webhook_key("f", None, &q(json!({"x": "2", "limit": "5"})), &[]);
         assert_eq!(a, b);
-        let c = webhook_key("f", None, &q(json!({"x": "2", "limit": "5"})), &["x".into()]);
-        let d = webhook_key("f", None, &q(json!({"x": "1", "limit": "5"})), &["x".into()]);
+        let c = webhook_key(
+            "f",
+            None,
+            &q(json!({"x": "2", "limit": "5"})),
+            &["x".into()],
+        );
+        let d = webhook_key(
+            "f",
+            None,
+            &q(json!({"x": "1", "limit": "5"})),
+            &["x".into()],
+        );
         assert_ne!(c, d);
-        assert_ne!(a, webhook_key("f", Some("u"), &q(json!({"x": "1", "limit": "5"})), &[]));
+        assert_ne!(
+            a,
+            webhook_key("f", Some("u"), &q(json!({"x": "1", "limit": "5"})), &[])
+        );
     }
 }

@@ -113,7 +113,13 @@ impl RateLimits {
         let r = &cfg.rate_limit;
         let ip = if r.enabled {
             Some(Arc::new(
-                Limiter::new(r.points, r.duration, &r.store, format!("{}:ip", r.key_prefix)).await,
+                Limiter::new(
+                    r.points,
+                    r.duration,
+                    &r.store,
+                    format!("{}:ip", r.key_prefix),
+                )
+                .await,
             ))
         } else {
             None

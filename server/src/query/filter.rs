@@ -313,9 +313,21 @@ pub fn adjust_date(now: DateTime<Utc>, adj: &str) -> Option<DateTime<Utc>> {
     let amount: f64 = rest[..split].parse().ok()?;
     let unit = rest[split..].trim().to_ascii_lowercase();
     let amount = sign * amount;
-    let ms = |per: f64| Duration::milliseconds((amount * per).round() as i64);
+    // Out-of-range adjustments (`$NOW(-99999999999 years)`) give `None` (plain now), never a
+    // panic: the millisecond count must fit, and so must the resulting date.
+    let ms = |per: f64| {
+        let n = (amount * per).round();
+        if !n.is_finite() || n.abs() >= 9.0e18 {
+            return None;
+        }
+        Duration::try_milliseconds(n as i64)
+    };
     let months = |n: f64| -> Option<DateTime<Utc>> {
-        let n = n.round() as i64;
+        let n = n.round();
+        if !n.is_finite() || n.abs() >= 9.0e18 {
+            return None;
+        }
+        let n = n as i64;
         let m = Months::new(u32::try_from(n.unsigned_abs()).ok()?);
         if n >= 0 {
             now.checked_add_months(m)
@@ -324,12 +336,14 @@ pub fn adjust_date(now: DateTime<Utc>, adj: &str) -> Option<DateTime<Utc>> {
         }
     };
     match unit.as_str() {
-        "ms" | "msec" | "msecs" | "millisecond" | "milliseconds" => now.checked_add_signed(ms(1.0)),
-        "s" | "sec" | "secs" | "second" | "seconds" => now.checked_add_signed(ms(1e3)),
-        "m" | "min" | "mins" | "minute" | "minutes" => now.checked_add_signed(ms(6e4)),
-        "h" | "hr" | "hrs" | "hour" | "hours" => now.checked_add_signed(ms(3.6e6)),
-        "" | "d" | "day" | "days" => now.checked_add_signed(ms(8.64e7)),
-        "w" | "week" | "weeks" => now.checked_add_signed(ms(6.048e8)),
+        "ms" | "msec" | "msecs" | "millisecond" | "milliseconds" => {
+            now.checked_add_signed(ms(1.0)?)
+        }
+        "s" | "sec" | "secs" | "second" | "seconds" => now.checked_add_signed(ms(1e3)?),
+        "m" | "min" | "mins" | "minute" | "minutes" => now.checked_add_signed(ms(6e4)?),
+        "h" | "hr" | "hrs" | "hour" | "hours" => now.checked_add_signed(ms(3.6e6)?),
+        "" | "d" | "day" | "days" => now.checked_add_signed(ms(8.64e7)?),
+        "w" | "week" | "weeks" => now.checked_add_signed(ms(6.048e8)?),
         "mo" | "mth" | "mths" | "month" | "months" => months(amount),
         "y" | "yr" | "yrs" | "year" | "years" => months(amount * 12.0),
         _ => None,
@@ -342,6 +356,10 @@ pub struct SqlTarget<'a> {
     pub postgres: bool,
     /// False for fields the caller may not use (permissions): answered as unknown fields.
     pub allowed: &'a dyn Fn(&str) -> bool,
+    /// Fields the caller may use only on some rows, with the condition selecting those rows:
+    /// filters and search see `CASE WHEN cond THEN col END`, so a value hidden on a row can
+    /// not be probed through a filter either.
+    pub guards: &'a [(String, Condition)],
 }
 
 impl SqlTarget<'_> {
@@ -358,7 +376,11 @@ impl SqlTarget<'_> {
     }
 
     pub fn col(&self, name: &str) -> Expr {
-        Expr::col((Alias::new(self.collection.name.as_str()), Alias::new(name)))
+        let col = Expr::col((Alias::new(self.collection.name.as_str()), Alias::new(name)));
+        match self.guards.iter().find(|(f, _)| f == name) {
+            Some((_, cond)) => Expr::case(cond.clone(), col).finally(Expr::null()).into(),
+            None => col,
+        }
     }
 }
 
@@ -584,6 +606,17 @@ pub fn to_condition(filter: &Filter, t: &SqlTarget<'_>) -> Result<Condition, Api
     })
 }
 
+/// True when a string anywhere in the value holds a NUL byte (PostgreSQL refuses those in
+/// text parameters, so they are refused here on both backends).
+fn has_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(a) => a.iter().any(has_nul),
+        Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
 fn rule(
     t: &SqlTarget<'_>,
     name: &str,
@@ -592,6 +625,11 @@ fn rule(
     raw: &Value,
 ) -> Result<SimpleExpr, ApiError> {
     let field = t.field(name)?;
+    if has_nul(raw) {
+        return Err(bad(format!(
+            "The filter value for \"{name}\" must not contain NUL characters"
+        )));
+    }
     if !supports(field, op, part.is_some()) {
         return Err(bad(format!(
             "\"{}\" field type does not contain the \"{op}\" filter operator",
@@ -713,10 +751,10 @@ fn rule(
             } else {
                 return Err(bad(format!("\"{other}\" is not a valid filter operator")));
             };
-            let e = text_match(t, col.clone(), &needle, kind, insensitive);
+            let e = text_match(t, col, &needle, kind, insensitive);
             if negated {
-                // NULLs never contain anything: keep them for the negations, like Directus.
-                col.is_null().or(e.not())
+                // Directus: `NOT (col LIKE …)`, so NULLs match neither way.
+                e.not()
             } else {
                 e
             }

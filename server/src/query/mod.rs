@@ -4,6 +4,8 @@
 //! and turned into SQL through sea-query with bound parameters only.
 
 pub mod filter;
+#[cfg(test)]
+mod fuzz;
 pub mod qs;
 pub mod select;
 pub mod values;
@@ -161,6 +163,11 @@ impl Query {
             match v {
                 Value::String(s) => {
                     let s = s.trim();
+                    if s.contains('\0') {
+                        return Err(ApiError::invalid_query(
+                            "\"search\" must not contain NUL characters",
+                        ));
+                    }
                     if !s.is_empty() {
                         q.search = Some(s.to_owned());
                     }

@@ -177,6 +177,9 @@ pub fn to_sql(field: &Field, v: &Value) -> Result<SqlValue, ValueError> {
     }
     Ok(match field.kind {
         T::String | T::Text | T::Hash | T::Unknown => {
+            if v.is_object() || v.is_array() {
+                return Err(ValueError::Type("a string"));
+            }
             let s = text_of(v);
             if s.contains('\0') {
                 return Err(ValueError::Nul);

@@ -105,7 +105,7 @@ async fn create_flows(
         obj.insert("operations".into(), json!([op]));
     }
     let plan = document::from_document(&doc, state.flows.registry())?;
-    let id = store::create(&state.db, &plan, &acc.0).await?;
+    let id = store::create(&state.db, &state.gate, &plan, &acc.0).await?;
     state.after_write(FLOWS).await;
     items::read(&state, acc, FLOWS, &id.to_string(), &q.query).await
 }
@@ -173,7 +173,7 @@ async fn update_flow(
         require_admin(&acc.0)?;
         let id = flow_id(&raw_id)?;
         let plan = document::from_document(&body, state.flows.registry())?;
-        store::replace(&state.db, id, &plan, &acc.0).await?;
+        store::replace(&state.db, &state.gate, id, &plan, &acc.0).await?;
         state.after_write(FLOWS).await;
         return items::read(&state, acc, FLOWS, &raw_id, &q.query).await;
     }
@@ -538,7 +538,7 @@ async fn run_webhook(
         let status = if envelope { 202 } else { 204 };
         state.flows.spawn(async move {
             let outcome = engine::run(&st, &f, input).await;
-            st.flows.log(&f, &outcome, Some(status));
+            st.flows.log(&f, outcome, Some(status)).await;
         });
         return Ok(webhook::accepted(envelope));
     }
@@ -546,14 +546,13 @@ async fn run_webhook(
     if options.error_on_reject
         && let Some(err) = webhook::rejection_error(&outcome, &acc)
     {
-        state
-            .flows
-            .log(&flow, &outcome, Some(err.status().as_u16()));
+        let code = err.status().as_u16();
+        state.flows.log(&flow, outcome, Some(code)).await;
         return Ok(err.into_response());
     }
     let value = outcome.return_value(&flow);
     let (status, body) = webhook::success_parts(value, envelope);
-    state.flows.log(&flow, &outcome, Some(status.as_u16()));
+    state.flows.log(&flow, outcome, Some(status.as_u16())).await;
     let text = body.map(|b| b.to_string());
     if let (Some(cache), Some(key), Some(text)) = (&state.cache, &cache_key, &text)
         && status == axum::http::StatusCode::OK
@@ -674,16 +673,16 @@ async fn test_flow(
             })
         })
         .collect();
-    state.flows.log(&flow, &outcome, Some(status));
-    Ok(Json(json!({ "data": {
+    let answer = json!({ "data": {
         "status": status,
         "body": response_body,
         "run_status": outcome.status(),
         "duration_ms": outcome.duration.as_secs_f64() * 1000.0,
         "steps": steps,
         "trigger": redactor.redact_chain(outcome.chain.trigger()),
-    }}))
-    .into_response())
+    }});
+    state.flows.log(&flow, outcome, Some(status)).await;
+    Ok(Json(answer).into_response())
 }
 
 /// The checks of a manual trigger (directus.md §2.4): a collection the flow lists, selected

@@ -37,6 +37,15 @@ pub fn app(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), authenticate));
 
     let mut router = api;
+    if state.config.bench_route {
+        // The ceiling for BENCHMARKS.md: no auth, no state, a body the size of a flow answer.
+        router = router.route(
+            "/bench/static",
+            axum::routing::any(|| async {
+                axum::Json(serde_json::json!({"data": {"received": true, "type": "purchase", "amount": 99.99}}))
+            }),
+        );
+    }
     if state.config.serve_app {
         let dir = &state.config.app_dir;
         let spa = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
@@ -57,9 +66,9 @@ pub fn app(state: AppState) -> Router {
         router = router.layer(cors);
     }
     router.layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            // The path only: query strings may carry access tokens.
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-        }))
+        // The path only: query strings may carry access tokens.
+        tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+    }))
 }
 
 async fn not_found(uri: Uri) -> Response {

@@ -92,7 +92,7 @@ async fn create_collection(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response> {
     let schema = state.schema.get();
-    let name = svc::create_collection(&state.db, &schema, &body).await?;
+    let name = svc::create_collection(&state.db, &state.gate, &schema, &body).await?;
     state.after_write("directus_collections").await;
     let schema = state.schema.get();
     match schema.collection(&name) {
@@ -117,7 +117,7 @@ async fn update_collection(
     if schema.collection(&name).is_none() {
         return Err(unknown_collection(&name));
     }
-    svc::update_collection(&state.db, &name, &body).await?;
+    svc::update_collection(&state.db, &state.gate, &name, &body).await?;
     state.after_write("directus_collections").await;
     let schema = state.schema.get();
     schema
@@ -132,7 +132,7 @@ async fn delete_collection(
     Path(name): Path<String>,
 ) -> Result<Response> {
     let schema = state.schema.get();
-    svc::delete_collection(&state.db, &schema, &name).await?;
+    svc::delete_collection(&state.db, &state.gate, &schema, &name).await?;
     state.after_write("directus_collections").await;
     state.after_write("directus_permissions").await;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -187,7 +187,7 @@ async fn create_field(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response> {
     let schema = state.schema.get();
-    let field = svc::create_field(&state.db, &schema, &name, &body).await?;
+    let field = svc::create_field(&state.db, &state.gate, &schema, &name, &body).await?;
     state.after_write("directus_fields").await;
     field_response(&state, &name, &field)
 }
@@ -209,7 +209,7 @@ async fn update_field(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response> {
     let schema = state.schema.get();
-    svc::update_field(&state.db, &schema, &name, &field, &body).await?;
+    svc::update_field(&state.db, &state.gate, &schema, &name, &field, &body).await?;
     state.after_write("directus_fields").await;
     field_response(&state, &name, &field)
 }
@@ -220,7 +220,7 @@ async fn delete_field(
     Path((name, field)): Path<(String, String)>,
 ) -> Result<Response> {
     let schema = state.schema.get();
-    svc::delete_field(&state.db, &schema, &name, &field).await?;
+    svc::delete_field(&state.db, &state.gate, &schema, &name, &field).await?;
     state.after_write("directus_fields").await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -62,6 +62,11 @@ pub async fn load(db: &DatabaseConnection) -> Result<Schema, DbErr> {
         if kind == FieldType::String && special.iter().any(|s| s == "hash") {
             kind = FieldType::Hash;
         }
+        // SQLite stores boolean defaults as 1/0.
+        let default_value = match (kind, c.default_value) {
+            (FieldType::Boolean, Some(Value::Number(n))) => Some(json!(n.as_f64() != Some(0.0))),
+            (_, d) => d,
+        };
         let (primary, unique) = keys.get(&key).map(|k| (k.0, k.1)).unwrap_or((false, false));
         if !by_table.contains_key(&c.table) {
             order.push(c.table.clone());
@@ -73,7 +78,7 @@ pub async fn load(db: &DatabaseConnection) -> Result<Schema, DbErr> {
             unique,
             primary_key: primary,
             auto_increment: c.auto_increment && primary,
-            default_value: c.default_value,
+            default_value,
             max_length: c.max_length,
             numeric_precision: c.precision,
             numeric_scale: c.scale,
@@ -192,11 +197,13 @@ fn map_type(declared: &str) -> (FieldType, Option<u32>, Option<u32>, Option<u32>
         "uuid" | "uuid_text" | "uuid_blob" => FieldType::Uuid,
         "date" | "date_text" => FieldType::Date,
         "time" | "time_text" | "time without time zone" => FieldType::Time,
-        "datetime" | "datetime_text" | "timestamp_text" | "timestamp without time zone" => {
-            FieldType::DateTime
-        }
-        "timestamp"
-        | "timestamptz"
+        // PostgreSQL's udt `timestamp` is `timestamp without time zone`: Directus's dateTime.
+        "datetime"
+        | "datetime_text"
+        | "timestamp"
+        | "timestamp_text"
+        | "timestamp without time zone" => FieldType::DateTime,
+        "timestamptz"
         | "timestamp_with_timezone_text"
         | "timestamp_with_timezone"
         | "timestamp with time zone" => FieldType::Timestamp,
@@ -441,7 +448,7 @@ mod tests {
             (FieldType::Decimal, None, Some(12), Some(2))
         );
         assert_eq!(map_type("timestamptz").0, FieldType::Timestamp);
-        assert_eq!(map_type("timestamp").0, FieldType::Timestamp);
+        assert_eq!(map_type("timestamp").0, FieldType::DateTime);
         assert_eq!(map_type("datetime_text").0, FieldType::DateTime);
     }
 

@@ -10,6 +10,7 @@ use sea_orm::{
 };
 use serde_json::{Map, Value, json};
 
+use crate::db::WriteGate;
 use crate::error::{ApiError, Result};
 use crate::items::begin_write;
 use crate::schema::ddl::{self, ColumnSpec};
@@ -283,6 +284,7 @@ fn collection_row(
 /// `POST /collections`.
 pub async fn create_collection(
     db: &DatabaseConnection,
+    gate: &WriteGate,
     schema: &Schema,
     body: &Value,
 ) -> Result<String> {
@@ -369,7 +371,7 @@ pub async fn create_collection(
             );
         }
     }
-    let txn = begin_write(db).await?;
+    let (txn, _gate) = begin_write(db, gate).await?;
     if with_table {
         let specs: Vec<ColumnSpec> = fields.iter().map(|f| f.spec.clone()).collect();
         ddl::create_table(&txn, &name, &specs)
@@ -395,7 +397,12 @@ fn schema_error(e: sea_orm::DbErr) -> ApiError {
 }
 
 /// `PATCH /collections/:c` (meta only, as Directus allows).
-pub async fn update_collection(db: &DatabaseConnection, name: &str, body: &Value) -> Result<()> {
+pub async fn update_collection(
+    db: &DatabaseConnection,
+    gate: &WriteGate,
+    name: &str,
+    body: &Value,
+) -> Result<()> {
     let meta = match body.get("meta") {
         Some(Value::Object(m)) => m.clone(),
         Some(Value::Null) | None => return Ok(()),
@@ -416,7 +423,7 @@ pub async fn update_collection(db: &DatabaseConnection, name: &str, body: &Value
         merged.insert(k, v);
     }
     let row = collection_row(name, Some(&merged));
-    let txn = begin_write(db).await?;
+    let (txn, _gate) = begin_write(db, gate).await?;
     DirectusCollections::delete_by_id(name.to_owned())
         .exec(&txn)
         .await?;
@@ -426,7 +433,12 @@ pub async fn update_collection(db: &DatabaseConnection, name: &str, body: &Value
 }
 
 /// `DELETE /collections/:c`: the table, its metadata and its permission rows.
-pub async fn delete_collection(db: &DatabaseConnection, schema: &Schema, name: &str) -> Result<()> {
+pub async fn delete_collection(
+    db: &DatabaseConnection,
+    gate: &WriteGate,
+    schema: &Schema,
+    name: &str,
+) -> Result<()> {
     if reserved(name) {
         return Err(ApiError::forbidden());
     }
@@ -438,7 +450,7 @@ pub async fn delete_collection(db: &DatabaseConnection, schema: &Schema, name: &
     if !has_meta && !has_table {
         return Err(crate::items::unknown_collection(name));
     }
-    let txn = begin_write(db).await?;
+    let (txn, _gate) = begin_write(db, gate).await?;
     if has_table {
         ddl::drop_table(&txn, name).await.map_err(schema_error)?;
     }
@@ -476,6 +488,7 @@ fn specs(c: &Collection) -> Vec<ColumnSpec> {
 /// `POST /fields/:c`.
 pub async fn create_field(
     db: &DatabaseConnection,
+    gate: &WriteGate,
     schema: &Schema,
     collection: &str,
     body: &Value,
@@ -493,7 +506,7 @@ pub async fn create_field(
             "A collection already has its primary key",
         ));
     }
-    let txn = begin_write(db).await?;
+    let (txn, _gate) = begin_write(db, gate).await?;
     ddl::add_column(&txn, collection, &specs(c), &input.spec)
         .await
         .map_err(schema_error)?;
@@ -511,6 +524,7 @@ pub async fn create_field(
 /// `PATCH /fields/:c/:f`: schema changes through DDL, meta merged into the row.
 pub async fn update_field(
     db: &DatabaseConnection,
+    gate: &WriteGate,
     schema: &Schema,
     collection: &str,
     field: &str,
@@ -530,7 +544,7 @@ pub async fn update_field(
             "The primary key can't be changed",
         ));
     }
-    let txn = begin_write(db).await?;
+    let (txn, _gate) = begin_write(db, gate).await?;
     if input.spec != before {
         ddl::alter_column(&txn, collection, &specs(c), &before, &input.spec)
             .await
@@ -573,6 +587,7 @@ pub async fn update_field(
 /// `DELETE /fields/:c/:f`.
 pub async fn delete_field(
     db: &DatabaseConnection,
+    gate: &WriteGate,
     schema: &Schema,
     collection: &str,
     field: &str,
@@ -584,7 +599,7 @@ pub async fn delete_field(
             "The primary key can't be deleted",
         ));
     }
-    let txn = begin_write(db).await?;
+    let (txn, _gate) = begin_write(db, gate).await?;
     ddl::drop_column(&txn, collection, field)
         .await
         .map_err(schema_error)?;

@@ -99,6 +99,32 @@ fn payload(options: &Value) -> Result<Option<Value>, OpError> {
     option_object(options.get("payload"))
 }
 
+/// product.md S1: item operations ignore payload fields that are not columns of the
+/// collection — for every caller, so `payload: '{{$trigger}}'` (which also carries `path`,
+/// `query`, `headers`, …) works under a permission that lists its fields. Columns the caller may
+/// not write are still refused by the items service. Unknown collections are left to it too.
+fn columns_only(ctx: &OpContext<'_>, options: &Value, payload: Value) -> Value {
+    let Ok(name) = collection(options) else {
+        return payload;
+    };
+    let schema = ctx.state.schema.get();
+    let Some(coll) = schema.collection(&name) else {
+        return payload;
+    };
+    let keep = |v: Value| match v {
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .filter(|(k, _)| coll.field(k).is_some())
+                .collect(),
+        ),
+        other => other,
+    };
+    match payload {
+        Value::Array(list) => Value::Array(list.into_iter().map(keep).collect()),
+        other => keep(other),
+    }
+}
+
 async fn with_items<T>(
     options: &Value,
     ctx: &OpContext<'_>,
@@ -119,7 +145,7 @@ impl Operation for ItemCreate {
         let Some(p) = payload(&options)? else {
             return Ok(Value::Null);
         };
-        let list = match p {
+        let list = match columns_only(ctx, &options, p) {
             Value::Array(a) => a,
             other => vec![other],
         };
@@ -156,6 +182,7 @@ impl Operation for ItemUpdate {
         let Some(p) = payload(&options)? else {
             return Ok(Value::Null);
         };
+        let p = columns_only(ctx, &options, p);
         let keys = keys(options.get("key"));
         let q = query(&options)?;
         let opts = WriteOptions::default();

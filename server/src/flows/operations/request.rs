@@ -173,6 +173,33 @@ pub fn header_map(headers: &Map<String, Value>, json_body: bool) -> Result<Heade
     Ok(map)
 }
 
+/// The message a failed call rejects with: the deny-list refusal wherever it sits in the error
+/// chain (a host name that resolves to a denied address fails inside the connector), axios's
+/// wording for a timeout, otherwise the chain of causes (never the URL, which may hold secrets).
+fn send_error(e: reqwest::Error, timeout: Duration) -> String {
+    let mut chain: Vec<String> = Vec::new();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if text.contains("denied IP address") {
+            return text;
+        }
+        if !chain.iter().any(|c| c.contains(&text)) {
+            chain.push(text);
+        }
+        source = s.source();
+    }
+    if e.is_timeout() {
+        return format!("timeout of {}ms exceeded", timeout.as_millis());
+    }
+    let mut message = e.without_url().to_string();
+    if let Some(cause) = chain.last() {
+        message.push_str(": ");
+        message.push_str(cause);
+    }
+    message
+}
+
 fn response_object(status: u16, reason: &str, headers: &HeaderMap, data: Value) -> Value {
     let mut h = Map::new();
     for (k, v) in headers {
@@ -232,13 +259,11 @@ impl Operation for Request {
         if let Some(b) = body {
             req = req.body(b);
         }
-        let resp = req.send().await.map_err(|e| {
-            let msg = std::error::Error::source(&e)
-                .map(|s| s.to_string())
-                .filter(|s| s.contains("denied IP"))
-                .unwrap_or_else(|| e.without_url().to_string());
-            OpError::error(msg)
-        })?;
+        let timeout = ctx.state.config.flows_request_timeout;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| OpError::error(send_error(e, timeout)))?;
         let status = resp.status();
         let resp_headers = resp.headers().clone();
         let mut bytes = Vec::new();
@@ -246,7 +271,7 @@ impl Operation for Request {
         while let Some(chunk) = resp
             .chunk()
             .await
-            .map_err(|e| OpError::error(e.without_url().to_string()))?
+            .map_err(|e| OpError::error(send_error(e, timeout)))?
         {
             if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
                 return Err(OpError::error("The response is too large"));
