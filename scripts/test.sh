@@ -21,6 +21,8 @@ cargo clippy -p app --target wasm32-unknown-unknown -- -D warnings
 
 step "web app build"
 scripts/build-app.sh
+# The browser test (tests/api/browser.rs) runs against the app just built.
+export SLUICE_BROWSER_TESTS=1
 
 step "unit and API tests on SQLite"
 SLUICE_TEST_DB=sqlite cargo test

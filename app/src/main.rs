@@ -4,9 +4,11 @@
 mod api;
 mod app;
 mod components;
+mod flow_builder;
 mod pages;
 mod paths;
 mod state;
+mod util;
 
 fn main() {
     console_error_panic_hook::set_once();

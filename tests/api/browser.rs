@@ -2,7 +2,8 @@
 //! (`dist/`) at `/admin`, seeds what the scenario needs through the API (a role "Editor" with
 //! its policy and a user), then runs `node tests/browser/e2e.mjs` against it and expects exit
 //! code 0. Runs only with `SLUICE_BROWSER_TESTS=1` (scripts/test.sh sets it after building
-//! the app); otherwise it prints a skip notice. Works on SQLite and PostgreSQL alike.
+//! the app); otherwise it prints a skip notice. Works on SQLite and PostgreSQL alike. The
+//! smoke test (`tests/browser/smoke.mjs`: sign-in page, shell, sign out) runs first.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -135,19 +136,22 @@ async fn web_app_end_to_end_in_chromium() {
                 .into_owned(),
         ),
     ];
-    let started = Instant::now();
-    let (ok, output) =
-        tokio::task::spawn_blocking(move || run_node(&root, "tests/browser/e2e.mjs", &env))
+    // The smoke test (sign-in page, shell, sign out) first, then the full scenario.
+    for script in ["tests/browser/smoke.mjs", "tests/browser/e2e.mjs"] {
+        let started = Instant::now();
+        let (root, env) = (root.clone(), env.clone());
+        let (ok, output) = tokio::task::spawn_blocking(move || run_node(&root, script, &env))
             .await
             .expect("node runner");
-    assert!(
-        ok,
-        "tests/browser/e2e.mjs failed on {:?} (failure screenshot in target/browser-artifacts):\n{output}",
-        app.backend
-    );
-    println!(
-        "browser e2e passed on {:?} in {:.1} s\n{output}",
-        app.backend,
-        started.elapsed().as_secs_f64()
-    );
+        assert!(
+            ok,
+            "{script} failed on {:?} (failure screenshot in target/browser-artifacts):\n{output}",
+            app.backend
+        );
+        println!(
+            "{script} passed on {:?} in {:.1} s\n{output}",
+            app.backend,
+            started.elapsed().as_secs_f64()
+        );
+    }
 }

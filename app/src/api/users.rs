@@ -46,3 +46,71 @@ pub async fn me(access_token: String) -> Result<User, ApiError> {
         .send()
         .await
 }
+
+/// A `directus_users` row as the Users page shows it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct UserRow {
+    /// UUID.
+    pub id: String,
+    /// Sign-in email.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Given name.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// Family name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// Role id.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// `active`, `suspended`, …
+    #[serde(default)]
+    pub status: Option<String>,
+    /// `**********` when a static token is set, else null.
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+/// `GET /users`.
+pub async fn list(token: String) -> Result<Vec<UserRow>, ApiError> {
+    ApiRequest::get("/users")
+        .query("fields", "id,email,first_name,last_name,role,status,token")
+        .query("sort", "email")
+        .query("limit", "-1")
+        .bearer(&token)
+        .send()
+        .await
+}
+
+/// `POST /users`.
+pub async fn create(token: String, body: serde_json::Value) -> Result<UserRow, ApiError> {
+    ApiRequest::post("/users")
+        .query("fields", "id,email,first_name,last_name,role,status,token")
+        .bearer(&token)
+        .json(&body)?
+        .send()
+        .await
+}
+
+/// `PATCH /users/{id}`.
+pub async fn update(
+    token: String,
+    id: String,
+    body: serde_json::Value,
+) -> Result<UserRow, ApiError> {
+    ApiRequest::patch(&format!("/users/{id}"))
+        .query("fields", "id,email,first_name,last_name,role,status,token")
+        .bearer(&token)
+        .json(&body)?
+        .send()
+        .await
+}
+
+/// `DELETE /users/{id}`.
+pub async fn delete(token: String, id: String) -> Result<(), ApiError> {
+    ApiRequest::delete(&format!("/users/{id}"))
+        .bearer(&token)
+        .send_no_content()
+        .await
+}

@@ -57,9 +57,17 @@ pub fn Shell() -> impl IntoView {
         AuthState::Checking | AuthState::SignedOut(_) => Phase::Loading,
     });
 
-    move || match phase.get() {
+    // A flow's own pages (builder, runs, access) use the whole width with a compact sidebar.
+    let flow_page = Memo::new(move |_| {
+        let p = location.pathname.get();
+        p.strip_prefix("/admin/flows/")
+            .is_some_and(|rest| !rest.is_empty())
+    });
+
+    move || {
+        match phase.get() {
         Phase::SignedIn => view! {
-            <div class="shell" id="shell" data-testid="shell">
+            <div class="shell" class:shell--compact=move || flow_page.get() id="shell" data-testid="shell">
                 <a class="skip-link" href="#main">
                     "Skip to content"
                 </a>
@@ -75,6 +83,7 @@ pub fn Shell() -> impl IntoView {
         .into_any(),
         Phase::Unreachable => view! { <Unreachable /> }.into_any(),
         Phase::Loading => view! { <PageSpinner label="Loading…" /> }.into_any(),
+    }
     }
 }
 

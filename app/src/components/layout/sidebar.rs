@@ -67,7 +67,7 @@ pub fn Sidebar() -> impl IntoView {
                         .map(|item| {
                             view! {
                                 <li>
-                                    <A href=paths::href(item.path) attr:id=item.id attr:class="sidebar__link" attr:data-testid=item.id>
+                                    <A href=paths::href(item.path) attr:id=item.id attr:class="sidebar__link" attr:data-testid=item.id attr:title=item.label>
                                         <Icon name=item.icon />
                                         <span>{item.label}</span>
                                     </A>

@@ -1,0 +1,44 @@
+//! Draft recovery: the unsaved draft is kept in `localStorage` (`sluice:draft:<flow id>`)
+//! together with the saved state it was based on, so a reload or crash can restore it.
+
+use serde::{Deserialize, Serialize};
+
+use super::model::Draft;
+use crate::util::dom;
+
+/// A stored draft.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredDraft {
+    /// The saved state the draft started from.
+    pub base: Draft,
+    /// The unsaved draft.
+    pub draft: Draft,
+    /// When it was stored (ms since the epoch).
+    pub saved_at: f64,
+}
+
+fn key(flow_id: &str) -> String {
+    format!("sluice:draft:{flow_id}")
+}
+
+/// Stores the draft.
+pub fn store(flow_id: &str, base: &Draft, draft: &Draft) {
+    let s = StoredDraft {
+        base: base.clone(),
+        draft: draft.clone(),
+        saved_at: js_sys::Date::now(),
+    };
+    if let Ok(text) = serde_json::to_string(&s) {
+        dom::storage_set(&key(flow_id), &text);
+    }
+}
+
+/// The stored draft, if any.
+pub fn load(flow_id: &str) -> Option<StoredDraft> {
+    serde_json::from_str(&dom::storage_get(&key(flow_id))?).ok()
+}
+
+/// Forgets the stored draft.
+pub fn clear(flow_id: &str) {
+    dom::storage_remove(&key(flow_id));
+}

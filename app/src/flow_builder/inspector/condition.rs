@@ -1,0 +1,270 @@
+//! The condition rule builder: rows of [value path] [operator] [value] combined with All/Any,
+//! kept in sync both ways with a JSON view of the Directus filter (ui.md §3.10). Filters the
+//! form cannot show stay editable as JSON.
+
+use leptos::prelude::*;
+use serde_json::{Map, Value, json};
+
+use crate::components::json_editor::JsonEditor;
+
+/// Operators: (filter key, label, takes a value).
+pub const OPERATORS: [(&str, &str, bool); 16] = [
+    ("_eq", "equals", true),
+    ("_neq", "does not equal", true),
+    ("_contains", "contains", true),
+    ("_ncontains", "does not contain", true),
+    ("_starts_with", "starts with", true),
+    ("_ends_with", "ends with", true),
+    ("_gt", "greater than", true),
+    ("_gte", "at least", true),
+    ("_lt", "less than", true),
+    ("_lte", "at most", true),
+    ("_in", "is one of", true),
+    ("_nin", "is not one of", true),
+    ("_empty", "is empty", false),
+    ("_nempty", "is not empty", false),
+    ("_nnull", "exists", false),
+    ("_null", "does not exist", false),
+];
+
+/// One rule row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    /// Dotted path, e.g. `$trigger.body.status`.
+    pub path: String,
+    /// Operator key.
+    pub op: String,
+    /// Value.
+    pub value: Value,
+}
+
+fn leaves(v: &Value, prefix: &str, out: &mut Vec<Rule>) -> bool {
+    let Value::Object(m) = v else {
+        return false;
+    };
+    if m.is_empty() {
+        return false;
+    }
+    for (k, v) in m {
+        if k.starts_with('_') {
+            if prefix.is_empty() || k == "_and" || k == "_or" || !OPERATORS.iter().any(|o| o.0 == k)
+            {
+                return false;
+            }
+            out.push(Rule {
+                path: prefix.to_owned(),
+                op: k.clone(),
+                value: v.clone(),
+            });
+        } else {
+            let p = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            if !leaves(v, &p, out) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Filter → (all?, rules), or None when the form cannot show it.
+pub fn parse(filter: &Value) -> Option<(bool, Vec<Rule>)> {
+    if filter.is_null() {
+        return Some((true, Vec::new()));
+    }
+    let m = filter.as_object()?;
+    if m.len() == 1
+        && let Some((k, Value::Array(list))) = m.iter().next()
+        && (k == "_and" || k == "_or")
+    {
+        let mut rules = Vec::new();
+        for item in list {
+            if !leaves(item, "", &mut rules) {
+                return None;
+            }
+        }
+        return Some((k == "_and", rules));
+    }
+    let mut rules = Vec::new();
+    leaves(filter, "", &mut rules).then_some((true, rules))
+}
+
+fn rule_value(r: &Rule) -> Value {
+    let mut v = json!({ r.op.clone(): r.value });
+    for seg in r.path.split('.').rev().filter(|s| !s.is_empty()) {
+        v = json!({ seg: v });
+    }
+    v
+}
+
+/// (all?, rules) → filter (null when there are no rules: the condition always passes).
+pub fn build(all: bool, rules: &[Rule]) -> Value {
+    match rules {
+        [] => Value::Null,
+        [one] if all => rule_value(one),
+        many => {
+            let list: Vec<Value> = many.iter().map(rule_value).collect();
+            let mut m = Map::new();
+            m.insert(if all { "_and" } else { "_or" }.into(), Value::Array(list));
+            Value::Object(m)
+        }
+    }
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn value_from(text: &str, op: &str) -> Value {
+    let scalar = |t: &str| match serde_json::from_str::<Value>(t.trim()) {
+        Ok(v @ (Value::Number(_) | Value::Bool(_))) => v,
+        _ => json!(t.trim()),
+    };
+    if op == "_in" || op == "_nin" {
+        Value::Array(
+            text.split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(scalar)
+                .collect(),
+        )
+    } else {
+        scalar(text)
+    }
+}
+
+/// The rule builder with its JSON view.
+#[component]
+pub fn ConditionBuilder(
+    /// The `filter` option.
+    #[prop(into)]
+    value: Signal<Value>,
+    /// New filter.
+    on_change: Callback<Value>,
+) -> impl IntoView {
+    let parsed = Memo::new(move |_| parse(&value.get()));
+    let update = move |f: &dyn Fn(&mut bool, &mut Vec<Rule>)| {
+        let (mut all, mut rules) = parsed.get_untracked().unwrap_or((true, Vec::new()));
+        f(&mut all, &mut rules);
+        on_change.run(build(all, &rules));
+    };
+    let rows = move || {
+        let Some((_, rules)) = parsed.get() else {
+            return view! {
+                <p class="alert alert--info" data-testid="condition-too-complex">
+                    "These rules are too complex for the form — edit them as JSON below."
+                </p>
+            }
+            .into_any();
+        };
+        if rules.is_empty() {
+            return view! { <p class="muted">"No rules: the condition always passes."</p> }
+                .into_any();
+        }
+        rules
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let takes_value = OPERATORS.iter().find(|o| o.0 == r.op).is_none_or(|o| o.2);
+                let op = r.op.clone();
+                view! {
+                    <div class="rule" data-testid=format!("rule-{i}")>
+                        <input
+                            class="input input--small input--mono"
+                            aria-label="Value to check"
+                            data-testid=format!("rule-{i}-path")
+                            prop:value=r.path.clone()
+                            on:change=move |ev| {
+                                let p = event_target_value(&ev);
+                                update(&|_, rules| if let Some(r) = rules.get_mut(i) { r.path = p.trim().to_owned(); });
+                            }
+                        />
+                        <select
+                            class="input input--small"
+                            aria-label="Operator"
+                            data-testid=format!("rule-{i}-op")
+                            prop:value=r.op.clone()
+                            on:change=move |ev| {
+                                let o = event_target_value(&ev);
+                                update(&|_, rules| if let Some(r) = rules.get_mut(i) {
+                                    let takes = OPERATORS.iter().find(|x| x.0 == o).is_none_or(|x| x.2);
+                                    if !takes {
+                                        r.value = json!(true);
+                                    } else if r.value == json!(true) {
+                                        r.value = json!("");
+                                    }
+                                    r.op = o.clone();
+                                });
+                            }
+                        >
+                            {OPERATORS.iter().map(|(k, l, _)| view! { <option value=*k>{*l}</option> }).collect_view()}
+                        </select>
+                        {takes_value.then(|| view! {
+                            <input
+                                class="input input--small"
+                                aria-label="Compare with"
+                                data-testid=format!("rule-{i}-value")
+                                prop:value=value_text(&r.value)
+                                on:change=move |ev| {
+                                    let t = event_target_value(&ev);
+                                    let op = op.clone();
+                                    update(&|_, rules| if let Some(r) = rules.get_mut(i) { r.value = value_from(&t, &op); });
+                                }
+                            />
+                        })}
+                        <button class="icon-button" type="button" aria-label="Remove rule" on:click=move |_| update(&|_, rules| { if i < rules.len() { rules.remove(i); } })>
+                            <crate::components::icon::Icon name=crate::components::icon::IconName::Trash />
+                        </button>
+                    </div>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    let all = move || parsed.get().is_none_or(|(a, _)| a);
+    view! {
+        <div class="condition" data-testid="condition-builder">
+            <div class="condition__match">
+                <label for="condition-match">"Continue when"</label>
+                <select
+                    class="input input--small"
+                    id="condition-match"
+                    prop:value=move || if all() { "all" } else { "any" }
+                    disabled=move || parsed.get().is_none()
+                    on:change=move |ev| {
+                        let a = event_target_value(&ev) == "all";
+                        update(&|all, _| *all = a);
+                    }
+                >
+                    <option value="all">"all of these rules match"</option>
+                    <option value="any">"any of these rules matches"</option>
+                </select>
+            </div>
+            {rows}
+            <button
+                class="link-button"
+                type="button"
+                data-testid="rule-add"
+                disabled=move || parsed.get().is_none()
+                on:click=move |_| update(&|_, rules| rules.push(Rule { path: "$trigger.body.".into(), op: "_eq".into(), value: json!("") }))
+            >
+                "+ Add rule"
+            </button>
+            <div class="field">
+                <label class="field__label" for="condition-json">"As JSON"</label>
+                <JsonEditor id="condition-json" value=value on_change=on_change rows=6 />
+            </div>
+        </div>
+    }
+}

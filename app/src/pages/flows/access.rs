@@ -1,0 +1,416 @@
+//! `/admin/flows/:id/access` (ui.md §3.15): "Public — anyone can trigger" (on asks for
+//! confirmation, off applies at once), roles allowed to trigger the flow (through their
+//! policies), an advanced per-policy list, and [Try as anonymous]. Every switch is one
+//! `directus_flows`/`trigger` permission row (product.md D2); other flows' grants are never
+//! touched.
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::{components::A, hooks::use_params_map};
+use serde_json::json;
+
+use super::{
+    access_model::{self, Grant},
+    header::{FlowHeader, FlowTab},
+    runs::flow_signal,
+};
+use crate::{
+    api::{
+        self, ApiError, ApiRequest,
+        access::{AccessRow, PUBLIC_POLICY, Permission, Policy, Role},
+    },
+    components::{error_alert::ErrorAlert, skeleton::Skeleton, spinner::Spinner, switch::Switch},
+    paths,
+    state::{
+        confirm::{Question, use_confirm},
+        session::{Session, use_session},
+        toasts::use_toasts,
+    },
+};
+
+#[derive(Clone, Debug, PartialEq)]
+struct AccessData {
+    roles: Vec<Role>,
+    policies: Vec<Policy>,
+    rows: Vec<AccessRow>,
+    perms: Vec<Permission>,
+}
+
+async fn load(session: Session) -> Result<AccessData, ApiError> {
+    let roles = session.authed(api::access::roles).await?;
+    let policies = session.authed(api::access::policies).await?;
+    let rows = session.authed(api::access::access_rows).await?;
+    let perms = session
+        .authed(|t| api::access::permissions(t, Some(access_model::trigger_filter(None))))
+        .await?;
+    Ok(AccessData {
+        roles,
+        policies,
+        rows,
+        perms,
+    })
+}
+
+/// Grants `flow` to `policy` (one new row).
+async fn grant(session: Session, policy: String, flow: String) -> Result<(), ApiError> {
+    let body = access_model::grant_body(&policy, &flow);
+    session
+        .authed(move |t| api::access::create(t, "permissions", body.clone()))
+        .await
+        .map(drop)
+}
+
+/// Revokes `flow` from `policy`: deletes its own rows, shortens `_in` lists. Rows granting
+/// every flow are left alone (the caller says so).
+async fn revoke(
+    session: Session,
+    perms: Vec<Permission>,
+    policy: String,
+    flow: String,
+) -> Result<(), ApiError> {
+    for p in perms
+        .iter()
+        .filter(|p| p.policy.as_deref() == Some(policy.as_str()))
+    {
+        match access_model::grant(p, &flow) {
+            Some(Grant::This) => {
+                let id = p.id.to_string();
+                session
+                    .authed(move |t| api::access::delete(t, "permissions", id.clone()))
+                    .await?;
+            }
+            Some(Grant::InList(list)) => {
+                let id = p.id.to_string();
+                let body = json!({ "permissions": access_model::without(&list, &flow) });
+                session
+                    .authed(move |t| {
+                        api::access::update(t, "permissions", id.clone(), body.clone())
+                    })
+                    .await?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// How a policy stands for this flow.
+fn policy_state(d: &AccessData, policy: &str, flow: &str) -> Option<Grant> {
+    let mut best = None;
+    for p in d
+        .perms
+        .iter()
+        .filter(|p| p.policy.as_deref() == Some(policy))
+    {
+        match access_model::grant(p, flow) {
+            Some(Grant::All) => return Some(Grant::All),
+            Some(g) => best = Some(g),
+            None => {}
+        }
+    }
+    best
+}
+
+/// The flow's Access tab.
+#[component]
+pub fn FlowAccessPage() -> impl IntoView {
+    let session = use_session();
+    let toasts = use_toasts();
+    let confirm = use_confirm();
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let (flow, flow_error) = flow_signal(session, id);
+    let data = LocalResource::new(move || load(session));
+    let busy = RwSignal::new(None::<String>);
+    let anon = RwSignal::new(None::<Result<(u16, String), ApiError>>);
+    let anon_busy = RwSignal::new(false);
+
+    let set_policy = move |policy: String, on: bool, label: String| {
+        let Some(Ok(d)) = data.get_untracked() else {
+            return;
+        };
+        let flow_id = id.get_untracked();
+        busy.set(Some(policy.clone()));
+        spawn_local(async move {
+            let result = if on {
+                grant(session, policy.clone(), flow_id).await
+            } else {
+                revoke(session, d.perms.clone(), policy.clone(), flow_id).await
+            };
+            match result {
+                Ok(()) => {
+                    if policy == PUBLIC_POLICY {
+                        if on {
+                            toasts.success(
+                                "Public access on — anyone with the address can run this flow",
+                            );
+                        } else {
+                            toasts.success("Public access removed — anonymous calls now get 403");
+                        }
+                    } else {
+                        toasts.success(if on {
+                            format!("{label} can trigger this flow")
+                        } else {
+                            format!("{label} can no longer trigger this flow")
+                        });
+                    }
+                }
+                Err(e) => toasts.error(format!("You can't change access: {}", e.message)),
+            }
+            data.refetch();
+            busy.set(None);
+        });
+    };
+    let set_public = Callback::new(move |on: bool| {
+        if on {
+            spawn_local(async move {
+                let ok = confirm
+                    .ask(Question::plain(
+                        "Make this flow public?",
+                        "Anyone on the internet with the address can run it and receive its response.",
+                        "Make public",
+                    ))
+                    .await;
+                if ok {
+                    set_policy(PUBLIC_POLICY.to_owned(), true, "Public".into());
+                }
+            });
+        } else {
+            set_policy(PUBLIC_POLICY.to_owned(), false, "Public".into());
+        }
+    });
+    let try_anon = move |_| {
+        let Some(f) = flow.get_untracked() else {
+            return;
+        };
+        anon_busy.set(true);
+        spawn_local(async move {
+            let method = f.webhook_method().unwrap_or_else(|| "GET".into());
+            let mut req = ApiRequest::method(&method, &format!("/flows/trigger/{}", f.id));
+            if method != "GET" {
+                req = req.text_body("{}".into());
+            }
+            let r = req.send_raw(&[]).await.map(|r| (r.status, r.status_text));
+            anon.set(Some(r));
+            anon_busy.set(false);
+        });
+    };
+    let content = move || {
+        let Some(result) = data.get() else {
+            return view! { <Skeleton rows=4 label="Loading access…" /> }.into_any();
+        };
+        let d = match result {
+            Ok(d) => d,
+            Err(e) => return view! { <ErrorAlert error=e context="You can't change access: you need permission to edit policies" on_retry=Callback::new(move |_| data.refetch()) /> }.into_any(),
+        };
+        let flow_id = id.get();
+        let public_state = policy_state(&d, PUBLIC_POLICY, &flow_id);
+        let public_on = public_state.is_some();
+        let public_all = public_state == Some(Grant::All);
+        let admin_policies: Vec<String> = d
+            .policies
+            .iter()
+            .filter(|p| p.admin_access)
+            .map(|p| p.id.clone())
+            .collect();
+        let role_rows: Vec<_> = d
+            .roles
+            .iter()
+            .map(|r| {
+                let policies: Vec<&Policy> = d
+                    .rows
+                    .iter()
+                    .filter(|a| a.role.as_deref() == Some(r.id.as_str()))
+                    .filter_map(|a| d.policies.iter().find(|p| p.id == a.policy))
+                    .collect();
+                let admin = policies.iter().any(|p| admin_policies.contains(&p.id));
+                let all_via = policies
+                    .iter()
+                    .find(|p| policy_state(&d, &p.id, &flow_id) == Some(Grant::All))
+                    .map(|p| p.label());
+                let granted = policies
+                    .iter()
+                    .any(|p| policy_state(&d, &p.id, &flow_id).is_some());
+                let target = policies
+                    .iter()
+                    .find(|p| !p.admin_access)
+                    .map(|p| p.id.clone());
+                (
+                    r.clone(),
+                    admin,
+                    all_via,
+                    granted,
+                    target,
+                    policies.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
+                )
+            })
+            .collect();
+        let only_admins = role_rows.iter().all(|r| r.1);
+        let other_policies: Vec<Policy> = d
+            .policies
+            .iter()
+            .filter(|p| !p.admin_access && p.id != PUBLIC_POLICY)
+            .cloned()
+            .collect();
+        let d2 = d.clone();
+        let flow_id2 = flow_id.clone();
+        view! {
+            <section class="panel" data-testid="public-card">
+                <div class="panel__row">
+                    <div>
+                        <h2 class="panel__title">"Public — anyone can trigger"</h2>
+                        <p class="muted">"Anyone who knows the web address can run this flow without signing in."</p>
+                        {public_all.then(|| view! { <p class="field__help">"The Public policy may trigger every flow (a rule without an item filter). Change it under Access → Policies."</p> })}
+                    </div>
+                    <div class="panel__control">
+                        {move || (busy.get().as_deref() == Some(PUBLIC_POLICY)).then(|| view! { <Spinner /> })}
+                        <Switch checked=Signal::derive(move || public_on) on_toggle=set_public label="Public — anyone can trigger" id="public-switch" disabled=Signal::derive(move || public_all || busy.get().is_some()) />
+                    </div>
+                </div>
+                <div class="panel__row">
+                    <button class="button button--small" type="button" data-testid="try-anonymous" disabled=move || anon_busy.get() on:click=try_anon>
+                        {move || anon_busy.get().then(|| view! { <Spinner /> })}
+                        "Try as anonymous"
+                    </button>
+                    <span data-testid="anonymous-result" role="status">
+                        {move || anon.get().map(|r| match r {
+                            Ok((s, _)) if (200..300).contains(&s) => format!("{s} OK — public works"),
+                            Ok((403, _)) => "403 Forbidden — not public".to_owned(),
+                            Ok((s, t)) => format!("{s} {t}"),
+                            Err(e) => e.message,
+                        })}
+                    </span>
+                </div>
+            </section>
+            <section class="panel">
+                <h2 class="panel__title">"Who else can trigger it"</h2>
+                {if only_admins {
+                    view! { <p class="muted" data-testid="admins-only">"Only administrators can trigger this flow. Create roles under " <A href=paths::href("/access")>"Access → Roles"</A> "."</p> }.into_any()
+                } else {
+                    ().into_any()
+                }}
+                <ul class="check-list" data-testid="role-list">
+                    {role_rows.into_iter().map(|(role, admin, all_via, granted, target, policy_ids)| {
+                        let name = role.name.clone();
+                        let busy_key = format!("role:{}", role.id);
+                        let busy_key2 = busy_key.clone();
+                        let d = d2.clone();
+                        let flow_id = flow_id2.clone();
+                        let role_id = role.id.clone();
+                        let note = if admin {
+                            "Always allowed (administrators)".to_owned()
+                        } else if let Some(p) = &all_via {
+                            format!("Allowed for all flows by policy '{p}'")
+                        } else {
+                            String::new()
+                        };
+                        let disabled = admin || all_via.is_some();
+                        view! {
+                            <li class="check-list__item" data-testid=format!("role-{}", role.name)>
+                                <label class="check">
+                                    <input type="checkbox" prop:checked=admin || granted disabled=move || disabled || busy.get().is_some() on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        let name = name.clone();
+                                        let key = busy_key.clone();
+                                        let policy_ids = policy_ids.clone();
+                                        let target = target.clone();
+                                        let d = d.clone();
+                                        let flow_id = flow_id.clone();
+                                        let role_id = role_id.clone();
+                                        busy.set(Some(key));
+                                        spawn_local(async move {
+                                            let result = if on {
+                                                role_grant(session, role_id, name.clone(), target, flow_id).await
+                                            } else {
+                                                let mut r = Ok(());
+                                                for p in policy_ids {
+                                                    r = revoke(session, d.perms.clone(), p, flow_id.clone()).await;
+                                                    if r.is_err() { break; }
+                                                }
+                                                r
+                                            };
+                                            match result {
+                                                Ok(()) => toasts.success(if on { format!("{name} can trigger this flow") } else { format!("{name} can no longer trigger this flow") }),
+                                                Err(e) => toasts.error(format!("You can't change access: {}", e.message)),
+                                            }
+                                            data.refetch();
+                                            busy.set(None);
+                                        });
+                                    } />
+                                    <span>{role.name.clone()}</span>
+                                </label>
+                                {move || (busy.get().as_deref() == Some(busy_key2.as_str())).then(|| view! { <Spinner /> })}
+                                <span class="muted">{note}</span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                <details class="advanced">
+                    <summary>"Advanced: policies"</summary>
+                    <ul class="check-list">
+                        {other_policies.into_iter().map(|p| {
+                            let state = policy_state(&d, &p.id, &flow_id);
+                            let all = state == Some(Grant::All);
+                            let label = p.label();
+                            let pid = p.id.clone();
+                            view! {
+                                <li class="check-list__item">
+                                    <label class="check">
+                                        <input type="checkbox" prop:checked=state.is_some() disabled=move || all || busy.get().is_some() on:change=move |ev| set_policy(pid.clone(), event_target_checked(&ev), label.clone()) />
+                                        <span>{p.label()}</span>
+                                    </label>
+                                    {all.then(|| view! { <span class="muted">"Allowed for all flows"</span> })}
+                                    <A href=paths::href(&format!("/access/policies/{}", p.id)) attr:class="link-small">"Open"</A>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </details>
+            </section>
+        }
+        .into_any()
+    };
+    let not_webhook =
+        move || flow.with(|f| f.as_ref().is_some_and(|f| f.webhook_method().is_none()));
+    view! {
+        <div class="flow-page">
+            <FlowHeader flow=flow tab=FlowTab::Access />
+            <div class="page page--flow" data-testid="flow-access">
+                {move || flow_error.get().map(|e| view! { <ErrorAlert error=e context="Couldn't load the flow" /> })}
+                {move || not_webhook().then(|| view! {
+                    <p class="alert alert--info">"Access applies to calls of the web address; this flow does not start from one, so these settings have no effect until its trigger is a web address."</p>
+                })}
+                {content}
+            </div>
+        </div>
+    }
+}
+
+/// Grants a role: through its first non-admin policy, or a new policy made for it.
+async fn role_grant(
+    session: Session,
+    role: String,
+    name: String,
+    target: Option<String>,
+    flow: String,
+) -> Result<(), ApiError> {
+    let policy = match target {
+        Some(p) => p,
+        None => {
+            let body = json!({"name": format!("{name} access"), "admin_access": false, "app_access": false});
+            let created = session
+                .authed(move |t| api::access::create(t, "policies", body.clone()))
+                .await?;
+            let pid = created
+                .get("id")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            let link = json!({"role": role, "policy": pid});
+            session
+                .authed(move |t| api::access::create(t, "access", link.clone()))
+                .await?;
+            pid
+        }
+    };
+    grant(session, policy, flow).await
+}

@@ -1,0 +1,112 @@
+//! The header of a flow's pages: back to Flows, the name, the Active switch (applies at
+//! once), and the Build · Runs · Access tabs as real links; pages add their own controls.
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::components::A;
+use serde_json::json;
+
+use crate::{
+    api::{self, flows::Flow},
+    components::{
+        icon::{Icon, IconName},
+        switch::Switch,
+    },
+    paths,
+    state::{
+        session::{Session, use_session},
+        toasts::use_toasts,
+    },
+};
+
+/// Which tab is current.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowTab {
+    /// The builder.
+    Build,
+    /// Run logs.
+    Runs,
+    /// Who may trigger it.
+    Access,
+}
+
+/// Turns a flow on or off at once; returns the updated row.
+pub async fn set_active(session: Session, flow: &Flow, on: bool) -> Result<Flow, api::ApiError> {
+    let id = flow.id.clone();
+    let status = if on { "active" } else { "inactive" };
+    session
+        .authed(move |t| api::flows::patch(t, id.clone(), json!({ "status": status })))
+        .await
+}
+
+/// The flow header.
+#[component]
+pub fn FlowHeader(
+    /// The flow row (updated when the switch changes it).
+    flow: RwSignal<Option<Flow>>,
+    /// Current tab.
+    tab: FlowTab,
+    /// Extra controls on the right.
+    #[prop(optional)]
+    children: Option<Children>,
+) -> impl IntoView {
+    let toasts = use_toasts();
+    let session = use_session();
+    let busy = RwSignal::new(false);
+    let id = move || flow.with(|f| f.as_ref().map(|f| f.id.clone()).unwrap_or_default());
+    let name = move || flow.with(|f| f.as_ref().map(|f| f.name.clone()).unwrap_or_default());
+    let active = Signal::derive(move || flow.with(|f| f.as_ref().is_some_and(Flow::is_active)));
+    let toggle = Callback::new(move |on: bool| {
+        let Some(f) = flow.get_untracked() else {
+            return;
+        };
+        busy.set(true);
+        spawn_local(async move {
+            match set_active(session, &f, on).await {
+                Ok(updated) => {
+                    flow.update(|x| {
+                        if let Some(x) = x {
+                            x.status = updated.status.clone();
+                        }
+                    });
+                    toasts.success(if on {
+                        "Flow turned on"
+                    } else {
+                        "Flow turned off — calls are refused"
+                    });
+                }
+                Err(e) => toasts.error(format!("Couldn't change the status: {}", e.message)),
+            }
+            busy.set(false);
+        });
+    });
+    let tab_link = move |t: FlowTab, label: &'static str, suffix: &'static str| {
+        let href = move || paths::href(&format!("/flows/{}{suffix}", id()));
+        view! {
+            <A href=href exact=true attr:class="flow-tabs__tab" attr:data-current=(t == tab).then_some("true") attr:data-testid=format!("tab-{}", label.to_ascii_lowercase())>
+                {label}
+            </A>
+        }
+    };
+    view! {
+        <header class="flow-header">
+            <a class="icon-button" href=paths::href("/flows") aria-label="Back to flows" data-testid="back-to-flows">
+                <Icon name=IconName::ArrowLeft />
+            </a>
+            <div class="flow-header__title">
+                <span class="flow-header__crumb">"Flows /"</span>
+                <h1 class="flow-header__name" data-testid="flow-title">{name}</h1>
+            </div>
+            <label class="flow-header__status" title="Applies immediately">
+                <Switch checked=active on_toggle=toggle label="Active" id="flow-active" disabled=Signal::derive(move || busy.get()) />
+                <span>{move || if active.get() { "Active" } else { "Inactive" }}</span>
+            </label>
+            <nav class="flow-tabs" aria-label="Flow">
+                {tab_link(FlowTab::Build, "Build", "")}
+                {tab_link(FlowTab::Runs, "Runs", "/runs")}
+                {tab_link(FlowTab::Access, "Access", "/access")}
+            </nav>
+            <div class="flow-header__spacer"></div>
+            {children.map(|c| c())}
+        </header>
+    }
+}

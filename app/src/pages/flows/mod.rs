@@ -1,0 +1,16 @@
+//! The Flows area: the list (`/admin/flows`), the builder (`/admin/flows/:id`, in
+//! `flow_builder`), the run logs with their detail drawer and the Access tab.
+
+pub mod access;
+pub mod access_model;
+pub mod header;
+mod import;
+pub mod list;
+mod new_flow;
+mod run_detail;
+pub mod runs;
+
+pub use crate::flow_builder::BuilderPage;
+pub use access::FlowAccessPage;
+pub use list::FlowsListPage;
+pub use runs::RunsPage;

@@ -1,0 +1,5 @@
+//! Small browser and formatting helpers shared by pages (no UI, no API calls).
+
+pub mod dom;
+pub mod text;
+pub mod time;
