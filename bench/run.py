@@ -118,6 +118,14 @@ def main():
                 print(raw)
             rows.append((label, rps, p99, errors))
             print(f"{label:40s} {rps:10.0f} req/s   p99 {p99:7.2f} ms   non-2xx {errors}", flush=True)
+            # Let queued run logs reach the database before the next measurement.
+            last = -1
+            while True:
+                n = api("GET", "/runs?aggregate[count]=*")["data"][0]["count"]
+                if n == last:
+                    break
+                last = n
+                time.sleep(0.5)
         stop.set()
         time.sleep(0.2)
         a, bb, cc, dd = (r[1] for r in rows)

@@ -43,7 +43,7 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbSetupError
     match &config.db {
         DbConfig::Sqlite { filename } => {
             let in_memory = filename == ":memory:";
-            opts.max_connections(if in_memory { 1 } else { 8 })
+            opts.max_connections(if in_memory { 1 } else { 4 })
                 .min_connections(1)
                 .map_sqlx_sqlite_opts(move |o| {
                     let o = o

@@ -119,7 +119,8 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Serv
 
     let cache = protect::cache::ResponseCache::from_config(&config.cache).await;
     let rate_limits = protect::rate_limit::RateLimits::from_config(&config).await;
-    let state = AppState {
+    let batcher = (!db::is_postgres(&db)).then(|| items::Batcher::start(db.clone(), gate.clone()));
+    let state = AppState::new(state::Shared {
         db,
         jwt: Arc::new(JwtKeys::new(&secret)),
         config: Arc::new(config),
@@ -127,13 +128,14 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Serv
         schema,
         flows,
         versions: Default::default(),
+        batcher,
         gate,
         cache,
         rate_limits,
         static_tokens: Default::default(),
         login_attempts: Default::default(),
         shutdown: CancellationToken::new(),
-    };
+    });
     sync::spawn_poller(state.clone());
     flows::schedule::spawn(state.clone());
     let app = routes::app(state.clone());

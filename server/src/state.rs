@@ -19,9 +19,26 @@ use crate::protect::rate_limit::RateLimits;
 use crate::schema::SchemaStore;
 use crate::sync::Versions;
 
-/// Shared server state.
+/// Shared server state: one `Arc`, so the per-request clones axum makes cost one atomic add.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What `AppState` holds.
+pub struct Shared {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub jwt: Arc<JwtKeys>,
@@ -32,6 +49,7 @@ pub struct AppState {
     pub login_attempts: LoginAttempts,
     pub versions: Versions,
     pub gate: crate::db::WriteGate,
+    pub batcher: Option<crate::items::Batcher>,
     pub cache: Option<ResponseCache>,
     pub rate_limits: RateLimits,
     /// Cancelled when the server begins a graceful shutdown.
@@ -81,6 +99,7 @@ impl AppState {
             acc,
             config: self.config.clone(),
             gate: self.gate.clone(),
+            batcher: self.batcher.clone(),
         }
     }
 

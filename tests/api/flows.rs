@@ -654,3 +654,35 @@ async fn test_runs_show_each_step_even_for_inactive_flows() {
         .await
         .assert_error(403, "FORBIDDEN");
 }
+
+#[tokio::test]
+async fn deleting_operations_clears_links_to_them() {
+    let app = TestApp::spawn().await;
+    let id = create_flow(
+        &app,
+        json!({"name": "d", "trigger": "webhook", "options": {"method": "POST"},
+               "operations": [
+                   {"key": "a", "operation": "transform", "options": {"json": {"a": 1}}},
+                   {"key": "b", "operation": "transform", "options": {"json": {"b": 2}}}]}),
+    )
+    .await;
+    let admin = app.admin();
+    let ops = admin
+        .get(&format!(
+            "/operations?filter[flow][_eq]={id}&sort=position_x"
+        ))
+        .await;
+    let first = ops.body["data"][0]["id"].as_str().unwrap().to_owned();
+    let second = ops.body["data"][1]["id"].as_str().unwrap().to_owned();
+    let r = admin.delete(&format!("/operations/{first}")).await;
+    assert_eq!(r.status, 204);
+    let flow = admin.get(&format!("/flows/{id}")).await;
+    assert_eq!(flow.body["data"]["operation"], Value::Null);
+    // The flow is still editable: point it at the remaining operation.
+    let r = admin
+        .patch(&format!("/flows/{id}"), json!({"operation": second}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let run = admin.post(&format!("/flows/trigger/{id}"), json!({})).await;
+    assert_eq!(run.body["data"], json!({"b": 2}));
+}

@@ -962,3 +962,48 @@ async fn a_failing_batch_writes_nothing() {
         .await;
     assert_eq!(r.body["data"][0]["count"], 4, "{}", r.text);
 }
+
+#[tokio::test]
+async fn concurrent_creates_get_their_own_answers() {
+    // On SQLite creates are committed in groups: one bad row must not fail its neighbours.
+    let app = TestApp::spawn().await;
+    let r = app
+        .admin()
+        .post(
+            "/collections",
+            json!({"collection": "tags", "schema": {},
+                   "fields": [{"field": "name", "type": "string", "schema": {"is_unique": true}}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut calls = Vec::new();
+    for i in 0..40 {
+        let client = app.admin();
+        let name = if i % 10 == 0 {
+            "dup".to_owned()
+        } else {
+            format!("t{i}")
+        };
+        calls.push(tokio::spawn(async move {
+            client.post("/items/tags", json!({"name": name})).await
+        }));
+    }
+    let mut ok = 0;
+    let mut dup_errors = 0;
+    for c in calls {
+        let r = c.await.unwrap();
+        match r.status {
+            200 => ok += 1,
+            400 if r.code() == "RECORD_NOT_UNIQUE" => dup_errors += 1,
+            other => panic!("unexpected {other}: {}", r.text),
+        }
+    }
+    assert_eq!((ok, dup_errors), (37, 3));
+    let count = app.admin().get("/items/tags?aggregate[count]=*").await;
+    assert_eq!(count.body["data"][0]["count"], 37);
+    let activity = app
+        .admin()
+        .get("/activity?filter[collection][_eq]=tags&aggregate[count]=*")
+        .await;
+    assert_eq!(activity.body["data"][0]["count"], 37, "{}", activity.text);
+}

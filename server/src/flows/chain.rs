@@ -14,14 +14,14 @@ pub struct DataChain {
     trigger: Value,
     accountability: Value,
     env: Arc<Value>,
-    flow: Value,
+    flow: Arc<Value>,
     results: Vec<(String, Value)>,
     /// Index into `results` of the latest result; `None` while `$last` is still `$trigger`.
     last: Option<usize>,
 }
 
 impl DataChain {
-    pub fn new(trigger: Value, accountability: Value, env: Arc<Value>, flow: Value) -> Self {
+    pub fn new(trigger: Value, accountability: Value, env: Arc<Value>, flow: Arc<Value>) -> Self {
         DataChain {
             trigger,
             accountability,
@@ -65,7 +65,7 @@ impl DataChain {
         m.insert("$last".into(), self.last().clone());
         m.insert("$accountability".into(), self.accountability.clone());
         m.insert("$env".into(), (*self.env).clone());
-        m.insert("$flow".into(), self.flow.clone());
+        m.insert("$flow".into(), (*self.flow).clone());
         for (k, v) in &self.results {
             m.insert(k.clone(), v.clone());
         }
@@ -139,7 +139,7 @@ mod tests {
                    "headers": {"x-api-key": "k"}}),
             Value::Null,
             Arc::new(json!({})),
-            json!({"id": "f", "name": "n"}),
+            Arc::new(json!({"id": "f", "name": "n"})),
         )
     }
 

@@ -62,8 +62,17 @@ pub struct RunInput {
     pub trigger: Value,
     pub accountability: Option<Arc<Accountability>>,
     pub depth: u32,
+    /// Keep each step's rendered options even when the flow is not logged (test runs).
+    pub keep_options: bool,
     /// The HTTP method for webhook runs (run logs).
     pub method: Option<String>,
+}
+
+impl RunInput {
+    /// Whether steps keep their rendered options (only logged or test runs need them).
+    fn keeps_options(flow: &FlowDef) -> bool {
+        flow.accountability.is_some()
+    }
 }
 
 /// The result of a run.
@@ -92,6 +101,14 @@ impl RunOutcome {
             "failed"
         } else {
             "success"
+        }
+    }
+
+    /// The answer, moving `$last` out instead of copying it when nothing else needs the run.
+    pub fn into_return_value(self, flow: &FlowDef) -> Value {
+        match flow.return_spec {
+            ReturnSpec::Last => self.chain.into_last(),
+            _ => self.return_value(flow),
         }
     }
 
@@ -289,6 +306,7 @@ pub async fn run(state: &AppState, flow: &FlowDef, input: RunInput) -> RunOutcom
     let mut last_error = None;
     let mut aborted = None;
     let mut next = flow.root;
+    let keep_options = input.keep_options || RunInput::keeps_options(flow);
     while let Some(i) = next {
         if steps.len() >= MAX_STEPS {
             aborted = Some(format!("stopped after {MAX_STEPS} operations"));
@@ -327,9 +345,14 @@ pub async fn run(state: &AppState, flow: &FlowDef, input: RunInput) -> RunOutcom
                             flow,
                             depth: input.depth,
                         };
-                        match handler.run(options.clone(), &ctx).await {
-                            Ok(v) => (StepStatus::Resolve, v, options, op.resolve, None),
-                            Err(e) => (StepStatus::Reject, e.data(), options, op.reject, Some(e)),
+                        let kept = if keep_options {
+                            options.clone()
+                        } else {
+                            Value::Null
+                        };
+                        match handler.run(options, &ctx).await {
+                            Ok(v) => (StepStatus::Resolve, v, kept, op.resolve, None),
+                            Err(e) => (StepStatus::Reject, e.data(), kept, op.reject, Some(e)),
                         }
                     }
                 }

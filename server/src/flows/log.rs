@@ -87,7 +87,7 @@ pub struct RunLogger {
 
 /// How many runs one write takes at most, and how many may wait.
 const BATCH: usize = 512;
-const QUEUE: usize = 8192;
+const QUEUE: usize = 1024;
 
 impl RunLogger {
     /// Starts the writer on `db`.

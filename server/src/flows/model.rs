@@ -102,7 +102,7 @@ pub struct FlowDef {
     pub root: Option<usize>,
     pub operations: Vec<OperationDef>,
     /// `{id, name}` — `$flow` in the data chain (product.md D9).
-    pub flow_value: Value,
+    pub flow_value: std::sync::Arc<Value>,
     /// The flow row as JSON (for `trigger` permission filters).
     pub record: Value,
     /// Schedule flows: the parsed `options.cron` (`None` when invalid: the flow never runs).
@@ -221,7 +221,9 @@ impl FlowDef {
             id: flow.id,
             name: flow.name.clone(),
             root: flow.operation.and_then(|r| index.get(&r).copied()),
-            flow_value: json!({ "id": flow.id.to_string(), "name": flow.name }),
+            flow_value: std::sync::Arc::new(
+                json!({ "id": flow.id.to_string(), "name": flow.name }),
+            ),
             record: serde_json::to_value(flow).unwrap_or(Value::Null),
             accountability: flow.accountability.clone(),
             trigger,

@@ -83,6 +83,7 @@ async fn run_tick(state: &AppState, tick: DateTime<Utc>) {
                         trigger: Value::Null,
                         accountability: None,
                         depth: 0,
+                        keep_options: false,
                         method: None,
                     };
                     engine::run_and_log(&st, &flow, input).await;

@@ -174,7 +174,12 @@ pub fn json_response(status: StatusCode, body: Option<String>, cache_control: &s
             .into_response(),
         None => status.into_response(),
     };
-    if let Ok(v) = axum::http::HeaderValue::from_str(cache_control) {
+    let value = if cache_control == "no-cache" {
+        Ok(axum::http::HeaderValue::from_static("no-cache"))
+    } else {
+        axum::http::HeaderValue::from_str(cache_control)
+    };
+    if let Ok(v) = value {
         resp.headers_mut()
             .insert(axum::http::header::CACHE_CONTROL, v);
     }

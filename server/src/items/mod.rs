@@ -2,6 +2,7 @@
 //! create, update and delete with permissions, presets, validation, specials and audit rows.
 //! Used for user collections and for the system collections behind `/users`, `/roles`, …
 
+mod batch;
 pub mod dberr;
 mod payload;
 mod write;
@@ -24,6 +25,7 @@ use crate::query::values::{self, to_sql};
 use crate::query::{AggFunc, Query};
 use crate::schema::{Collection, Schema};
 
+pub use batch::Batcher;
 pub use write::{GateGuard, WriteOptions, begin_write};
 
 /// A connection or transaction the service can run on and open (nested) transactions from.
@@ -45,6 +47,8 @@ pub struct ItemsContext {
     pub acc: Arc<Accountability>,
     pub config: Arc<Config>,
     pub gate: crate::db::WriteGate,
+    /// Group commit for creates (SQLite; `None` inside an outer transaction).
+    pub batcher: Option<Batcher>,
 }
 
 /// The service for one collection.
@@ -490,6 +494,7 @@ pub fn context(
         acc,
         config,
         gate: crate::db::WriteGate::none(),
+        batcher: None,
     }
 }
 

@@ -94,6 +94,16 @@ impl<C: super::Conn> Items<'_, C> {
         for p in payloads {
             prepared.push(self.prepare(p, Action::Create, &grant, &dynamic).await?);
         }
+        if let Some(batcher) = &self.ctx.batcher {
+            return batcher
+                .create(
+                    self.collection.clone(),
+                    prepared,
+                    self.ctx.acc.clone(),
+                    self.audit_level(opts),
+                )
+                .await;
+        }
         let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
         let mut keys = Vec::with_capacity(prepared.len());
         for p in &prepared {

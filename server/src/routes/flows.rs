@@ -427,8 +427,30 @@ async fn delete_op(
     Path(id): Path<String>,
 ) -> Result<Response> {
     let resp = items::delete(&state, acc, OPERATIONS, &id).await?;
+    unlink_deleted(&state).await?;
     state.after_write(OPERATIONS).await;
     Ok(resp)
+}
+
+/// After operations are deleted, links that pointed at them (a flow's first operation, other
+/// operations' resolve/reject) are cleared, as Directus does.
+async fn unlink_deleted(state: &AppState) -> Result<()> {
+    use sea_orm::ConnectionTrait;
+    let backend = state.db.get_database_backend();
+    for sql in [
+        "UPDATE directus_flows SET operation = NULL WHERE operation IS NOT NULL \
+         AND operation NOT IN (SELECT id FROM directus_operations)",
+        "UPDATE directus_operations SET resolve = NULL WHERE resolve IS NOT NULL \
+         AND resolve NOT IN (SELECT id FROM directus_operations)",
+        "UPDATE directus_operations SET reject = NULL WHERE reject IS NOT NULL \
+         AND reject NOT IN (SELECT id FROM directus_operations)",
+    ] {
+        state
+            .db
+            .execute_raw(sea_orm::Statement::from_string(backend, sql))
+            .await?;
+    }
+    Ok(())
 }
 
 async fn delete_ops(
@@ -437,6 +459,7 @@ async fn delete_ops(
     OptionalJson(body): OptionalJson,
 ) -> Result<Response> {
     let resp = items::delete_collection(&state, acc, OPERATIONS, body).await?;
+    unlink_deleted(&state).await?;
     state.after_write(OPERATIONS).await;
     Ok(resp)
 }
@@ -522,7 +545,7 @@ async fn run_webhook(
         manual_checks(state, &acc, &flow, &body).await?;
     }
     let trigger = webhook::trigger_value(raw_id, raw_query, body, method.as_str(), headers);
-    let Some(options) = flow.webhook.clone() else {
+    let Some(options) = flow.webhook.as_ref() else {
         return Err(ApiError::forbidden());
     };
     let envelope = state.config.flows_response_envelope;
@@ -530,6 +553,7 @@ async fn run_webhook(
         trigger,
         accountability: Some(acc.clone()),
         depth: 0,
+        keep_options: false,
         method: Some(method.to_string()),
     };
     if options.is_async {
@@ -550,9 +574,17 @@ async fn run_webhook(
         state.flows.log(&flow, outcome, Some(code)).await;
         return Ok(err.into_response());
     }
-    let value = outcome.return_value(&flow);
-    let (status, body) = webhook::success_parts(value, envelope);
-    state.flows.log(&flow, outcome, Some(status.as_u16())).await;
+    let (status, body) = if flow.accountability.is_none() {
+        webhook::success_parts(outcome.into_return_value(&flow), envelope)
+    } else {
+        let value = outcome.return_value(&flow);
+        let parts = webhook::success_parts(value, envelope);
+        state
+            .flows
+            .log(&flow, outcome, Some(parts.0.as_u16()))
+            .await;
+        parts
+    };
     let text = body.map(|b| b.to_string());
     if let (Some(cache), Some(key), Some(text)) = (&state.cache, &cache_key, &text)
         && status == axum::http::StatusCode::OK
@@ -638,6 +670,7 @@ async fn test_flow(
         trigger,
         accountability: Some(acc.clone()),
         depth: 0,
+        keep_options: true,
         method: Some(method),
     };
     let outcome = engine::run(&state, &flow, input).await;

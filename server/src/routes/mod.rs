@@ -48,7 +48,10 @@ pub fn app(state: AppState) -> Router {
     }
     if state.config.serve_app {
         let dir = &state.config.app_dir;
-        let spa = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+        // The app's wasm is ~2 MB; gzip takes it to a third.
+        let spa = tower::ServiceBuilder::new()
+            .layer(tower_http::compression::CompressionLayer::new())
+            .service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))));
         router = router
             .route("/", get(|| async { Redirect::temporary("/admin/") }))
             .route("/admin", get(|| async { Redirect::permanent("/admin/") }))
@@ -67,7 +70,7 @@ pub fn app(state: AppState) -> Router {
     }
     router.layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
         // The path only: query strings may carry access tokens.
-        tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
     }))
 }
 

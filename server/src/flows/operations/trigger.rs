@@ -64,6 +64,7 @@ impl Operation for TriggerFlow {
                     trigger: payload,
                     accountability: ctx.accountability.cloned(),
                     depth: ctx.depth + 1,
+                    keep_options: false,
                     method: None,
                 };
                 engine::run_and_log(ctx.state, &target, input).await
