@@ -58,6 +58,19 @@ impl DataChain {
         self.results.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
+    /// The chain's entries in snapshot order, borrowed.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &Value)> {
+        [
+            ("$trigger", &self.trigger),
+            ("$last", self.last()),
+            ("$accountability", &self.accountability),
+            ("$env", &*self.env),
+            ("$flow", &*self.flow),
+        ]
+        .into_iter()
+        .chain(self.results.iter().map(|(k, v)| (k.as_str(), v)))
+    }
+
     /// The whole chain as one object (`$all`, run logs, the `exec` sandbox).
     pub fn snapshot(&self) -> Value {
         let mut m = Map::with_capacity(5 + self.results.len());

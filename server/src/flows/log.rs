@@ -8,16 +8,18 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, Query as SqlQuery, Value as SqlValue};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
-use serde_json::{Value, json};
+use sea_orm::sea_query::Value as SqlValue;
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement, TransactionTrait,
+};
+use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::engine::RunOutcome;
 use super::model::FlowDef;
-use super::redact::Redactor;
+use super::redact::{Redacted, Redactor};
 use crate::db::WriteGate;
 use crate::query::values::format_timestamp;
 
@@ -41,35 +43,75 @@ impl RunRecord {
         }
     }
 
-    /// The revision's `data`: steps, the final chain and the run summary, redacted.
-    pub fn revision_data(&self, redactor: &Redactor) -> Value {
+    /// The revision's `data` as JSON text: steps, the final chain and the run summary,
+    /// redacted while serialising (no copy of the chain is made).
+    pub fn revision_data(&self, redactor: &Redactor) -> String {
         let o = &self.outcome;
-        let steps: Vec<Value> = o
-            .steps
-            .iter()
-            .map(|s| {
-                json!({
-                    "operation": s.operation.to_string(),
-                    "key": s.key,
-                    "status": s.status.as_str(),
-                    "options": redactor.redact_chain(&s.options),
-                    "duration_ms": (s.duration_ms * 1000.0).round() / 1000.0,
+        let view = RevisionView {
+            steps: o
+                .steps
+                .iter()
+                .map(|s| StepView {
+                    operation: s.operation,
+                    key: &s.key,
+                    status: s.status.as_str(),
+                    options: Redacted::new(redactor, &s.options),
+                    duration_ms: (s.duration_ms * 1000.0).round() / 1000.0,
                 })
-            })
-            .collect();
-        json!({
-            "steps": steps,
-            "data": redactor.redact_chain(&o.chain.snapshot()),
-            "run": {
-                "status": o.status(),
-                "trigger": self.trigger,
-                "method": o.method,
-                "http_status": self.http_status,
-                "duration_ms": (o.duration.as_secs_f64() * 1e6).round() / 1000.0,
-                "started_at": format_timestamp(o.started_at),
-                "aborted": o.aborted,
-            }
-        })
+                .collect(),
+            data: ChainView(&o.chain, redactor),
+            run: RunView {
+                status: o.status(),
+                trigger: &self.trigger,
+                method: o.method.as_deref(),
+                http_status: self.http_status,
+                duration_ms: (o.duration.as_secs_f64() * 1e6).round() / 1000.0,
+                started_at: format_timestamp(o.started_at),
+                aborted: o.aborted.as_deref(),
+            },
+        };
+        serde_json::to_string(&view).unwrap_or_else(|_| "null".into())
+    }
+}
+
+#[derive(Serialize)]
+struct StepView<'a> {
+    operation: Uuid,
+    key: &'a str,
+    status: &'static str,
+    options: Redacted<'a>,
+    duration_ms: f64,
+}
+
+#[derive(Serialize)]
+struct RunView<'a> {
+    status: &'static str,
+    trigger: &'a str,
+    method: Option<&'a str>,
+    http_status: Option<u16>,
+    duration_ms: f64,
+    started_at: String,
+    aborted: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct RevisionView<'a> {
+    steps: Vec<StepView<'a>>,
+    data: ChainView<'a>,
+    run: RunView<'a>,
+}
+
+/// The final data chain, serialised entry by entry through the redaction rules.
+struct ChainView<'a>(&'a super::chain::DataChain, &'a Redactor);
+
+impl Serialize for ChainView<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = ser.serialize_map(None)?;
+        for (k, v) in self.0.entries() {
+            map.serialize_entry(k, &Redacted::new(self.1, v))?;
+        }
+        map.end()
     }
 }
 
@@ -111,8 +153,9 @@ impl RunLogger {
                     let rows: Vec<Row> =
                         batch.drain(..).map(|r| Row::build(r, &redactor)).collect();
                     let _guard = gate.enter().await;
-                    if let Err(e) = write(&db, &rows).await {
-                        tracing::error!(error = %e, runs = rows.len(), "could not write run logs");
+                    let count = rows.len();
+                    if let Err(e) = write(&db, rows).await {
+                        tracing::error!(error = %e, runs = count, "could not write run logs");
                     }
                 }
                 for w in waiters.drain(..) {
@@ -163,7 +206,7 @@ struct Row {
     ip: Option<String>,
     user_agent: Option<String>,
     origin: Option<String>,
-    revision: Option<Value>,
+    revision: Option<String>,
     status: &'static str,
     trigger: String,
     method: Option<String>,
@@ -196,19 +239,63 @@ impl Row {
     }
 }
 
-fn text(v: Option<String>) -> SqlValue {
-    SqlValue::String(v)
+/// A multi-row INSERT built directly (values moved, not copied): `casts[i]` wraps column `i`'s
+/// placeholder (PostgreSQL `jsonb`).
+fn insert_sql(
+    backend: DatabaseBackend,
+    table: &str,
+    cols: &[&str],
+    casts: &[Option<&str>],
+    rows: usize,
+    returning: bool,
+) -> String {
+    let mut sql = format!(
+        "INSERT INTO \"{table}\" ({}) VALUES ",
+        cols.iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut n = 0;
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for (i, cast) in casts.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            n += 1;
+            let p = if backend == DatabaseBackend::Postgres {
+                format!("${n}")
+            } else {
+                "?".to_owned()
+            };
+            match cast {
+                Some(t) if backend == DatabaseBackend::Postgres => {
+                    sql.push_str(&format!("CAST({p} AS {t})"))
+                }
+                _ => sql.push_str(&p),
+            }
+        }
+        sql.push(')');
+    }
+    if returning {
+        sql.push_str(" RETURNING \"id\"");
+    }
+    sql
 }
 
 /// Runs an INSERT … RETURNING id and collects the ids in row order.
 async fn insert_ids(
     db: &impl ConnectionTrait,
-    stmt: &sea_orm::sea_query::InsertStatement,
+    sql: String,
+    values: Vec<SqlValue>,
     expected: usize,
 ) -> Result<Vec<i32>, DbErr> {
-    let rows = db
-        .query_all_raw(db.get_database_backend().build(stmt))
-        .await?;
+    let stmt = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
+    let rows = db.query_all_raw(stmt).await?;
     if rows.len() != expected {
         return Err(DbErr::Custom(format!(
             "inserted {} rows, expected {expected}",
@@ -218,103 +305,96 @@ async fn insert_ids(
     rows.iter().map(|r| r.try_get_by_index::<i32>(0)).collect()
 }
 
-async fn write(db: &DatabaseConnection, rows: &[Row]) -> Result<(), DbErr> {
+async fn write(db: &DatabaseConnection, rows: Vec<Row>) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
     let txn = db.begin().await?;
-    let mut activity = SqlQuery::insert();
-    activity
-        .into_table(Alias::new("directus_activity"))
-        .columns(
-            [
-                "action",
-                "user",
-                "timestamp",
-                "ip",
-                "user_agent",
-                "collection",
-                "item",
-                "origin",
-            ]
-            .map(Alias::new),
-        );
-    for r in rows {
-        activity
-            .values([
-                Expr::val("run"),
-                Expr::val(SqlValue::Uuid(r.user)),
-                Expr::val(SqlValue::ChronoDateTimeUtc(Some(r.timestamp))),
-                Expr::val(text(r.ip.clone())),
-                Expr::val(text(r.user_agent.clone())),
-                Expr::val("directus_flows"),
-                Expr::val(r.flow.to_string()),
-                Expr::val(text(r.origin.clone())),
-            ])
-            .map_err(|e| DbErr::Custom(e.to_string()))?;
+    let n = rows.len();
+    let cols = [
+        "action",
+        "user",
+        "timestamp",
+        "ip",
+        "user_agent",
+        "collection",
+        "item",
+        "origin",
+    ];
+    let mut values = Vec::with_capacity(n * cols.len());
+    let mut rows = rows;
+    for r in &mut rows {
+        values.extend([
+            SqlValue::String(Some("run".into())),
+            SqlValue::Uuid(r.user),
+            SqlValue::ChronoDateTimeUtc(Some(r.timestamp)),
+            SqlValue::String(r.ip.clone()),
+            SqlValue::String(r.user_agent.take()),
+            SqlValue::String(Some("directus_flows".into())),
+            SqlValue::String(Some(r.flow.to_string())),
+            SqlValue::String(r.origin.take()),
+        ]);
     }
-    activity.returning_col(Alias::new("id"));
-    let activity_ids = insert_ids(&txn, &activity, rows.len()).await?;
+    let sql = insert_sql(backend, "directus_activity", &cols, &[None; 8], n, true);
+    let activity_ids = insert_ids(&txn, sql, values, n).await?;
 
-    let full: Vec<usize> = (0..rows.len())
-        .filter(|i| rows[*i].revision.is_some())
-        .collect();
-    let mut revision_ids: Vec<Option<i32>> = vec![None; rows.len()];
+    let full: Vec<usize> = (0..n).filter(|i| rows[*i].revision.is_some()).collect();
+    let mut revision_ids: Vec<Option<i32>> = vec![None; n];
     if !full.is_empty() {
-        let mut revisions = SqlQuery::insert();
-        revisions
-            .into_table(Alias::new("directus_revisions"))
-            .columns(["activity", "collection", "item", "data"].map(Alias::new));
+        let mut values = Vec::with_capacity(full.len() * 4);
         for &i in &full {
-            revisions
-                .values([
-                    Expr::val(activity_ids[i]),
-                    Expr::val("directus_flows"),
-                    Expr::val(rows[i].flow.to_string()),
-                    Expr::val(SqlValue::Json(rows[i].revision.clone().map(Box::new))),
-                ])
-                .map_err(|e| DbErr::Custom(e.to_string()))?;
+            values.extend([
+                SqlValue::Int(Some(activity_ids[i])),
+                SqlValue::String(Some("directus_flows".into())),
+                SqlValue::String(Some(rows[i].flow.to_string())),
+                SqlValue::String(rows[i].revision.take()),
+            ]);
         }
-        revisions.returning_col(Alias::new("id"));
-        let ids = insert_ids(&txn, &revisions, full.len()).await?;
+        let sql = insert_sql(
+            backend,
+            "directus_revisions",
+            &["activity", "collection", "item", "data"],
+            &[None, None, None, Some("jsonb")],
+            full.len(),
+            true,
+        );
+        let ids = insert_ids(&txn, sql, values, full.len()).await?;
         for (k, &i) in full.iter().enumerate() {
             revision_ids[i] = Some(ids[k]);
         }
     }
 
-    let mut runs = SqlQuery::insert();
-    runs.into_table(Alias::new("sluice_runs")).columns(
-        [
-            "flow",
-            "activity",
-            "revision",
-            "status",
-            "trigger",
-            "method",
-            "http_status",
-            "duration_ms",
-            "steps",
-            "timestamp",
-            "user",
-            "ip",
-        ]
-        .map(Alias::new),
-    );
-    for (i, r) in rows.iter().enumerate() {
-        runs.values([
-            Expr::val(SqlValue::Uuid(Some(r.flow))),
-            Expr::val(activity_ids[i]),
-            Expr::val(SqlValue::Int(revision_ids[i])),
-            Expr::val(r.status),
-            Expr::val(r.trigger.clone()),
-            Expr::val(text(r.method.clone())),
-            Expr::val(SqlValue::Int(r.http_status.map(i32::from))),
-            Expr::val(r.duration_ms),
-            Expr::val(i32::try_from(r.steps).unwrap_or(i32::MAX)),
-            Expr::val(SqlValue::ChronoDateTimeUtc(Some(r.timestamp))),
-            Expr::val(SqlValue::Uuid(r.user)),
-            Expr::val(text(r.ip.clone())),
-        ])
-        .map_err(|e| DbErr::Custom(e.to_string()))?;
+    let cols = [
+        "flow",
+        "activity",
+        "revision",
+        "status",
+        "trigger",
+        "method",
+        "http_status",
+        "duration_ms",
+        "steps",
+        "timestamp",
+        "user",
+        "ip",
+    ];
+    let mut values = Vec::with_capacity(n * cols.len());
+    for (i, r) in rows.into_iter().enumerate() {
+        values.extend([
+            SqlValue::Uuid(Some(r.flow)),
+            SqlValue::Int(Some(activity_ids[i])),
+            SqlValue::Int(revision_ids[i]),
+            SqlValue::String(Some(r.status.into())),
+            SqlValue::String(Some(r.trigger)),
+            SqlValue::String(r.method),
+            SqlValue::Int(r.http_status.map(i32::from)),
+            SqlValue::Double(Some(r.duration_ms)),
+            SqlValue::Int(Some(i32::try_from(r.steps).unwrap_or(i32::MAX))),
+            SqlValue::ChronoDateTimeUtc(Some(r.timestamp)),
+            SqlValue::Uuid(r.user),
+            SqlValue::String(r.ip),
+        ]);
     }
-    txn.execute_raw(txn.get_database_backend().build(&runs))
+    let sql = insert_sql(backend, "sluice_runs", &cols, &[None; 12], n, false);
+    txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?;
     txn.commit().await
 }

@@ -2,7 +2,9 @@
 //! cookie headers, `access_token` query values, secret payload fields, and every allow-listed
 //! environment value wherever it appears.
 
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde_json::Value;
 
 /// Payload keys whose values are secrets.
 const SECRET_PAYLOAD_KEYS: &[&str] = &[
@@ -20,16 +22,166 @@ const SECRET_PAYLOAD_KEYS: &[&str] = &[
 
 const REDACTED: &str = "--redacted--";
 
-/// Header names (lower-cased) whose values are secrets.
-fn is_secret_header(lower: &str) -> bool {
-    matches!(lower, "authorization" | "cookie" | "set-cookie")
-}
-
 /// Redacts values, knowing the allow-listed environment.
 #[derive(Debug, Default)]
 pub struct Redactor {
     /// `(NAME, value)` pairs, longest values first so overlapping secrets redact fully.
     env: Vec<(String, String)>,
+}
+
+/// What the key above a value says about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Parent {
+    None,
+    Headers,
+    Query,
+    Payload,
+}
+
+fn parent_of(key: &str) -> Parent {
+    if key.eq_ignore_ascii_case("headers") {
+        Parent::Headers
+    } else if key.eq_ignore_ascii_case("query") {
+        Parent::Query
+    } else if key.eq_ignore_ascii_case("payload") {
+        Parent::Payload
+    } else {
+        Parent::None
+    }
+}
+
+fn is_secret(parent: Parent, key: &str) -> bool {
+    match parent {
+        Parent::Headers => ["authorization", "cookie", "set-cookie"]
+            .iter()
+            .any(|h| key.eq_ignore_ascii_case(h)),
+        Parent::Query => key.eq_ignore_ascii_case("access_token"),
+        Parent::Payload => SECRET_PAYLOAD_KEYS
+            .iter()
+            .any(|k| key.eq_ignore_ascii_case(k)),
+        Parent::None => false,
+    }
+}
+
+/// A value seen through the redaction rules, serialised without copying it first.
+pub struct Redacted<'a> {
+    r: &'a Redactor,
+    v: &'a Value,
+    parent: Parent,
+}
+
+impl<'a> Redacted<'a> {
+    pub fn new(r: &'a Redactor, v: &'a Value) -> Self {
+        Redacted {
+            r,
+            v,
+            parent: Parent::None,
+        }
+    }
+}
+
+/// One `{header, value}` entry of a header list.
+struct HeaderEntry<'a>(&'a Redactor, &'a Value);
+
+impl Serialize for HeaderEntry<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let secret = self
+            .1
+            .get("header")
+            .and_then(Value::as_str)
+            .is_some_and(|h| is_secret(Parent::Headers, h));
+        match self.1 {
+            Value::Object(o) if secret => {
+                let mut map = ser.serialize_map(Some(o.len()))?;
+                for (k, child) in o {
+                    if k == "value" && !child.is_null() {
+                        map.serialize_entry(k, REDACTED)?;
+                    } else {
+                        map.serialize_entry(
+                            k,
+                            &Redacted {
+                                r: self.0,
+                                v: child,
+                                parent: parent_of(k),
+                            },
+                        )?;
+                    }
+                }
+                map.end()
+            }
+            other => Redacted {
+                r: self.0,
+                v: other,
+                parent: Parent::Headers,
+            }
+            .serialize(ser),
+        }
+    }
+}
+
+impl Serialize for Redacted<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        match self.v {
+            Value::Object(o) => {
+                let mut map = ser.serialize_map(Some(o.len()))?;
+                for (k, child) in o {
+                    if is_secret(self.parent, k) && !child.is_null() {
+                        map.serialize_entry(k, REDACTED)?;
+                    } else {
+                        map.serialize_entry(
+                            k,
+                            &Redacted {
+                                r: self.r,
+                                v: child,
+                                parent: parent_of(k),
+                            },
+                        )?;
+                    }
+                }
+                map.end()
+            }
+            // The `request` operation's header list: `[{header, value}]`.
+            Value::Array(a) if self.parent == Parent::Headers => {
+                let mut seq = ser.serialize_seq(Some(a.len()))?;
+                for x in a {
+                    seq.serialize_element(&HeaderEntry(self.r, x))?;
+                }
+                seq.end()
+            }
+            Value::Array(a) => {
+                let mut seq = ser.serialize_seq(Some(a.len()))?;
+                for x in a {
+                    seq.serialize_element(&Redacted {
+                        r: self.r,
+                        v: x,
+                        parent: self.parent,
+                    })?;
+                }
+                seq.end()
+            }
+            // Headers given as a JSON string (product.md S4) are redacted like the parsed form.
+            Value::String(s) if self.parent == Parent::Headers => {
+                match serde_json::from_str::<Value>(s) {
+                    Ok(parsed @ (Value::Object(_) | Value::Array(_))) => {
+                        let inner = Redacted {
+                            r: self.r,
+                            v: &parsed,
+                            parent: Parent::Headers,
+                        };
+                        let text =
+                            serde_json::to_string(&inner).map_err(serde::ser::Error::custom)?;
+                        ser.serialize_str(&text)
+                    }
+                    _ => ser.serialize_str(&self.r.redact_text(s)),
+                }
+            }
+            Value::String(s) => match self.r.redact_cow(s) {
+                std::borrow::Cow::Borrowed(b) => ser.serialize_str(b),
+                std::borrow::Cow::Owned(o) => ser.serialize_str(&o),
+            },
+            other => other.serialize(ser),
+        }
+    }
 }
 
 impl Redactor {
@@ -42,78 +194,22 @@ impl Redactor {
 
     /// A redacted copy of a data chain, step options or any value.
     pub fn redact_chain(&self, v: &Value) -> Value {
-        self.walk(v, None)
-    }
-
-    fn walk(&self, v: &Value, parent: Option<&str>) -> Value {
-        match v {
-            Value::Object(o) => {
-                let mut out = Map::with_capacity(o.len());
-                for (k, child) in o {
-                    let lower = k.to_ascii_lowercase();
-                    let secret = match parent {
-                        Some("headers") => is_secret_header(&lower),
-                        Some("query") => lower == "access_token",
-                        Some("payload") => SECRET_PAYLOAD_KEYS.contains(&lower.as_str()),
-                        _ => false,
-                    };
-                    let value = if secret && !child.is_null() {
-                        Value::String(REDACTED.into())
-                    } else {
-                        self.walk(child, Some(lower.as_str()))
-                    };
-                    out.insert(k.clone(), value);
-                }
-                Value::Object(out)
-            }
-            // The `request` operation's header list: `[{header, value}]`.
-            Value::Array(a) if parent == Some("headers") => {
-                Value::Array(a.iter().map(|x| self.header_entry(x)).collect())
-            }
-            Value::Array(a) => Value::Array(a.iter().map(|x| self.walk(x, parent)).collect()),
-            // Headers given as a JSON string (product.md S4) are redacted like the parsed form.
-            Value::String(s) if parent == Some("headers") => {
-                match serde_json::from_str::<Value>(s) {
-                    Ok(parsed @ (Value::Object(_) | Value::Array(_))) => {
-                        Value::String(self.walk(&parsed, parent).to_string())
-                    }
-                    _ => Value::String(self.redact_text(s)),
-                }
-            }
-            Value::String(s) => Value::String(self.redact_text(s)),
-            other => other.clone(),
-        }
-    }
-
-    /// One `{header, value}` entry: the value of a secret header is redacted.
-    fn header_entry(&self, v: &Value) -> Value {
-        let secret = v
-            .get("header")
-            .and_then(Value::as_str)
-            .is_some_and(|h| is_secret_header(&h.to_ascii_lowercase()));
-        match v {
-            Value::Object(o) if secret => Value::Object(
-                o.iter()
-                    .map(|(k, child)| {
-                        let value = if k == "value" && !child.is_null() {
-                            Value::String(REDACTED.into())
-                        } else {
-                            self.walk(child, Some(k.to_ascii_lowercase().as_str()))
-                        };
-                        (k.clone(), value)
-                    })
-                    .collect(),
-            ),
-            other => self.walk(other, Some("headers")),
-        }
+        serde_json::to_value(Redacted::new(self, v)).unwrap_or(Value::Null)
     }
 
     /// Replaces allow-listed environment values inside a string.
     pub fn redact_text(&self, s: &str) -> String {
-        let mut out = s.to_owned();
+        self.redact_cow(s).into_owned()
+    }
+
+    /// Like `redact_text`, without allocating when nothing matches.
+    pub fn redact_cow<'s>(&self, s: &'s str) -> std::borrow::Cow<'s, str> {
+        let mut out: std::borrow::Cow<'s, str> = std::borrow::Cow::Borrowed(s);
         for (name, value) in &self.env {
             if out.contains(value.as_str()) {
-                out = out.replace(value.as_str(), &format!("--redacted:{name}--"));
+                out = std::borrow::Cow::Owned(
+                    out.replace(value.as_str(), &format!("--redacted:{name}--")),
+                );
             }
         }
         out
