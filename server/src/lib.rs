@@ -138,6 +138,12 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Serv
     });
     sync::spawn_poller(state.clone());
     flows::schedule::spawn(state.clone());
+    flows::events::announce(
+        &state,
+        "server.start",
+        serde_json::Map::new(),
+        Arc::new(crate::access::Accountability::full()),
+    );
     let app = routes::app(state.clone());
     // TCP_NODELAY: without it small responses wait for delayed ACKs (~40 ms each).
     let listener = listener.tap_io(|tcp| {

@@ -100,6 +100,12 @@ impl AppState {
             config: self.config.clone(),
             gate: self.gate.clone(),
             batcher: self.batcher.clone(),
+            events: self.flows.has_event_flows().then(|| {
+                Arc::new(crate::flows::events::FlowEvents {
+                    state: self.clone(),
+                    depth: 0,
+                }) as Arc<dyn crate::items::events::EventSink>
+            }),
         }
     }
 

@@ -153,3 +153,156 @@ async fn manual_flows_check_collection_keys_and_read_access() {
         .await
         .assert_error(403, "FORBIDDEN");
 }
+
+async fn event_setup(app: &TestApp) {
+    collection(
+        app,
+        "orders",
+        json!([{"field": "total", "type": "integer"}, {"field": "note", "type": "string"}]),
+    )
+    .await;
+    collection(
+        app,
+        "audit",
+        json!([{"field": "event", "type": "string"}, {"field": "ref", "type": "string"},
+               {"field": "data", "type": "json"}]),
+    )
+    .await;
+}
+
+fn audit_flow(scope: &str, collections: Value) -> Value {
+    json!({"name": format!("audit {scope}"), "trigger": "event",
+           "options": {"type": "action", "scope": [scope], "collections": collections},
+           "operations": [{"key": "log", "operation": "item-create",
+                           "options": {"collection": "audit", "permissions": "$full",
+                                       "payload": {"event": "{{$trigger.event}}",
+                                                   "ref": "{{$trigger.key}}{{$trigger.keys}}",
+                                                   "data": "{{$trigger.payload}}"}}}]})
+}
+
+#[tokio::test]
+async fn action_flows_hear_item_creates_updates_and_deletes() {
+    let app = TestApp::spawn().await;
+    event_setup(&app).await;
+    for scope in ["items.create", "items.update", "items.delete"] {
+        create_flow(&app, audit_flow(scope, json!(["orders"]))).await;
+    }
+    let admin = app.admin();
+    let id = admin.post("/items/orders", json!({"total": 5})).await.body["data"]["id"].clone();
+    admin
+        .patch(&format!("/items/orders/{id}"), json!({"note": "paid"}))
+        .await;
+    admin.delete(&format!("/items/orders/{id}")).await;
+    app.eventually(|| async { items(&app, "audit").await.len() == 3 })
+        .await;
+    let rows = items(&app, "audit").await;
+    let find = |event: &str| {
+        rows.iter()
+            .find(|r| r["event"] == event)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {event} in {rows:?}"))
+    };
+    let created = find("orders.items.create");
+    assert_eq!(created["ref"], id.to_string());
+    assert_eq!(created["data"]["total"], 5);
+    let updated = find("orders.items.update");
+    assert_eq!(updated["ref"], format!("[{id}]"));
+    assert_eq!(updated["data"], json!({"note": "paid"}));
+    let deleted = find("orders.items.delete");
+    assert_eq!(deleted["data"], json!([id]));
+    // The audit flow's own writes did not emit events (no audit of audit rows).
+    assert!(
+        rows.iter()
+            .all(|r| !r["event"].as_str().unwrap().starts_with("audit"))
+    );
+}
+
+#[tokio::test]
+async fn filter_flows_can_refuse_or_rewrite_the_payload() {
+    let app = TestApp::spawn().await;
+    event_setup(&app).await;
+    create_flow(
+        &app,
+        json!({"name": "a check", "trigger": "event",
+               "options": {"type": "filter", "scope": ["items.create"], "collections": ["orders"]},
+               "operations": [{"key": "positive", "operation": "condition",
+                               "options": {"filter": {"$trigger": {"payload": {"total": {"_gt": 0}}}}}}]}),
+    )
+    .await;
+    create_flow(
+        &app,
+        json!({"name": "b stamp", "trigger": "event",
+               "options": {"type": "filter", "scope": ["items.create"], "collections": ["orders"],
+                           "return": "$last"},
+               "operations": [{"key": "stamp", "operation": "transform",
+                               "options": {"json": {"total": "{{$trigger.payload.total}}", "note": "stamped"}}}]}),
+    )
+    .await;
+    let admin = app.admin();
+    let r = admin.post("/items/orders", json!({"total": 0})).await;
+    r.assert_error(400, "FAILED_VALIDATION");
+    assert!(
+        items(&app, "orders").await.is_empty(),
+        "the refused write left nothing"
+    );
+    let r = admin
+        .post("/items/orders", json!({"total": 7, "note": "original"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["note"], "stamped");
+    assert_eq!(r.body["data"]["total"], 7);
+}
+
+#[tokio::test]
+async fn flow_writes_emit_events_only_with_emit_events() {
+    let app = TestApp::spawn().await;
+    event_setup(&app).await;
+    create_flow(&app, audit_flow("items.create", json!(["orders"]))).await;
+    let writer = |emit: bool| {
+        json!({"name": format!("writer {emit}"), "trigger": "webhook", "options": {"method": "POST"},
+               "operations": [{"key": "w", "operation": "item-create",
+                               "options": {"collection": "orders", "emitEvents": emit,
+                                           "payload": {"total": 1}}}]})
+    };
+    let quiet = create_flow(&app, writer(false)).await;
+    let loud = create_flow(&app, writer(true)).await;
+    app.admin()
+        .post(&format!("/flows/trigger/{quiet}"), json!({}))
+        .await;
+    app.admin()
+        .post(&format!("/flows/trigger/{loud}"), json!({}))
+        .await;
+    app.eventually(|| async { items(&app, "audit").await.len() == 1 })
+        .await;
+    // Give a stray event from the quiet writer every chance to show up.
+    app.flush_logs().await;
+    assert_eq!(items(&app, "orders").await.len(), 2);
+    assert_eq!(items(&app, "audit").await.len(), 1);
+}
+
+#[tokio::test]
+async fn system_collections_and_login_emit_events() {
+    let app = TestApp::spawn().await;
+    event_setup(&app).await;
+    create_flow(&app, audit_flow("items.create", json!(["directus_users"]))).await;
+    create_flow(&app, audit_flow("auth.login", json!([]))).await;
+    app.admin()
+        .post(
+            "/users",
+            json!({"email": "ev@example.com", "password": "pw-ev"}),
+        )
+        .await;
+    app.login("ev@example.com", "pw-ev").await;
+    app.eventually(|| async { items(&app, "audit").await.len() == 2 })
+        .await;
+    let rows = items(&app, "audit").await;
+    assert!(
+        rows.iter().any(|r| r["event"] == "users.create"),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["event"] == "auth.login" && r["data"]["email"] == "ev@example.com"),
+        "{rows:?}"
+    );
+}

@@ -162,6 +162,14 @@ pub async fn login(
         &user.id.to_string(),
     )
     .await?;
+    if state.flows.has_event_flows() {
+        let mut meta = serde_json::Map::new();
+        meta.insert("payload".into(), serde_json::json!({ "email": email }));
+        meta.insert("status".into(), serde_json::json!("success"));
+        meta.insert("user".into(), serde_json::json!(user.id.to_string()));
+        meta.insert("provider".into(), serde_json::json!("default"));
+        crate::flows::events::announce(state, "auth.login", meta, Arc::new(acc.clone()));
+    }
     issue(state, &acc, refresh, mode)
 }
 

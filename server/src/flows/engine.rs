@@ -130,9 +130,14 @@ impl RunOutcome {
     }
 }
 
+/// Event name → (filter flows, action flows).
+type EventIndex = HashMap<String, (Vec<Arc<FlowDef>>, Vec<Arc<FlowDef>>)>;
+
 struct Inner {
     registry: Registry,
     flows: ArcSwap<HashMap<Uuid, Arc<FlowDef>>>,
+    /// Event name → (filter flows, action flows), rebuilt with the flows.
+    events: ArcSwap<EventIndex>,
     env: Arc<Value>,
     redactor: Arc<Redactor>,
     http: reqwest::Client,
@@ -187,6 +192,7 @@ impl FlowEngine {
         FlowEngine(Arc::new(Inner {
             registry: Registry::builtin(),
             flows: ArcSwap::from_pointee(HashMap::new()),
+            events: ArcSwap::from_pointee(HashMap::new()),
             env: Arc::new(Value::Object(env)),
             redactor,
             http: client(deny.clone(), config.flows_request_timeout),
@@ -243,8 +249,48 @@ impl FlowEngine {
                 (f.id, Arc::new(FlowDef::compile(f, ops, &self.0.registry)))
             })
             .collect();
+        let mut events: EventIndex = HashMap::new();
+        let mut sorted: Vec<&Arc<FlowDef>> = compiled.values().collect();
+        sorted.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        for flow in sorted {
+            if let Some(spec) = &flow.events {
+                for name in &spec.names {
+                    let entry = events.entry(name.clone()).or_default();
+                    if spec.filter {
+                        entry.0.push(flow.clone());
+                    } else {
+                        entry.1.push(flow.clone());
+                    }
+                }
+            }
+        }
+        self.0.events.store(Arc::new(events));
         self.0.flows.store(Arc::new(compiled));
         Ok(())
+    }
+
+    /// Whether filter / action flows listen to an event.
+    pub fn listeners(&self, event: &str) -> (bool, bool) {
+        self.0
+            .events
+            .load()
+            .get(event)
+            .map_or((false, false), |(f, a)| (!f.is_empty(), !a.is_empty()))
+    }
+
+    /// Whether any event flow exists (writes skip event work otherwise).
+    pub fn has_event_flows(&self) -> bool {
+        !self.0.events.load().is_empty()
+    }
+
+    /// The filter (or action) flows of an event, in name order.
+    pub fn event_flows(&self, event: &str, filter: bool) -> Vec<Arc<FlowDef>> {
+        self.0
+            .events
+            .load()
+            .get(event)
+            .map(|(f, a)| if filter { f.clone() } else { a.clone() })
+            .unwrap_or_default()
     }
 
     /// Runs a future in the background, tracked so shutdown can wait for it.

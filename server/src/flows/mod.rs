@@ -6,6 +6,7 @@
 pub mod chain;
 pub mod document;
 pub mod engine;
+pub mod events;
 pub mod log;
 pub mod model;
 pub mod operations;

@@ -4,6 +4,7 @@
 
 mod batch;
 pub mod dberr;
+pub mod events;
 mod payload;
 mod write;
 
@@ -49,6 +50,9 @@ pub struct ItemsContext {
     pub gate: crate::db::WriteGate,
     /// Group commit for creates (SQLite; `None` inside an outer transaction).
     pub batcher: Option<Batcher>,
+    /// Item event listeners (`None`: writes emit no events, e.g. flow item operations
+    /// without `emitEvents`).
+    pub events: Option<Arc<dyn events::EventSink>>,
 }
 
 /// The service for one collection.
@@ -495,6 +499,7 @@ pub fn context(
         config,
         gate: crate::db::WriteGate::none(),
         batcher: None,
+        events: None,
     }
 }
 

@@ -90,29 +90,81 @@ impl<C: super::Conn> Items<'_, C> {
     pub async fn create_many(&self, payloads: &[Value], opts: WriteOptions) -> Result<Vec<Value>> {
         self.check_batch(payloads.len())?;
         let (grant, dynamic) = self.grant(Action::Create, None).await?;
-        let mut prepared = Vec::with_capacity(payloads.len());
+        let event = self.event("create");
+        let mut final_payloads = Vec::with_capacity(payloads.len());
         for p in payloads {
+            final_payloads.push(self.filtered(&event, p.clone(), Map::new()).await?);
+        }
+        let mut prepared = Vec::with_capacity(payloads.len());
+        for p in &final_payloads {
             prepared.push(self.prepare(p, Action::Create, &grant, &dynamic).await?);
         }
-        if let Some(batcher) = &self.ctx.batcher {
-            return batcher
+        let keys = if let Some(batcher) = &self.ctx.batcher {
+            batcher
                 .create(
                     self.collection.clone(),
                     prepared,
                     self.ctx.acc.clone(),
                     self.audit_level(opts),
                 )
-                .await;
+                .await?
+        } else {
+            let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
+            let mut keys = Vec::with_capacity(prepared.len());
+            for p in &prepared {
+                let key = self.insert(&txn, p).await?;
+                self.audit_create(&txn, &key, p, opts).await?;
+                keys.push(key);
+            }
+            txn.commit().await?;
+            keys
+        };
+        if let Some((name, _, true)) = &event {
+            for (key, payload) in keys.iter().zip(final_payloads) {
+                let mut meta = Map::new();
+                meta.insert("payload".into(), payload);
+                meta.insert("key".into(), key.clone());
+                self.emit_action(name, meta);
+            }
         }
-        let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
-        let mut keys = Vec::with_capacity(prepared.len());
-        for p in &prepared {
-            let key = self.insert(&txn, p).await?;
-            self.audit_create(&txn, &key, p, opts).await?;
-            keys.push(key);
-        }
-        txn.commit().await?;
         Ok(keys)
+    }
+
+    /// `(event name, has filter listeners, has action listeners)` when events are on.
+    fn event(&self, action: &str) -> Option<(String, bool, bool)> {
+        let sink = self.ctx.events.as_ref()?;
+        let name = super::events::event_name(&self.collection.name, action);
+        let (filter, act) = sink.listens(&name);
+        (filter || act).then_some((name, filter, act))
+    }
+
+    /// Runs filter listeners on a payload.
+    async fn filtered(
+        &self,
+        event: &Option<(String, bool, bool)>,
+        payload: Value,
+        mut meta: Map<String, Value>,
+    ) -> Result<Value> {
+        match (event, &self.ctx.events) {
+            (Some((name, true, _)), Some(sink)) => {
+                meta.insert(
+                    "collection".into(),
+                    Value::String(self.collection.name.clone()),
+                );
+                sink.filter(name, payload, meta, &self.ctx.acc).await
+            }
+            _ => Ok(payload),
+        }
+    }
+
+    fn emit_action(&self, name: &str, mut meta: Map<String, Value>) {
+        if let Some(sink) = &self.ctx.events {
+            meta.insert(
+                "collection".into(),
+                Value::String(self.collection.name.clone()),
+            );
+            sink.action(name, meta, &self.ctx.acc);
+        }
     }
 
     pub async fn create_one(&self, payload: &Value, opts: WriteOptions) -> Result<Value> {
@@ -222,12 +274,22 @@ impl<C: super::Conn> Items<'_, C> {
         self.check_batch(keys.len())?;
         let keys: Vec<Value> = keys.iter().filter_map(|k| self.parse_key(k)).collect();
         let (grant, dynamic) = self.grant(Action::Update, None).await?;
+        let event = self.event("update");
+        let mut meta = Map::new();
+        meta.insert("keys".into(), Value::Array(keys.clone()));
+        let payload = self.filtered(&event, payload.clone(), meta).await?;
         let p = self
-            .prepare(payload, Action::Update, &grant, &dynamic)
+            .prepare(&payload, Action::Update, &grant, &dynamic)
             .await?;
         let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
         self.update_in(&txn, &keys, &p, &grant, opts).await?;
         txn.commit().await?;
+        if let Some((name, _, true)) = &event {
+            let mut meta = Map::new();
+            meta.insert("payload".into(), payload);
+            meta.insert("keys".into(), Value::Array(keys.clone()));
+            self.emit_action(name, meta);
+        }
         Ok(keys)
     }
 
@@ -383,6 +445,9 @@ impl<C: super::Conn> Items<'_, C> {
         if keys.is_empty() {
             return Ok(keys);
         }
+        let event = self.event("delete");
+        self.filtered(&event, Value::Array(keys.clone()), Map::new())
+            .await?;
         let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
         let existing = self.reachable(&txn, &keys, &grant).await?;
         if !grant.is_full() && existing.len() != keys.len() {
@@ -411,6 +476,12 @@ impl<C: super::Conn> Items<'_, C> {
             }
         }
         txn.commit().await?;
+        if let Some((name, _, true)) = &event {
+            let mut meta = Map::new();
+            meta.insert("payload".into(), Value::Array(keys.clone()));
+            meta.insert("keys".into(), Value::Array(keys.clone()));
+            self.emit_action(name, meta);
+        }
         Ok(keys)
     }
 

@@ -132,7 +132,15 @@ async fn with_items<T>(
 ) -> Result<T, OpError> {
     let acc = accountability_for(options, ctx)?;
     let name = collection(options)?;
-    let ictx = ctx.state.items_ctx(acc);
+    let mut ictx = ctx.state.items_ctx(acc);
+    // Flows' own writes emit item events only when asked to (directus.md §2.7).
+    let emit = options.get("emitEvents").and_then(Value::as_bool) == Some(true);
+    ictx.events = (emit && ctx.state.flows.has_event_flows()).then(|| {
+        Arc::new(crate::flows::events::FlowEvents {
+            state: ctx.state.clone(),
+            depth: ctx.depth + 1,
+        }) as Arc<dyn crate::items::events::EventSink>
+    });
     let items = Items::new(&ctx.state.db, &ictx, &name)?;
     let out = f(&items).await?;
     ctx.state.after_write(&name).await;

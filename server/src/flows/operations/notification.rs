@@ -39,7 +39,8 @@ impl Operation for Notification {
                 })
             })
             .collect();
-        let ictx = ctx.state.items_ctx(acc);
+        let mut ictx = ctx.state.items_ctx(acc);
+        ictx.events = None;
         let items = Items::new(&ctx.state.db, &ictx, "directus_notifications")?;
         let keys = items.create_many(&rows, WriteOptions::default()).await?;
         Ok(Value::Array(keys))

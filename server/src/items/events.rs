@@ -1,0 +1,40 @@
+//! Item events (directus.md §2.7): the hook the items service calls around writes. Filter
+//! listeners see the payload before it is written and may replace it or refuse the write;
+//! action listeners hear about committed writes. The flow engine implements it; the items
+//! service only knows this trait.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+
+use crate::access::Accountability;
+use crate::error::Result;
+
+/// Where item events go.
+#[async_trait]
+pub trait EventSink: Send + Sync {
+    /// Whether anything listens for `event` as a filter / as an action.
+    fn listens(&self, event: &str) -> (bool, bool);
+
+    /// Runs filter listeners; the answer replaces the payload, an error refuses the write.
+    async fn filter(
+        &self,
+        event: &str,
+        payload: Value,
+        meta: Map<String, Value>,
+        acc: &Arc<Accountability>,
+    ) -> Result<Value>;
+
+    /// Starts action listeners in the background.
+    fn action(&self, event: &str, meta: Map<String, Value>, acc: &Arc<Accountability>);
+}
+
+/// The event name of an item action on a collection (`orders.items.create`, system
+/// collections as `users.create`).
+pub fn event_name(collection: &str, action: &str) -> String {
+    match collection.strip_prefix("directus_") {
+        Some(system) => format!("{system}.{action}"),
+        None => format!("{collection}.items.{action}"),
+    }
+}
