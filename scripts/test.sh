@@ -27,12 +27,15 @@ export SLUICE_BROWSER_TESTS=1
 step "unit and API tests on SQLite"
 SLUICE_TEST_DB=sqlite cargo test
 
+step "web app unit tests (host)"
+cargo test -p app
+
 step "API tests on PostgreSQL"
 if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
   echo "[test] PostgreSQL is not reachable on 127.0.0.1:5432" >&2
   exit 1
 fi
-SLUICE_TEST_DB=postgres cargo test -p tests
+SLUICE_TEST_DB=postgres cargo test
 
 # Databases of tests that crashed before cleaning up.
 if command -v psql >/dev/null; then
