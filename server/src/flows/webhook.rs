@@ -28,13 +28,13 @@ pub fn may_trigger(snapshot: &AccessSnapshot, acc: &Accountability, flow: &FlowD
     if acc.admin {
         return true;
     }
-    let record = flow.record.as_object().cloned().unwrap_or_default();
+    let record = &flow.record;
     snapshot
         .permissions(&acc.policies, "directus_flows", "trigger")
         .any(|row| match &row.permissions {
             None | Some(Value::Null) => true,
             Some(Value::Object(o)) if o.is_empty() => true,
-            Some(filter) => validate(filter, &record, Mode::RequireAll).is_ok(),
+            Some(filter) => validate(filter, record, Mode::RequireAll).is_ok(),
         })
 }
 
@@ -152,17 +152,6 @@ fn truthy(v: &Value) -> bool {
     }
 }
 
-/// The success status and body: `{"data": value}` (D3), or Directus's bare value / 204.
-pub fn success_parts(value: Value, envelope: bool) -> (StatusCode, Option<Value>) {
-    if envelope {
-        (StatusCode::OK, Some(json!({ "data": value })))
-    } else if truthy(&value) {
-        (StatusCode::OK, Some(value))
-    } else {
-        (StatusCode::NO_CONTENT, None)
-    }
-}
-
 /// A JSON answer from pre-serialised text.
 pub fn json_response(status: StatusCode, body: Option<String>, cache_control: &str) -> Response {
     let mut resp = match body {
@@ -186,10 +175,26 @@ pub fn json_response(status: StatusCode, body: Option<String>, cache_control: &s
     resp
 }
 
+/// The success status and body text, serialised straight from the value.
+pub fn success_text(value: &Value, envelope: bool) -> (StatusCode, Option<String>) {
+    #[derive(serde::Serialize)]
+    struct Envelope<'a> {
+        data: &'a Value,
+    }
+    if envelope {
+        let text = serde_json::to_string(&Envelope { data: value }).unwrap_or_default();
+        (StatusCode::OK, Some(text))
+    } else if truthy(value) {
+        (StatusCode::OK, Some(value.to_string()))
+    } else {
+        (StatusCode::NO_CONTENT, None)
+    }
+}
+
 /// The success answer.
 pub fn success(value: Value, envelope: bool) -> Response {
-    let (status, body) = success_parts(value, envelope);
-    json_response(status, body.map(|b| b.to_string()), "no-cache")
+    let (status, body) = success_text(&value, envelope);
+    json_response(status, body, "no-cache")
 }
 
 /// The answer of an async webhook: 202 `{"data": null}` (D3) or Directus's 204.

@@ -574,18 +574,16 @@ async fn run_webhook(
         state.flows.log(&flow, outcome, Some(code)).await;
         return Ok(err.into_response());
     }
-    let (status, body) = if flow.accountability.is_none() {
-        webhook::success_parts(outcome.into_return_value(&flow), envelope)
+    let (status, text) = if flow.accountability.is_none() {
+        webhook::success_text(&outcome.into_return_value(&flow), envelope)
     } else {
-        let value = outcome.return_value(&flow);
-        let parts = webhook::success_parts(value, envelope);
+        let parts = webhook::success_text(&outcome.return_value(&flow), envelope);
         state
             .flows
             .log(&flow, outcome, Some(parts.0.as_u16()))
             .await;
         parts
     };
-    let text = body.map(|b| b.to_string());
     if let (Some(cache), Some(key), Some(text)) = (&state.cache, &cache_key, &text)
         && status == axum::http::StatusCode::OK
     {
