@@ -254,6 +254,87 @@ async fn filter_flows_can_refuse_or_rewrite_the_payload() {
 }
 
 #[tokio::test]
+async fn filter_flows_run_inside_the_write_transaction() {
+    let app = TestApp::spawn().await;
+    collection(
+        &app,
+        "orders",
+        json!([{"field": "total", "type": "integer"},
+               {"field": "code", "type": "string", "schema": {"is_unique": true}},
+               {"field": "note", "type": "string"}]),
+    )
+    .await;
+    collection(
+        &app,
+        "audit",
+        json!([{"field": "event", "type": "string"}, {"field": "data", "type": "json"}]),
+    )
+    .await;
+    // Writes an audit row, then checks the payload: the row must share the write's fate.
+    create_flow(
+        &app,
+        json!({"name": "journal then check", "trigger": "event",
+               "options": {"type": "filter", "scope": ["items.create"], "collections": ["orders"]},
+               "operations": [
+                   {"key": "journal", "operation": "item-create", "resolve": "positive",
+                    "options": {"collection": "audit", "permissions": "$full",
+                                "payload": {"event": "{{$trigger.event}}", "data": "{{$trigger.payload}}"}}},
+                   {"key": "positive", "operation": "condition",
+                    "options": {"filter": {"$trigger": {"payload": {"total": {"_gt": 0}}}}}}]}),
+    )
+    .await;
+    create_flow(
+        &app,
+        json!({"name": "rename updates", "trigger": "event",
+               "options": {"type": "filter", "scope": ["items.update"], "collections": ["orders"],
+                           "return": "$last"},
+               "operations": [{"key": "rename", "operation": "transform",
+                               "options": {"json": {"note": "filtered {{$trigger.keys}}"}}}]}),
+    )
+    .await;
+    let admin = app.admin();
+
+    // Vetoed by the filter flow: its own audit row is rolled back with the write.
+    admin
+        .post("/items/orders", json!({"total": 0, "code": "Z"}))
+        .await
+        .assert_error(400, "FAILED_VALIDATION");
+    assert!(items(&app, "orders").await.is_empty());
+    assert!(
+        items(&app, "audit").await.is_empty(),
+        "a refused write leaves nothing the filter flow wrote"
+    );
+
+    let r = admin
+        .post("/items/orders", json!({"total": 5, "code": "A"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let id = r.body["data"]["id"].clone();
+    assert_eq!(items(&app, "audit").await.len(), 1);
+
+    // The filter flow passes but the write itself fails: the audit row goes too.
+    admin
+        .post("/items/orders", json!({"total": 6, "code": "A"}))
+        .await
+        .assert_error(400, "RECORD_NOT_UNIQUE");
+    let audit = items(&app, "audit").await;
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0]["data"]["code"], "A");
+    assert_eq!(audit[0]["data"]["total"], 5);
+
+    // Batch updates are one update event per item, and filters rewrite each payload.
+    let r = admin
+        .patch(
+            "/items/orders",
+            json!([{"id": id, "note": "from the caller"}]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let rows = items(&app, "orders").await;
+    assert_eq!(rows[0]["note"], format!("filtered [{id}]"));
+}
+
+#[tokio::test]
 async fn flow_writes_emit_events_only_with_emit_events() {
     let app = TestApp::spawn().await;
     event_setup(&app).await;

@@ -24,6 +24,7 @@ use super::redact::Redactor;
 use super::template::get_path;
 use crate::access::Accountability;
 use crate::config::Config;
+use crate::items::events::TxnScope;
 use crate::state::AppState;
 
 /// The most operations one run may execute (a guard against loops saving could not catch).
@@ -312,6 +313,25 @@ impl FlowEngine {
             .await;
     }
 
+    /// [`Self::log`] from inside an open write transaction (`in_txn`): never waits for room in
+    /// the queue, whose writer may itself be waiting for that transaction's write lock.
+    pub async fn log_in(
+        &self,
+        flow: &FlowDef,
+        outcome: RunOutcome,
+        http_status: Option<u16>,
+        in_txn: bool,
+    ) {
+        if !in_txn {
+            return self.log(flow, outcome, http_status).await;
+        }
+        if flow.accountability.is_some() {
+            let logger = self.0.logger.clone();
+            let record = RunRecord::new(flow, outcome, http_status);
+            self.spawn(async move { logger.submit(record).await });
+        }
+    }
+
     /// Waits until every run log queued so far is written.
     pub async fn flush_logs(&self) {
         self.0.logger.flush().await;
@@ -363,6 +383,17 @@ fn accountability_value(acc: Option<&Arc<Accountability>>) -> Value {
 
 /// Runs a flow (directus.md §2.5) without logging it.
 pub async fn run(state: &AppState, flow: &FlowDef, input: RunInput) -> RunOutcome {
+    run_in(state, flow, input, None).await
+}
+
+/// Runs a flow whose database work belongs to an open transaction (event filter flows run
+/// inside the write that caused them, directus.md §2.7).
+pub async fn run_in(
+    state: &AppState,
+    flow: &FlowDef,
+    input: RunInput,
+    scope: Option<&TxnScope<'_>>,
+) -> RunOutcome {
     let started = Instant::now();
     let started_at = Utc::now();
     let engine = &state.flows;
@@ -415,6 +446,7 @@ pub async fn run(state: &AppState, flow: &FlowDef, input: RunInput) -> RunOutcom
                             accountability: input.accountability.as_ref(),
                             flow,
                             depth: input.depth,
+                            scope,
                         };
                         let kept = if keep_options {
                             options.clone()
@@ -456,9 +488,22 @@ pub async fn run(state: &AppState, flow: &FlowDef, input: RunInput) -> RunOutcom
 
 /// Runs a flow, logs it, and returns its answer (operation-triggered and background runs).
 pub async fn run_and_log(state: &AppState, flow: &Arc<FlowDef>, input: RunInput) -> Value {
-    let outcome = run(state, flow, input).await;
+    run_and_log_in(state, flow, input, None).await
+}
+
+/// [`run_and_log`] inside an event transaction when `scope` is given.
+pub async fn run_and_log_in(
+    state: &AppState,
+    flow: &Arc<FlowDef>,
+    input: RunInput,
+    scope: Option<&TxnScope<'_>>,
+) -> Value {
+    let outcome = run_in(state, flow, input, scope).await;
     let value = outcome.return_value(flow);
-    state.flows.log(flow, outcome, None).await;
+    state
+        .flows
+        .log_in(flow, outcome, None, scope.is_some())
+        .await;
     value
 }
 

@@ -1,7 +1,7 @@
 //! Event triggers (directus.md §2.7): the flow engine as the items service's event sink.
-//! Filter flows run before the write, in the request, and may replace the payload (through
-//! their `return`) or refuse the write (a final reject becomes the request's error); action
-//! flows run in the background after the commit. Writes made by flows emit events only when
+//! Filter flows run inside the write's transaction, in the request, and may replace the
+//! payload (through their `return`) or refuse the write (a final reject becomes the request's
+//! error and rolls back what they wrote); action flows run in the background after the commit. Writes made by flows emit events only when
 //! their operation sets `emitEvents`, and nesting is bounded.
 
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use super::operations::trigger::MAX_DEPTH;
 use super::webhook::rejection_error;
 use crate::access::Accountability;
 use crate::error::{ApiError, Result};
-use crate::items::events::EventSink;
+use crate::items::events::{EventSink, TxnScope};
 use crate::state::AppState;
 
 /// The flow engine listening to item events at a given flow nesting depth.
@@ -44,6 +44,7 @@ impl EventSink for FlowEvents {
         mut payload: Value,
         meta: Map<String, Value>,
         acc: &Arc<Accountability>,
+        scope: &TxnScope<'_>,
     ) -> Result<Value> {
         if self.depth >= MAX_DEPTH {
             tracing::warn!(event, "event flows nested too deeply; filter flows skipped");
@@ -57,20 +58,29 @@ impl EventSink for FlowEvents {
                 keep_options: false,
                 method: None,
             };
-            let outcome = engine::run(&self.state, &flow, input).await;
+            let outcome = engine::run_in(&self.state, &flow, input, Some(scope)).await;
             if outcome.last_status == Some(StepStatus::Reject) {
                 let err = rejection_error(&outcome, acc).unwrap_or_else(ApiError::forbidden);
                 let code = err.status().as_u16();
-                self.state.flows.log(&flow, outcome, Some(code)).await;
+                self.state
+                    .flows
+                    .log_in(&flow, outcome, Some(code), true)
+                    .await;
                 return Err(err);
             }
             let value = outcome.return_value(&flow);
-            self.state.flows.log(&flow, outcome, None).await;
+            self.state.flows.log_in(&flow, outcome, None, true).await;
             if !value.is_null() {
                 payload = value;
             }
         }
         Ok(payload)
+    }
+
+    async fn committed(&self, touched: Vec<String>) {
+        for collection in touched {
+            self.state.after_write(&collection).await;
+        }
     }
 
     fn action(&self, event: &str, meta: Map<String, Value>, acc: &Arc<Accountability>) {

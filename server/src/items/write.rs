@@ -6,6 +6,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, SqliteTransactionMode, Trans
 
 use serde_json::{Map, Value};
 
+use super::events::TxnScope;
 use super::payload::Prepared;
 use super::{Items, dberr};
 use crate::error::{ApiError, Result};
@@ -26,6 +27,11 @@ impl Default for WriteOptions {
     fn default() -> Self {
         WriteOptions { audit: true }
     }
+}
+
+/// Whether filter listeners wait for this event.
+fn has_filters(event: &Option<(String, bool, bool)>) -> bool {
+    matches!(event, Some((_, true, _)))
 }
 
 /// The held write gate, released when dropped (after commit or rollback).
@@ -91,12 +97,13 @@ impl<C: super::Conn> Items<'_, C> {
         self.check_batch(payloads.len())?;
         let (grant, dynamic) = self.grant(Action::Create, None).await?;
         let event = self.event("create");
-        let mut final_payloads = Vec::with_capacity(payloads.len());
-        for p in payloads {
-            final_payloads.push(self.filtered(&event, p.clone(), Map::new()).await?);
+        if has_filters(&event) {
+            return self
+                .create_filtered(payloads, opts, &grant, &dynamic, &event)
+                .await;
         }
         let mut prepared = Vec::with_capacity(payloads.len());
-        for p in &final_payloads {
+        for p in payloads {
             prepared.push(self.prepare(p, Action::Create, &grant, &dynamic).await?);
         }
         let keys = if let Some(batcher) = &self.ctx.batcher {
@@ -119,15 +126,63 @@ impl<C: super::Conn> Items<'_, C> {
             txn.commit().await?;
             keys
         };
-        if let Some((name, _, true)) = &event {
-            for (key, payload) in keys.iter().zip(final_payloads) {
+        self.announce_creates(&event, &keys, payloads.iter().cloned());
+        Ok(keys)
+    }
+
+    /// Creates items with filter listeners running first inside the same transaction.
+    async fn create_filtered(
+        &self,
+        payloads: &[Value],
+        opts: WriteOptions,
+        grant: &Grant,
+        dynamic: &crate::query::filter::DynamicContext,
+        event: &Option<(String, bool, bool)>,
+    ) -> Result<Vec<Value>> {
+        let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
+        let scope = TxnScope::new(&txn);
+        let mut finals = Vec::with_capacity(payloads.len());
+        let mut keys = Vec::with_capacity(payloads.len());
+        for p in payloads {
+            let payload = self.filtered(event, p.clone(), Map::new(), &scope).await?;
+            let prepared = self
+                .prepare(&payload, Action::Create, grant, dynamic)
+                .await?;
+            let key = self.insert(&txn, &prepared).await?;
+            self.audit_create(&txn, &key, &prepared, opts).await?;
+            keys.push(key);
+            finals.push(payload);
+        }
+        let touched = scope.into_touched();
+        self.commit(txn, touched).await?;
+        self.announce_creates(event, &keys, finals.into_iter());
+        Ok(keys)
+    }
+
+    /// Starts `create` action listeners for committed items.
+    fn announce_creates(
+        &self,
+        event: &Option<(String, bool, bool)>,
+        keys: &[Value],
+        payloads: impl Iterator<Item = Value>,
+    ) {
+        if let Some((name, _, true)) = event {
+            for (key, payload) in keys.iter().zip(payloads) {
                 let mut meta = Map::new();
                 meta.insert("payload".into(), payload);
                 meta.insert("key".into(), key.clone());
                 self.emit_action(name, meta);
             }
         }
-        Ok(keys)
+    }
+
+    /// Commits a transaction filter listeners ran in, then lets them refresh what they wrote.
+    async fn commit(&self, txn: DatabaseTransaction, touched: Vec<String>) -> Result<()> {
+        txn.commit().await?;
+        if let (Some(sink), false) = (&self.ctx.events, touched.is_empty()) {
+            sink.committed(touched).await;
+        }
+        Ok(())
     }
 
     /// `(event name, has filter listeners, has action listeners)` when events are on.
@@ -138,12 +193,13 @@ impl<C: super::Conn> Items<'_, C> {
         (filter || act).then_some((name, filter, act))
     }
 
-    /// Runs filter listeners on a payload.
+    /// Runs filter listeners on a payload inside the write's transaction.
     async fn filtered(
         &self,
         event: &Option<(String, bool, bool)>,
         payload: Value,
         mut meta: Map<String, Value>,
+        scope: &TxnScope<'_>,
     ) -> Result<Value> {
         match (event, &self.ctx.events) {
             (Some((name, true, _)), Some(sink)) => {
@@ -151,7 +207,7 @@ impl<C: super::Conn> Items<'_, C> {
                     "collection".into(),
                     Value::String(self.collection.name.clone()),
                 );
-                sink.filter(name, payload, meta, &self.ctx.acc).await
+                sink.filter(name, payload, meta, &self.ctx.acc, scope).await
             }
             _ => Ok(payload),
         }
@@ -275,18 +331,34 @@ impl<C: super::Conn> Items<'_, C> {
         let keys: Vec<Value> = keys.iter().filter_map(|k| self.parse_key(k)).collect();
         let (grant, dynamic) = self.grant(Action::Update, None).await?;
         let event = self.event("update");
-        let mut meta = Map::new();
-        meta.insert("keys".into(), Value::Array(keys.clone()));
-        let payload = self.filtered(&event, payload.clone(), meta).await?;
-        let p = self
-            .prepare(&payload, Action::Update, &grant, &dynamic)
-            .await?;
-        let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
-        self.update_in(&txn, &keys, &p, &grant, opts).await?;
-        txn.commit().await?;
+        let filtered = if has_filters(&event) {
+            let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
+            let scope = TxnScope::new(&txn);
+            let mut meta = Map::new();
+            meta.insert("keys".into(), Value::Array(keys.clone()));
+            let payload = self.filtered(&event, payload.clone(), meta, &scope).await?;
+            let p = self
+                .prepare(&payload, Action::Update, &grant, &dynamic)
+                .await?;
+            self.update_in(&txn, &keys, &p, &grant, opts).await?;
+            let touched = scope.into_touched();
+            self.commit(txn, touched).await?;
+            Some(payload)
+        } else {
+            let p = self
+                .prepare(payload, Action::Update, &grant, &dynamic)
+                .await?;
+            let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
+            self.update_in(&txn, &keys, &p, &grant, opts).await?;
+            txn.commit().await?;
+            None
+        };
         if let Some((name, _, true)) = &event {
             let mut meta = Map::new();
-            meta.insert("payload".into(), payload);
+            meta.insert(
+                "payload".into(),
+                filtered.unwrap_or_else(|| payload.clone()),
+            );
             meta.insert("keys".into(), Value::Array(keys.clone()));
             self.emit_action(name, meta);
         }
@@ -399,10 +471,13 @@ impl<C: super::Conn> Items<'_, C> {
         Ok(key)
     }
 
-    /// Each payload carries its own primary key (`PATCH /items/c` with an array).
+    /// Each payload carries its own primary key (`PATCH /items/c` with an array); each item
+    /// is an update event of its own, as Directus's per-item `updateOne`.
     pub async fn update_batch(&self, payloads: &[Value], opts: WriteOptions) -> Result<Vec<Value>> {
         self.check_batch(payloads.len())?;
         let (grant, dynamic) = self.grant(Action::Update, None).await?;
+        let event = self.event("update");
+        let filters = has_filters(&event);
         let pk = self.collection.primary.clone();
         let mut work = Vec::with_capacity(payloads.len());
         for p in payloads {
@@ -411,19 +486,47 @@ impl<C: super::Conn> Items<'_, C> {
             })?;
             let mut body = p.as_object().cloned().unwrap_or_default();
             body.remove(&pk);
-            let prepared = self
-                .prepare(&Value::Object(body), Action::Update, &grant, &dynamic)
-                .await?;
-            work.push((key, prepared));
+            let body = Value::Object(body);
+            // Without filter listeners the payloads are final: prepare them (password hashing
+            // included) before taking the write gate.
+            let prepared = if filters {
+                None
+            } else {
+                Some(
+                    self.prepare(&body, Action::Update, &grant, &dynamic)
+                        .await?,
+                )
+            };
+            work.push((key, body, prepared));
         }
         let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
-        let mut keys = Vec::with_capacity(work.len());
-        for (key, prepared) in &work {
-            self.update_in(&txn, std::slice::from_ref(key), prepared, &grant, opts)
-                .await?;
-            keys.push(key.clone());
+        let scope = TxnScope::new(&txn);
+        for (key, body, prepared) in &mut work {
+            if prepared.is_none() {
+                let mut meta = Map::new();
+                meta.insert("keys".into(), Value::Array(vec![key.clone()]));
+                *body = self
+                    .filtered(&event, std::mem::take(body), meta, &scope)
+                    .await?;
+                *prepared = Some(self.prepare(body, Action::Update, &grant, &dynamic).await?);
+            }
+            if let Some(p) = prepared {
+                self.update_in(&txn, std::slice::from_ref(key), p, &grant, opts)
+                    .await?;
+            }
         }
-        txn.commit().await?;
+        let touched = scope.into_touched();
+        self.commit(txn, touched).await?;
+        let mut keys = Vec::with_capacity(work.len());
+        for (key, body, _) in work {
+            if let Some((name, _, true)) = &event {
+                let mut meta = Map::new();
+                meta.insert("payload".into(), body);
+                meta.insert("keys".into(), Value::Array(vec![key.clone()]));
+                self.emit_action(name, meta);
+            }
+            keys.push(key);
+        }
         Ok(keys)
     }
 
@@ -446,9 +549,12 @@ impl<C: super::Conn> Items<'_, C> {
             return Ok(keys);
         }
         let event = self.event("delete");
-        self.filtered(&event, Value::Array(keys.clone()), Map::new())
-            .await?;
         let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
+        let scope = TxnScope::new(&txn);
+        if has_filters(&event) {
+            self.filtered(&event, Value::Array(keys.clone()), Map::new(), &scope)
+                .await?;
+        }
         let existing = self.reachable(&txn, &keys, &grant).await?;
         if !grant.is_full() && existing.len() != keys.len() {
             return Err(self.denied(Action::Delete));
@@ -475,7 +581,8 @@ impl<C: super::Conn> Items<'_, C> {
                 }
             }
         }
-        txn.commit().await?;
+        let touched = scope.into_touched();
+        self.commit(txn, touched).await?;
         if let Some((name, _, true)) = &event {
             let mut meta = Map::new();
             meta.insert("payload".into(), Value::Array(keys.clone()));

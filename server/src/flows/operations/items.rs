@@ -8,10 +8,10 @@ use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::{OpContext, OpError, Operation, option_object};
+use super::{OpContext, OpError, Operation, on_items, option_object};
 use crate::access::Accountability;
 use crate::access::accountability::ClientInfo;
-use crate::items::{Items, WriteOptions};
+use crate::items::WriteOptions;
 use crate::query::Query;
 
 pub struct ItemCreate;
@@ -125,14 +125,14 @@ fn columns_only(ctx: &OpContext<'_>, options: &Value, payload: Value) -> Value {
     }
 }
 
-async fn with_items<T>(
+/// The items-service context and collection of an item operation.
+fn items_context(
     options: &Value,
     ctx: &OpContext<'_>,
-    f: impl AsyncFnOnce(&Items<'_, sea_orm::DatabaseConnection>) -> Result<T, crate::error::ApiError>,
-) -> Result<T, OpError> {
+) -> Result<(crate::items::ItemsContext, String), OpError> {
     let acc = accountability_for(options, ctx)?;
     let name = collection(options)?;
-    let mut ictx = ctx.state.items_ctx(acc);
+    let mut ictx = ctx.items_ctx(acc);
     // Flows' own writes emit item events only when asked to (directus.md §2.7).
     let emit = options.get("emitEvents").and_then(Value::as_bool) == Some(true);
     ictx.events = (emit && ctx.state.flows.has_event_flows()).then(|| {
@@ -141,10 +141,18 @@ async fn with_items<T>(
             depth: ctx.depth + 1,
         }) as Arc<dyn crate::items::events::EventSink>
     });
-    let items = Items::new(&ctx.state.db, &ictx, &name)?;
-    let out = f(&items).await?;
-    ctx.state.after_write(&name).await;
-    Ok(out)
+    Ok((ictx, name))
+}
+
+/// Runs the write `$body` (a `Result<_, ApiError>`) with `$items` bound to the operation's
+/// items service, then refreshes the caches the written collection feeds.
+macro_rules! with_items {
+    ($options:expr, $ctx:expr, |$items:ident| $body:expr) => {{
+        let (ictx, name) = items_context($options, $ctx)?;
+        let out = on_items!($ctx, &ictx, &name, |$items| $body)?;
+        $ctx.after_write(&name).await;
+        Ok(out)
+    }};
 }
 
 #[async_trait]
@@ -157,13 +165,12 @@ impl Operation for ItemCreate {
             Value::Array(a) => a,
             other => vec![other],
         };
-        with_items(&options, ctx, async |items| {
+        with_items!(&options, ctx, |items| {
             items
                 .create_many(&list, WriteOptions::default())
                 .await
                 .map(Value::Array)
         })
-        .await
     }
 }
 
@@ -172,15 +179,16 @@ impl Operation for ItemRead {
     async fn run(&self, options: Value, ctx: &OpContext<'_>) -> Result<Value, OpError> {
         let keys = keys(options.get("key"));
         let q = query(&options)?;
-        with_items(&options, ctx, async |items| match keys.len() {
+        let (ictx, name) = items_context(&options, ctx)?;
+        let out = on_items!(ctx, &ictx, &name, |items| match keys.len() {
             0 => items
                 .read_by_query(&q)
                 .await
                 .map(|out| Value::Array(out.data)),
             1 => items.read_one(&keys[0], &q).await,
             _ => items.read_many(&keys, &q).await.map(Value::Array),
-        })
-        .await
+        })?;
+        Ok(out)
     }
 }
 
@@ -194,17 +202,14 @@ impl Operation for ItemUpdate {
         let keys = keys(options.get("key"));
         let q = query(&options)?;
         let opts = WriteOptions::default();
-        with_items(&options, ctx, async |items| {
-            if let Value::Array(batch) = &p {
-                return items.update_batch(batch, opts).await.map(Value::Array);
-            }
-            match keys.len() {
-                0 => items.update_by_query(&q, &p, opts).await.map(Value::Array),
-                1 => items.update_one(&keys[0], &p, opts).await,
+        with_items!(&options, ctx, |items| {
+            match (&p, keys.len()) {
+                (Value::Array(batch), _) => items.update_batch(batch, opts).await.map(Value::Array),
+                (_, 0) => items.update_by_query(&q, &p, opts).await.map(Value::Array),
+                (_, 1) => items.update_one(&keys[0], &p, opts).await,
                 _ => items.update_many(&keys, &p, opts).await.map(Value::Array),
             }
         })
-        .await
     }
 }
 
@@ -214,12 +219,11 @@ impl Operation for ItemDelete {
         let keys = keys(options.get("key"));
         let q = query(&options)?;
         let opts = WriteOptions::default();
-        with_items(&options, ctx, async |items| match keys.len() {
+        with_items!(&options, ctx, |items| match keys.len() {
             0 => items.delete_by_query(&q, opts).await.map(Value::Array),
             1 => items.delete_one(&keys[0], opts).await,
             _ => items.delete_many(&keys, opts).await.map(Value::Array),
         })
-        .await
     }
 }
 

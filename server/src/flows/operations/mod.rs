@@ -26,6 +26,8 @@ use super::model::FlowDef;
 use crate::access::Accountability;
 use crate::error::ApiError;
 use crate::filter::validate::Failure;
+use crate::items::ItemsContext;
+use crate::items::events::TxnScope;
 use crate::state::AppState;
 
 /// What an operation rejects with.
@@ -89,7 +91,50 @@ pub struct OpContext<'a> {
     pub flow: &'a FlowDef,
     /// How deep in `trigger` operations this run is.
     pub depth: u32,
+    /// The transaction an event filter flow runs in: database work goes through it.
+    pub scope: Option<&'a TxnScope<'a>>,
 }
+
+impl OpContext<'_> {
+    /// The items-service context for an operation run as `acc`. Inside an event filter's
+    /// transaction the write gate is already held and creates cannot be group-committed, so
+    /// neither is used.
+    pub fn items_ctx(&self, acc: Arc<Accountability>) -> ItemsContext {
+        let mut ictx = self.state.items_ctx(acc);
+        if self.scope.is_some() {
+            ictx.gate = crate::db::WriteGate::none();
+            ictx.batcher = None;
+        }
+        ictx
+    }
+
+    /// After an operation wrote to `collection`: refresh the caches it feeds now, or once the
+    /// enclosing transaction has committed.
+    pub async fn after_write(&self, collection: &str) {
+        match self.scope {
+            Some(scope) => scope.touch(collection),
+            None => self.state.after_write(collection).await,
+        }
+    }
+}
+
+/// Binds `$items` to the items service for collection `$name` on the operation's connection
+/// (the pool, or the enclosing event transaction) and evaluates `$body` with it.
+macro_rules! on_items {
+    ($ctx:expr, $ictx:expr, $name:expr, |$items:ident| $body:expr) => {
+        match $ctx.scope {
+            Some(scope) => {
+                let $items = crate::items::Items::new(scope.txn, $ictx, $name)?;
+                $body
+            }
+            None => {
+                let $items = crate::items::Items::new(&$ctx.state.db, $ictx, $name)?;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_items;
 
 /// One operation type.
 #[async_trait]

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use super::items::accountability_for;
 use super::mail::addresses;
-use super::{OpContext, OpError, Operation, option_string};
-use crate::items::{Items, WriteOptions};
+use super::{OpContext, OpError, Operation, on_items, option_string};
+use crate::items::WriteOptions;
 
 pub struct Notification;
 
@@ -39,10 +39,11 @@ impl Operation for Notification {
                 })
             })
             .collect();
-        let mut ictx = ctx.state.items_ctx(acc);
+        let mut ictx = ctx.items_ctx(acc);
         ictx.events = None;
-        let items = Items::new(&ctx.state.db, &ictx, "directus_notifications")?;
-        let keys = items.create_many(&rows, WriteOptions::default()).await?;
+        let keys = on_items!(ctx, &ictx, "directus_notifications", |items| {
+            items.create_many(&rows, WriteOptions::default()).await?
+        });
         Ok(Value::Array(keys))
     }
 }

@@ -67,13 +67,19 @@ impl Operation for TriggerFlow {
                     keep_options: false,
                     method: None,
                 };
-                engine::run_and_log(ctx.state, &target, input).await
+                engine::run_and_log_in(ctx.state, &target, input, ctx.scope).await
             }
         };
         match payload {
             Some(Value::Array(items)) => {
                 let mut out = Vec::with_capacity(items.len());
-                match mode(&options) {
+                // One transaction cannot serve concurrent runs: inside an event filter's
+                // transaction every iteration mode runs serially.
+                let mode = match (mode(&options), ctx.scope) {
+                    (Mode::Parallel | Mode::Batch(_), Some(_)) => Mode::Serial,
+                    (m, _) => m,
+                };
+                match mode {
                     Mode::Parallel => out = join_all(items.into_iter().map(run_one)).await,
                     Mode::Serial => {
                         for item in items {
