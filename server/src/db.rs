@@ -33,6 +33,9 @@ pub enum DbSetupError {
     Bootstrap(String),
 }
 
+/// Prepared statements kept per connection: the hot paths use a handful.
+const STATEMENT_CACHE: usize = 32;
+
 /// Opens the pool with settings suited to each backend (SQLite: WAL, NORMAL sync, a busy
 /// timeout, foreign keys).
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbSetupError> {
@@ -49,7 +52,11 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbSetupError
                     let o = o
                         .busy_timeout(Duration::from_secs(10))
                         .foreign_keys(true)
-                        .synchronous(SqliteSynchronous::Normal);
+                        .synchronous(SqliteSynchronous::Normal)
+                        // Prepared statements are cached per connection; the run-log writer's
+                        // multi-row inserts of every batch size would otherwise keep tens of
+                        // megabytes of compiled SQLite programs.
+                        .statement_cache_capacity(STATEMENT_CACHE);
                     if in_memory {
                         o
                     } else {

@@ -128,8 +128,8 @@ pub struct RunLogger {
 }
 
 /// How many runs one write takes at most, and how many may wait.
-const BATCH: usize = 512;
-const QUEUE: usize = 1024;
+const BATCH: usize = 256;
+const QUEUE: usize = 256;
 
 impl RunLogger {
     /// Starts the writer on `db`.
