@@ -99,30 +99,85 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbSetupError> {
     Migrator::up(db, None).await.map_err(DbSetupError::Migrate)
 }
 
+/// Migrates and, on an empty database, creates the built-in rows. On a first start the admin's
+/// argon2id hash (the slowest part of it, ~150 ms) is computed on a blocking thread while the
+/// migrations run.
+pub async fn prepare(db: &DatabaseConnection, config: &Config) -> Result<(), DbSetupError> {
+    let fresh = !bootstrapped(db).await.unwrap_or(false);
+    let seed = fresh.then(|| AdminSeed::from_config(config));
+    let hashing = async {
+        match &seed {
+            Some(s) => Some(hash_password(config.hash, s.password.clone()).await),
+            None => None,
+        }
+    };
+    let (migrated, hash) = tokio::join!(migrate(db), hashing);
+    migrated?;
+    let seed = match (seed, hash) {
+        (Some(s), Some(h)) => Some((s, h.map_err(|e| DbSetupError::Bootstrap(e.to_string()))?)),
+        _ => None,
+    };
+    bootstrap(db, config, seed).await
+}
+
+/// The first admin's credentials.
+struct AdminSeed {
+    email: String,
+    password: String,
+    /// The password was generated (and must be printed once).
+    generated: bool,
+}
+
+impl AdminSeed {
+    fn from_config(config: &Config) -> AdminSeed {
+        let (password, generated) = match &config.admin_password {
+            Some(p) => (p.clone(), false),
+            None => (nanoid(16), true),
+        };
+        AdminSeed {
+            email: config
+                .admin_email
+                .clone()
+                .unwrap_or_else(|| "admin@example.com".into()),
+            password,
+            generated,
+        }
+    }
+}
+
+/// Whether the built-in rows exist (an error: the tables do not exist yet).
+async fn bootstrapped(db: &DatabaseConnection) -> Result<bool, sea_orm::DbErr> {
+    Ok(DirectusUsers::find().count(db).await? > 0
+        || SluiceKv::find_by_id("bootstrap").one(db).await?.is_some())
+}
+
 /// Creates the built-in rows on an empty database. Safe when several instances start at once:
 /// the `bootstrap` marker row is inserted first inside the transaction, so only one wins.
-pub async fn bootstrap(db: &DatabaseConnection, config: &Config) -> Result<(), DbSetupError> {
+async fn bootstrap(
+    db: &DatabaseConnection,
+    config: &Config,
+    seed: Option<(AdminSeed, String)>,
+) -> Result<(), DbSetupError> {
     let boot = |e: sea_orm::DbErr| DbSetupError::Bootstrap(e.to_string());
-    if DirectusUsers::find().count(db).await.map_err(boot)? > 0
-        || SluiceKv::find_by_id("bootstrap")
-            .one(db)
-            .await
-            .map_err(boot)?
-            .is_some()
-    {
+    if bootstrapped(db).await.map_err(boot)? {
         return Ok(());
     }
-    let email = config
-        .admin_email
-        .clone()
-        .unwrap_or_else(|| "admin@example.com".into());
-    let (password, generated) = match &config.admin_password {
-        Some(p) => (p.clone(), false),
-        None => (nanoid(16), true),
+    let (seed, hash) = match seed {
+        Some(s) => s,
+        // The database was emptied between the check and the migrations: hash now.
+        None => {
+            let seed = AdminSeed::from_config(config);
+            let hash = hash_password(config.hash, seed.password.clone())
+                .await
+                .map_err(|e| DbSetupError::Bootstrap(e.to_string()))?;
+            (seed, hash)
+        }
     };
-    let hash = hash_password(config.hash, password.clone())
-        .await
-        .map_err(|e| DbSetupError::Bootstrap(e.to_string()))?;
+    let AdminSeed {
+        email,
+        password,
+        generated,
+    } = seed;
 
     let txn = db.begin().await.map_err(boot)?;
     let marker = sluice_kv::ActiveModel {

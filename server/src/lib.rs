@@ -87,8 +87,7 @@ impl Server {
 /// Prepares everything and starts serving on `listener` (or `HOST:PORT` when `None`).
 pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Server, StartError> {
     let db = db::connect(&config).await?;
-    db::migrate(&db).await?;
-    db::bootstrap(&db, &config).await?;
+    db::prepare(&db, &config).await?;
     let secret = db::signing_secret(&db, &config).await?;
     let access = AccessStore::default();
     access.reload(&db).await.map_err(StartError::Access)?;
