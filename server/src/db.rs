@@ -113,11 +113,13 @@ pub async fn prepare(db: &DatabaseConnection, config: &Config) -> Result<(), DbS
     };
     let (migrated, hash) = tokio::join!(migrate(db), hashing);
     migrated?;
-    let seed = match (seed, hash) {
-        (Some(s), Some(h)) => Some((s, h.map_err(|e| DbSetupError::Bootstrap(e.to_string()))?)),
-        _ => None,
-    };
-    bootstrap(db, config, seed).await
+    match (seed, hash) {
+        (Some(seed), Some(hash)) => {
+            let hash = hash.map_err(|e| DbSetupError::Bootstrap(e.to_string()))?;
+            bootstrap(db, seed, hash).await
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The first admin's credentials.
@@ -126,6 +128,8 @@ struct AdminSeed {
     password: String,
     /// The password was generated (and must be printed once).
     generated: bool,
+    /// `ADMIN_TOKEN`: a static token for the admin.
+    token: Option<String>,
 }
 
 impl AdminSeed {
@@ -141,6 +145,7 @@ impl AdminSeed {
                 .unwrap_or_else(|| "admin@example.com".into()),
             password,
             generated,
+            token: config.admin_token.clone(),
         }
     }
 }
@@ -155,28 +160,19 @@ async fn bootstrapped(db: &DatabaseConnection) -> Result<bool, sea_orm::DbErr> {
 /// the `bootstrap` marker row is inserted first inside the transaction, so only one wins.
 async fn bootstrap(
     db: &DatabaseConnection,
-    config: &Config,
-    seed: Option<(AdminSeed, String)>,
+    seed: AdminSeed,
+    hash: String,
 ) -> Result<(), DbSetupError> {
     let boot = |e: sea_orm::DbErr| DbSetupError::Bootstrap(e.to_string());
+    // Another instance may have bootstrapped while this one migrated.
     if bootstrapped(db).await.map_err(boot)? {
         return Ok(());
     }
-    let (seed, hash) = match seed {
-        Some(s) => s,
-        // The database was emptied between the check and the migrations: hash now.
-        None => {
-            let seed = AdminSeed::from_config(config);
-            let hash = hash_password(config.hash, seed.password.clone())
-                .await
-                .map_err(|e| DbSetupError::Bootstrap(e.to_string()))?;
-            (seed, hash)
-        }
-    };
     let AdminSeed {
         email,
         password,
         generated,
+        token,
     } = seed;
 
     let txn = db.begin().await.map_err(boot)?;
@@ -252,7 +248,7 @@ async fn bootstrap(
         password: Set(Some(hash)),
         status: Set("active".into()),
         role: Set(Some(role_id)),
-        token: Set(config.admin_token.clone()),
+        token: Set(token),
         provider: Set("default".into()),
         text_direction: Set("auto".into()),
         email_notifications: Set(Some(true)),

@@ -261,34 +261,11 @@ pub fn changed_ops(base: &Draft, draft: &Draft) -> HashSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow_builder::model::{FlowFields, Handle, Source};
-
-    fn op(id: &str) -> OpDraft {
-        OpDraft {
-            id: id.into(),
-            key: id.into(),
-            name: String::new(),
-            kind: "log".into(),
-            options: json!({}),
-            x: 19,
-            y: 1,
-            resolve: None,
-            reject: None,
-        }
-    }
+    use crate::flow_builder::model::fixtures::{draft, op};
+    use crate::flow_builder::model::{Handle, Source};
 
     fn chain(ids: &[&str]) -> Draft {
-        let mut d = Draft {
-            fields: FlowFields {
-                name: "f".into(),
-                description: String::new(),
-                trigger: "webhook".into(),
-                options: json!({}),
-                accountability: Some("all".into()),
-            },
-            root: None,
-            ops: ids.iter().map(|i| op(i)).collect(),
-        };
+        let mut d = draft(ids);
         let mut prev = Source::Trigger;
         for i in ids {
             d.connect(&prev, Handle::Resolve, i).unwrap();

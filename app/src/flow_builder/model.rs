@@ -445,12 +445,14 @@ impl Draft {
     }
 }
 
+/// Drafts for the builder's unit tests.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
     use super::*;
     use serde_json::json;
 
-    fn op(id: &str) -> OpDraft {
+    /// A `log` step whose id and key are `id`.
+    pub fn op(id: &str) -> OpDraft {
         OpDraft {
             id: id.into(),
             key: id.into(),
@@ -464,7 +466,8 @@ mod tests {
         }
     }
 
-    fn draft(ids: &[&str]) -> Draft {
+    /// A webhook flow with unconnected `log` steps.
+    pub fn draft(ids: &[&str]) -> Draft {
         Draft {
             fields: FlowFields {
                 name: "f".into(),
@@ -477,6 +480,12 @@ mod tests {
             ops: ids.iter().map(|i| op(i)).collect(),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::draft;
+    use super::*;
 
     #[test]
     fn connect_moves_the_parent_and_refuses_loops() {

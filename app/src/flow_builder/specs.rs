@@ -149,15 +149,40 @@ impl OpSpec {
 
 const PERMISSIONS_HELP: &str = "Whose permissions the step uses.";
 
+// Fields several item operations share.
+const COLLECTION: FieldSpec = field("collection", "Collection", FieldKind::Collection, "", "");
+const PERMISSIONS: FieldSpec = field(
+    "permissions",
+    "Act as",
+    FieldKind::Permissions,
+    PERMISSIONS_HELP,
+    "",
+);
+const IDS: FieldSpec = field(
+    "key",
+    "IDs",
+    FieldKind::Ids,
+    "Comma-separated item ids. Leave empty to use the query.",
+    "1, 2",
+);
+const EMIT_EVENTS: FieldSpec = field(
+    "emitEvents",
+    "Also fire data events",
+    FieldKind::Bool,
+    "",
+    "",
+);
+const QUERY_WHEN_NO_IDS: FieldSpec = field(
+    "query",
+    "Query",
+    FieldKind::Json { template: true },
+    "Which items, when no IDs are given.",
+    "",
+);
+
 const ITEM_CREATE: &[FieldSpec] = &[
-    field("collection", "Collection", FieldKind::Collection, "", ""),
-    field(
-        "permissions",
-        "Act as",
-        FieldKind::Permissions,
-        PERMISSIONS_HELP,
-        "",
-    ),
+    COLLECTION,
+    PERMISSIONS,
     field(
         "payload",
         "Payload",
@@ -165,31 +190,13 @@ const ITEM_CREATE: &[FieldSpec] = &[
         "The new item's fields as JSON, a list of items, or a template such as {{ $trigger.body }}.",
         "{\"name\": \"{{ $trigger.body.name }}\"}",
     ),
-    field(
-        "emitEvents",
-        "Also fire data events",
-        FieldKind::Bool,
-        "",
-        "",
-    ),
+    EMIT_EVENTS,
 ];
 
 const ITEM_READ: &[FieldSpec] = &[
-    field("collection", "Collection", FieldKind::Collection, "", ""),
-    field(
-        "permissions",
-        "Act as",
-        FieldKind::Permissions,
-        PERMISSIONS_HELP,
-        "",
-    ),
-    field(
-        "key",
-        "IDs",
-        FieldKind::Ids,
-        "Comma-separated item ids. Leave empty to use the query.",
-        "1, 2",
-    ),
+    COLLECTION,
+    PERMISSIONS,
+    IDS,
     field(
         "query",
         "Query",
@@ -197,31 +204,13 @@ const ITEM_READ: &[FieldSpec] = &[
         "Filter, sort, limit and fields, as in the API.",
         "{\"filter\": {\"status\": {\"_eq\": \"active\"}}, \"limit\": 10}",
     ),
-    field(
-        "emitEvents",
-        "Also fire data events",
-        FieldKind::Bool,
-        "",
-        "",
-    ),
+    EMIT_EVENTS,
 ];
 
 const ITEM_UPDATE: &[FieldSpec] = &[
-    field("collection", "Collection", FieldKind::Collection, "", ""),
-    field(
-        "permissions",
-        "Act as",
-        FieldKind::Permissions,
-        PERMISSIONS_HELP,
-        "",
-    ),
-    field(
-        "key",
-        "IDs",
-        FieldKind::Ids,
-        "Comma-separated item ids. Leave empty to use the query.",
-        "1, 2",
-    ),
+    COLLECTION,
+    PERMISSIONS,
+    IDS,
     field(
         "payload",
         "Changes",
@@ -229,53 +218,11 @@ const ITEM_UPDATE: &[FieldSpec] = &[
         "The fields to change, as JSON.",
         "{\"status\": \"done\"}",
     ),
-    field(
-        "query",
-        "Query",
-        FieldKind::Json { template: true },
-        "Which items, when no IDs are given.",
-        "",
-    ),
-    field(
-        "emitEvents",
-        "Also fire data events",
-        FieldKind::Bool,
-        "",
-        "",
-    ),
+    QUERY_WHEN_NO_IDS,
+    EMIT_EVENTS,
 ];
 
-const ITEM_DELETE: &[FieldSpec] = &[
-    field("collection", "Collection", FieldKind::Collection, "", ""),
-    field(
-        "permissions",
-        "Act as",
-        FieldKind::Permissions,
-        PERMISSIONS_HELP,
-        "",
-    ),
-    field(
-        "key",
-        "IDs",
-        FieldKind::Ids,
-        "Comma-separated item ids. Leave empty to use the query.",
-        "1, 2",
-    ),
-    field(
-        "query",
-        "Query",
-        FieldKind::Json { template: true },
-        "Which items, when no IDs are given.",
-        "",
-    ),
-    field(
-        "emitEvents",
-        "Also fire data events",
-        FieldKind::Bool,
-        "",
-        "",
-    ),
-];
+const ITEM_DELETE: &[FieldSpec] = &[COLLECTION, PERMISSIONS, IDS, QUERY_WHEN_NO_IDS, EMIT_EVENTS];
 
 const CONDITION: &[FieldSpec] = &[field(
     "filter",
@@ -425,13 +372,7 @@ const NOTIFICATION: &[FieldSpec] = &[
         "Comma-separated user ids.",
         "",
     ),
-    field(
-        "permissions",
-        "Act as",
-        FieldKind::Permissions,
-        PERMISSIONS_HELP,
-        "",
-    ),
+    PERMISSIONS,
     field("subject", "Title", FieldKind::Text, "", ""),
     field("message", "Message", FieldKind::Multiline, "", ""),
 ];

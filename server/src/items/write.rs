@@ -502,7 +502,7 @@ impl<C: super::Conn> Items<'_, C> {
         let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
         let scope = TxnScope::new(&txn);
         for (key, body, prepared) in &mut work {
-            if prepared.is_none() {
+            if filters {
                 let mut meta = Map::new();
                 meta.insert("keys".into(), Value::Array(vec![key.clone()]));
                 *body = self

@@ -71,7 +71,8 @@ impl Filter {
     }
 }
 
-const OPERATORS: &[&str] = &[
+/// The operators a query filter accepts (directus.md §5.2).
+pub(crate) const OPERATORS: &[&str] = &[
     "_eq",
     "_neq",
     "_lt",
