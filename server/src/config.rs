@@ -139,6 +139,8 @@ pub struct RateLimitConfig {
     pub global_duration: Duration,
     /// `RATE_LIMITER_KEY_PREFIX`: namespace of the counters in a shared store.
     pub key_prefix: String,
+    /// `RATE_LIMITER_MEMORY_MAX_SIZE`: bytes the memory store may hold (per limiter).
+    pub memory_max_size: u64,
 }
 
 /// `CACHE_*` (directus.md §10.2).
@@ -150,6 +152,10 @@ pub struct CacheConfig {
     pub status_header: Option<String>,
     /// `CACHE_NAMESPACE`: namespace of the entries in a shared store.
     pub namespace: String,
+    /// `CACHE_VALUE_MAX_SIZE`: larger answers are not cached.
+    pub value_max_size: usize,
+    /// `CACHE_MEMORY_MAX_SIZE`: bytes the memory store may hold.
+    pub memory_max_size: u64,
 }
 
 /// Which origins CORS answers.
@@ -173,6 +179,30 @@ pub struct CorsConfig {
     pub exposed_headers: Vec<String>,
     pub credentials: bool,
     pub max_age: u64,
+}
+
+/// How connections are served (Directus passes `SERVER_*` to Node's HTTP server; these are
+/// the same limits, with defaults chosen so that no client can hold the server).
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// `SERVER_HEADERS_TIMEOUT`: a request head (and the next head on a kept-alive
+    /// connection) must arrive within this time.
+    pub headers_timeout: Duration,
+    /// `SERVER_BODY_TIMEOUT`: a request body must arrive completely within this time (408).
+    pub body_timeout: Duration,
+    /// `SERVER_REQUEST_TIMEOUT`: an API request (not a flow run) must be answered within this
+    /// time (503).
+    pub request_timeout: Duration,
+    /// `SERVER_WRITE_TIMEOUT`: a client that accepts no bytes of its answer for this long is
+    /// disconnected.
+    pub write_timeout: Duration,
+    /// `SERVER_SHUTDOWN_TIMEOUT`: graceful shutdown waits at most this long for open
+    /// connections.
+    pub shutdown_timeout: Duration,
+    /// `SERVER_MAX_CONNECTIONS`: open connections at once; more are answered 503.
+    pub max_connections: usize,
+    /// `SERVER_MAX_HEADER_SIZE`: the request line and headers together (431 beyond).
+    pub max_header_size: usize,
 }
 
 /// Log output settings.
@@ -225,6 +255,7 @@ pub struct Config {
     pub cache: CacheConfig,
     pub cors: CorsConfig,
     pub log: LogConfig,
+    pub server: ServerConfig,
     /// Directory of the built web app served at `/admin` (`SLUICE_APP_DIR`, default `./dist`).
     pub app_dir: PathBuf,
     pub serve_app: bool,
@@ -309,6 +340,16 @@ impl Vars<'_> {
             err(
                 name,
                 format!("expected a duration such as 15m, 7d or 900000 (ms), got {raw:?}"),
+            )
+        })
+    }
+
+    fn bytes(&self, name: &str, default: &str) -> Result<usize, ConfigError> {
+        let raw = self.get(name).unwrap_or(default);
+        parse_bytes(raw).ok_or_else(|| {
+            err(
+                name,
+                format!("expected a size such as 16kb or 1mb, got {raw:?}"),
             )
         })
     }
@@ -452,7 +493,34 @@ impl Config {
             ));
         }
 
+        let server = ServerConfig {
+            headers_timeout: v.duration("SERVER_HEADERS_TIMEOUT", "10s")?,
+            body_timeout: v.duration("SERVER_BODY_TIMEOUT", "30s")?,
+            request_timeout: v.duration("SERVER_REQUEST_TIMEOUT", "60s")?,
+            write_timeout: v.duration("SERVER_WRITE_TIMEOUT", "30s")?,
+            shutdown_timeout: v.duration("SERVER_SHUTDOWN_TIMEOUT", "10s")?,
+            max_connections: v.number("SERVER_MAX_CONNECTIONS", 1024usize)?,
+            max_header_size: v.bytes("SERVER_MAX_HEADER_SIZE", "16kb")?,
+        };
+        for (var, d) in [
+            ("SERVER_HEADERS_TIMEOUT", server.headers_timeout),
+            ("SERVER_BODY_TIMEOUT", server.body_timeout),
+            ("SERVER_REQUEST_TIMEOUT", server.request_timeout),
+            ("SERVER_WRITE_TIMEOUT", server.write_timeout),
+        ] {
+            if d.is_zero() {
+                return Err(err(var, "must be greater than 0"));
+            }
+        }
+        if server.max_connections == 0 {
+            return Err(err("SERVER_MAX_CONNECTIONS", "must be at least 1"));
+        }
+        if server.max_header_size < 1024 {
+            return Err(err("SERVER_MAX_HEADER_SIZE", "must be at least 1kb"));
+        }
+
         let config = Config {
+            server,
             host,
             port,
             public_url: v.string("PUBLIC_URL", "/"),
@@ -510,6 +578,7 @@ impl Config {
                     v.number("RATE_LIMITER_GLOBAL_DURATION", 1u64)?,
                 ),
                 key_prefix: v.string("RATE_LIMITER_KEY_PREFIX", "rlflx"),
+                memory_max_size: v.bytes("RATE_LIMITER_MEMORY_MAX_SIZE", "16mb")? as u64,
             },
             cache: CacheConfig {
                 enabled: v.bool("CACHE_ENABLED", false)?,
@@ -517,6 +586,11 @@ impl Config {
                 ttl: v.duration("CACHE_TTL", "5m")?,
                 status_header: v.opt("CACHE_STATUS_HEADER"),
                 namespace: v.string("CACHE_NAMESPACE", "system-cache"),
+                value_max_size: match v.get("CACHE_VALUE_MAX_SIZE") {
+                    Some(off) if off.eq_ignore_ascii_case("false") => usize::MAX,
+                    _ => v.bytes("CACHE_VALUE_MAX_SIZE", "1mb")?,
+                },
+                memory_max_size: v.bytes("CACHE_MEMORY_MAX_SIZE", "64mb")? as u64,
             },
             cors: CorsConfig {
                 enabled: v.bool("CORS_ENABLED", false)?,

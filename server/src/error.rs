@@ -28,6 +28,7 @@ pub enum ErrorCode {
     MethodNotAllowed,
     NotNullViolation,
     RecordNotUnique,
+    RequestTimeout,
     RequestsExceeded,
     RouteNotFound,
     ServiceUnavailable,
@@ -58,6 +59,7 @@ impl ErrorCode {
             | ErrorCode::UserSuspended => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden | ErrorCode::InvalidToken => StatusCode::FORBIDDEN,
             ErrorCode::RouteNotFound => StatusCode::NOT_FOUND,
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::EmailLimitExceeded | ErrorCode::RequestsExceeded => {
@@ -86,6 +88,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ErrorCode::NotNullViolation => "NOT_NULL_VIOLATION",
             ErrorCode::RecordNotUnique => "RECORD_NOT_UNIQUE",
+            ErrorCode::RequestTimeout => "REQUEST_TIMEOUT",
             ErrorCode::RequestsExceeded => "REQUESTS_EXCEEDED",
             ErrorCode::RouteNotFound => "ROUTE_NOT_FOUND",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",

@@ -21,6 +21,7 @@ pub mod protect;
 pub mod query;
 pub mod routes;
 pub mod schema;
+pub mod serve;
 pub mod services;
 pub mod state;
 pub mod sync;
@@ -30,7 +31,6 @@ pub mod util;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -144,19 +144,12 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Serv
         Arc::new(crate::access::Accountability::full()),
     );
     let app = routes::app(state.clone());
-    // TCP_NODELAY: without it small responses wait for delayed ACKs (~40 ms each).
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let shutdown = state.shutdown.clone();
-    let handle = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-    });
+    let handle = tokio::spawn(serve::serve(
+        listener,
+        app,
+        state.config.server.clone(),
+        state.shutdown.clone(),
+    ));
     Ok(Server {
         addr,
         state,

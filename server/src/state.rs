@@ -124,7 +124,8 @@ impl AppState {
         }
     }
 
-    /// Reloads one cache from the database.
+    /// Reloads one cache from the database. Stored webhook answers depend on flows and access
+    /// rules, so they are forgotten when either changes.
     pub async fn reload(&self, cache: Cache) {
         let result = match cache {
             Cache::Access => {
@@ -136,6 +137,10 @@ impl AppState {
         };
         if let Err(e) = result {
             tracing::error!(error = %e, ?cache, "cache reload failed");
+        }
+        // After the reload, so no answer computed from the old picture outlives it.
+        if let (Some(answers), Cache::Access | Cache::Flows) = (&self.cache, cache) {
+            answers.purge().await;
         }
     }
 }

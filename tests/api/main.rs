@@ -16,4 +16,5 @@ mod schema_api;
 mod sdk;
 mod seed_examples;
 mod server_routes;
+mod serving;
 mod triggers;

@@ -194,3 +194,125 @@ async fn cors_is_off_by_default_and_configurable() {
         .await;
     assert!(other.headers.get("access-control-allow-origin").is_none());
 }
+
+/// A cached GET webhook answers with what the flow says *now*: changing the flow, or the
+/// access rules, forgets stored answers (here and on another instance sharing the store).
+async fn cached_answers_follow_flow_and_access_changes(store: Store) {
+    let ns = unique();
+    let tweak = |c: &mut server::config::Config| {
+        c.cache.enabled = true;
+        c.cache.store = store.clone();
+        c.cache.namespace = ns.clone();
+        c.cache.status_header = Some("X-Cache-Status".into());
+    };
+    let app = TestApp::spawn_with(tweak).await;
+    let admin = app.admin();
+    let id = create_flow(
+        &app,
+        json!({"name": "answer", "trigger": "webhook",
+               "options": {"method": "GET", "return": "$last"},
+               "operations": [{"key": "say", "operation": "transform",
+                               "options": {"json": {"v": 1}}}]}),
+    )
+    .await;
+    let url = format!("/flows/trigger/{id}");
+    assert_eq!(admin.get(&url).await.headers["x-cache-status"], "MISS");
+    let hit = admin.get(&url).await;
+    assert_eq!(hit.headers["x-cache-status"], "HIT");
+    assert_eq!(hit.body["data"], json!({"v": 1}));
+
+    // The flow's step changes: the next call runs the new flow.
+    let ops = admin
+        .get(&format!("/operations?filter[flow][_eq]={id}"))
+        .await;
+    let op = ops.body["data"][0]["id"].as_str().unwrap().to_owned();
+    let r = admin
+        .patch(
+            &format!("/operations/{op}"),
+            json!({"options": {"json": {"v": 2}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let after = admin.get(&url).await;
+    assert_eq!(after.headers["x-cache-status"], "MISS");
+    assert_eq!(after.body["data"], json!({"v": 2}));
+
+    // The public may trigger it: its answer is cached; an access change forgets it.
+    let grant = admin
+        .post(
+            "/permissions",
+            json!({"policy": "abf8a154-5b1c-4a46-ac9c-7300570f4f17",
+                   "collection": "directus_flows", "action": "trigger",
+                   "permissions": {"id": {"_eq": id}}}),
+        )
+        .await;
+    assert_eq!(grant.status, 200, "{}", grant.text);
+    let public = app.anon();
+    assert_eq!(public.get(&url).await.headers["x-cache-status"], "MISS");
+    assert_eq!(public.get(&url).await.headers["x-cache-status"], "HIT");
+    let other = admin
+        .post(
+            "/permissions",
+            json!({"policy": "abf8a154-5b1c-4a46-ac9c-7300570f4f17",
+                   "collection": "directus_users", "action": "read", "fields": ["id"]}),
+        )
+        .await;
+    assert_eq!(other.status, 200, "{}", other.text);
+    assert_eq!(public.get(&url).await.headers["x-cache-status"], "MISS");
+    assert_eq!(public.get(&url).await.headers["x-cache-status"], "HIT");
+
+    // A second instance: its own stored answer is forgotten when the first changes the flow.
+    let sibling = app.spawn_sibling().await;
+    let b = sibling.admin();
+    assert_eq!(b.get(&url).await.headers["x-cache-status"], "MISS");
+    assert_eq!(b.get(&url).await.body["data"], json!({"v": 2}));
+    let r = admin
+        .patch(
+            &format!("/operations/{op}"),
+            json!({"options": {"json": {"v": 3}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    sibling
+        .eventually(|| {
+            let b = b.clone();
+            let url = url.clone();
+            async move { b.get(&url).await.body["data"] == json!({"v": 3}) }
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn cached_answers_follow_changes_in_memory() {
+    cached_answers_follow_flow_and_access_changes(Store::Memory).await;
+}
+
+#[tokio::test]
+async fn cached_answers_follow_changes_in_redis() {
+    cached_answers_follow_flow_and_access_changes(Store::Redis(REDIS.into())).await;
+}
+
+#[tokio::test]
+async fn answers_over_the_value_limit_are_not_cached() {
+    let app = TestApp::spawn_with(|c| {
+        c.cache.enabled = true;
+        c.cache.namespace = unique();
+        c.cache.status_header = Some("X-Cache-Status".into());
+        c.cache.value_max_size = 1024;
+    })
+    .await;
+    let id = create_flow(
+        &app,
+        json!({"name": "big answer", "trigger": "webhook",
+               "options": {"method": "GET", "return": "$last"},
+               "operations": [{"key": "say", "operation": "transform",
+                               "options": {"json": {"blob": "x".repeat(2000)}}}]}),
+    )
+    .await;
+    let url = format!("/flows/trigger/{id}");
+    for _ in 0..2 {
+        let r = app.admin().get(&url).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.headers["x-cache-status"], "MISS");
+    }
+}

@@ -3,6 +3,7 @@
 //! `SLUICE_TEST_DB=postgres` — and offers a small JSON client.
 
 pub mod client;
+pub mod raw;
 pub mod receiver;
 
 use std::path::PathBuf;

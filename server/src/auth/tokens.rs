@@ -18,6 +18,9 @@ use crate::auth::jwt::is_directus_jwt;
 use crate::error::{ApiError, Result};
 use crate::state::AppState;
 
+/// Longer tokens are refused without a lookup.
+const MAX_STATIC_TOKEN: usize = 4096;
+
 /// Where the token was found; a failing cookie token is cleared in the response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenSource {
@@ -39,23 +42,27 @@ pub fn extract_token(
     headers: &HeaderMap,
     session_cookie: &str,
 ) -> Result<Option<FoundToken>> {
+    // An empty token counts as none, as in Directus (`if (req.query.access_token)`).
     let from_query = query.and_then(|q| {
         form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == "access_token")
             .map(|(_, v)| v.into_owned())
+            .filter(|t| !t.is_empty())
     });
-    let from_header = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let mut parts = v.split(' ');
-            match (parts.next(), parts.next(), parts.next()) {
-                (Some(scheme), Some(token), None) if scheme.eq_ignore_ascii_case("bearer") => {
-                    Some(token.to_owned())
-                }
-                _ => None,
+    let from_header = headers.get(AUTHORIZATION).and_then(|v| {
+        // Node reads header bytes as Latin-1: a token with non-ASCII bytes is still a token
+        // (and fails as one), never a reason to treat the caller as public.
+        let v = latin1(v.as_bytes());
+        let mut parts = v.split(' ');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(scheme), Some(token), None)
+                if scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() =>
+            {
+                Some(token.to_owned())
             }
-        });
+            _ => None,
+        }
+    });
     match (from_query, from_header) {
         (Some(_), Some(_)) => Err(ApiError::invalid_payload(
             "The request uses more than one method for including an access token",
@@ -72,6 +79,14 @@ pub fn extract_token(
             token: t,
             source: TokenSource::Cookie,
         })),
+    }
+}
+
+/// Header bytes as text, byte for byte (borrowed when they are ASCII, as they almost always are).
+fn latin1(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) if s.is_ascii() => std::borrow::Cow::Borrowed(s),
+        _ => std::borrow::Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
     }
 }
 
@@ -130,6 +145,10 @@ pub async fn resolve(state: &AppState, token: &str, client: ClientInfo) -> Resul
         let mut acc = Accountability::for_user(&snapshot, Some(user), claims.role, client);
         acc.session = claims.session;
         return Ok(acc);
+    }
+    // No static token is this long or holds NUL (which PostgreSQL text cannot even compare).
+    if token.len() > MAX_STATIC_TOKEN || token.contains('\0') {
+        return Err(ApiError::invalid_credentials());
     }
     let key: Arc<str> = Arc::from(token);
     let (user, role) = match state.static_tokens.0.get(&key) {

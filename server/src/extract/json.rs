@@ -8,7 +8,7 @@ use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 /// A JSON body deserialised into `T`.
@@ -44,7 +44,16 @@ pub async fn read_limited(req: Request, limit: usize) -> Result<Bytes, ApiError>
     }
     axum::body::to_bytes(req.into_body(), limit)
         .await
-        .map_err(|_| ApiError::invalid_payload("request entity too large"))
+        .map_err(|e| {
+            if crate::serve::is_body_timeout(&e) {
+                ApiError::new(
+                    ErrorCode::RequestTimeout,
+                    "The request body did not arrive in time.",
+                )
+            } else {
+                ApiError::invalid_payload("request entity too large")
+            }
+        })
 }
 
 /// Parses JSON bytes with the strict top-level rule.

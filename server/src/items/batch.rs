@@ -211,19 +211,22 @@ async fn write(
             continue;
         }
         stmt.columns(cols.iter().map(|c| Alias::new(*c)));
-        for &(j, r) in members {
-            stmt.values(jobs[j].rows[r].values.iter().map(|(_, v)| v.clone().into()))
-                .map_err(|e| DbErr::Custom(e.to_string()))?;
-        }
         stmt.returning_col(Alias::new(pk.name.as_str()));
-        let ids = returning_ids(&txn, &stmt, members.len(), Decode::Field(pk.kind))
-            .await
-            .map_err(|err| BatchError {
-                row_payload: (members.len() == 1).then(|| jobs[j0].rows[0].audit.clone()),
-                err,
-            })?;
-        for (&(j, r), id) in members.iter().zip(ids) {
-            keys[j][r] = id;
+        for chunk in members.chunks(rows_per_statement(cols.len())) {
+            let mut stmt = stmt.clone();
+            for &(j, r) in chunk {
+                stmt.values(jobs[j].rows[r].values.iter().map(|(_, v)| v.clone().into()))
+                    .map_err(|e| DbErr::Custom(e.to_string()))?;
+            }
+            let ids = returning_ids(&txn, &stmt, chunk.len(), Decode::Field(pk.kind))
+                .await
+                .map_err(|err| BatchError {
+                    row_payload: (members.len() == 1).then(|| jobs[j0].rows[0].audit.clone()),
+                    err,
+                })?;
+            for (&(j, r), id) in chunk.iter().zip(ids) {
+                keys[j][r] = id;
+            }
         }
     }
     audit(&txn, jobs, &keys).await?;
@@ -231,35 +234,48 @@ async fn write(
     Ok(keys)
 }
 
-/// Activity rows (and revisions) for every created item, two statements for the batch.
+/// Bound parameters per statement: below SQLite's limit (32766) and PostgreSQL's (65535), so
+/// a batch of any size is written in as many statements as it needs.
+const MAX_PARAMETERS: usize = 30_000;
+
+/// Rows of `columns` values that fit in one statement.
+fn rows_per_statement(columns: usize) -> usize {
+    (MAX_PARAMETERS / columns.max(1)).max(1)
+}
+
+const ACTIVITY_COLUMNS: [&str; 8] = [
+    "action",
+    "user",
+    "timestamp",
+    "ip",
+    "user_agent",
+    "collection",
+    "item",
+    "origin",
+];
+const REVISION_COLUMNS: [&str; 5] = ["activity", "collection", "item", "data", "delta"];
+
+/// Activity rows (and revisions) for every created item, two statements per few thousand
+/// items.
 async fn audit(
     txn: &impl ConnectionTrait,
     jobs: &[CreateJob],
     keys: &[Vec<Value>],
 ) -> std::result::Result<(), DbErr> {
     let now = Utc::now();
-    let mut activity = SqlQuery::insert();
-    activity
-        .into_table(Alias::new("directus_activity"))
-        .columns(
-            [
-                "action",
-                "user",
-                "timestamp",
-                "ip",
-                "user_agent",
-                "collection",
-                "item",
-                "origin",
-            ]
-            .map(Alias::new),
-        );
-    let mut entries: Vec<(usize, usize)> = Vec::new();
-    for (j, job) in jobs.iter().enumerate() {
-        if !job.audit.0 {
-            continue;
-        }
-        for (r, key) in keys[j].iter().enumerate() {
+    let entries: Vec<(usize, usize)> = jobs
+        .iter()
+        .enumerate()
+        .filter(|(_, job)| job.audit.0)
+        .flat_map(|(j, _)| (0..keys[j].len()).map(move |r| (j, r)))
+        .collect();
+    for chunk in entries.chunks(rows_per_statement(ACTIVITY_COLUMNS.len())) {
+        let mut activity = SqlQuery::insert();
+        activity
+            .into_table(Alias::new("directus_activity"))
+            .columns(ACTIVITY_COLUMNS.map(Alias::new));
+        for &(j, r) in chunk {
+            let job = &jobs[j];
             activity
                 .values([
                     Expr::val("create"),
@@ -268,24 +284,32 @@ async fn audit(
                     Expr::val(SqlValue::String(job.acc.ip.clone())),
                     Expr::val(SqlValue::String(job.acc.user_agent.clone())),
                     Expr::val(job.collection.name.clone()),
-                    Expr::val(key_text(key)),
+                    Expr::val(key_text(&keys[j][r])),
                     Expr::val(SqlValue::String(job.acc.origin.clone())),
                 ])
                 .map_err(|e| DbErr::Custom(e.to_string()))?;
-            entries.push((j, r));
         }
+        activity.returning_col(Alias::new("id"));
+        let ids = returning_ids(txn, &activity, chunk.len(), Decode::Number).await?;
+        revisions(txn, jobs, keys, chunk, &ids).await?;
     }
-    if entries.is_empty() {
-        return Ok(());
-    }
-    activity.returning_col(Alias::new("id"));
-    let ids = returning_ids(txn, &activity, entries.len(), Decode::Number).await?;
+    Ok(())
+}
+
+/// Revisions for the items of one activity statement, for collections that keep them.
+async fn revisions(
+    txn: &impl ConnectionTrait,
+    jobs: &[CreateJob],
+    keys: &[Vec<Value>],
+    entries: &[(usize, usize)],
+    activity_ids: &[Value],
+) -> std::result::Result<(), DbErr> {
     let mut revisions = SqlQuery::insert();
     revisions
         .into_table(Alias::new("directus_revisions"))
-        .columns(["activity", "collection", "item", "data", "delta"].map(Alias::new));
+        .columns(REVISION_COLUMNS.map(Alias::new));
     let mut any = false;
-    for ((j, r), id) in entries.iter().zip(ids) {
+    for ((j, r), id) in entries.iter().zip(activity_ids) {
         let job = &jobs[*j];
         if !job.audit.1 {
             continue;

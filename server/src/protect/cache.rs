@@ -1,7 +1,8 @@
 //! The GET webhook response cache (`CACHE_*`, directus.md §10.2): a hit answers the stored
 //! body without running the flow; keys hold the flow, the caller, the Directus query
 //! parameters and the flow's `cacheQueryParams` — other raw parameters do not vary the key.
-//! Memory (moka) or Redis.
+//! Memory (moka, bounded in bytes) or Redis. Entries are purged whenever flows or access rules
+//! change, here and on every instance that reloads them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,7 +34,15 @@ pub struct ResponseCache {
     backend: Arc<Backend>,
     ttl: Duration,
     namespace: String,
+    value_max_size: usize,
     pub status_header: Option<String>,
+}
+
+/// Bytes an entry costs besides its key and body.
+const ENTRY_OVERHEAD: usize = 128;
+
+fn weight(key: &str, entry: &Cached) -> u32 {
+    u32::try_from(key.len() + entry.body.len() + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
 }
 
 /// Query parameters Directus sanitises (and so keys on).
@@ -88,7 +97,8 @@ impl ResponseCache {
         let backend = match &cfg.store {
             Store::Memory => Backend::Memory(
                 Cache::builder()
-                    .max_capacity(10_000)
+                    .weigher(|k: &String, v: &Arc<Cached>| weight(k, v))
+                    .max_capacity(cfg.memory_max_size)
                     .time_to_live(cfg.ttl)
                     .build(),
             ),
@@ -101,8 +111,51 @@ impl ResponseCache {
             backend: Arc::new(backend),
             ttl: cfg.ttl,
             namespace: cfg.namespace.clone(),
+            value_max_size: cfg.value_max_size,
             status_header: cfg.status_header.clone(),
         })
+    }
+
+    /// Forgets every stored webhook answer (flows or access rules changed). On Redis this
+    /// removes the namespace's webhook entries for every instance sharing it.
+    pub async fn purge(&self) {
+        match &*self.backend {
+            Backend::Memory(c) => c.invalidate_all(),
+            Backend::Redis(conn) => {
+                let mut conn = conn.clone();
+                let pattern = format!("{}:webhook:*", self.namespace);
+                let mut cursor: u64 = 0;
+                loop {
+                    let step: redis::RedisResult<(u64, Vec<String>)> = redis::cmd("SCAN")
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg(&pattern)
+                        .arg("COUNT")
+                        .arg(1000)
+                        .query_async(&mut conn)
+                        .await;
+                    let (next, keys) = match step {
+                        Ok(s) => s,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cache store unavailable: not purged");
+                            return;
+                        }
+                    };
+                    if !keys.is_empty() {
+                        let r: redis::RedisResult<()> =
+                            redis::cmd("UNLINK").arg(&keys).query_async(&mut conn).await;
+                        if let Err(e) = r {
+                            tracing::warn!(error = %e, "cache store unavailable: not purged");
+                            return;
+                        }
+                    }
+                    if next == 0 {
+                        return;
+                    }
+                    cursor = next;
+                }
+            }
+        }
     }
 
     pub async fn get(&self, key: &str) -> Option<Cached> {
@@ -119,7 +172,11 @@ impl ResponseCache {
         hit.filter(|c| c.expires_at > now)
     }
 
+    /// Stores an answer, unless it is larger than `CACHE_VALUE_MAX_SIZE`.
     pub async fn set(&self, key: &str, status: u16, body: String) {
+        if body.len() > self.value_max_size {
+            return;
+        }
         let key = &format!("{}:{key}", self.namespace);
         let entry = Cached {
             status,
@@ -146,6 +203,52 @@ impl ResponseCache {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn memory_cache(memory_max_size: u64, value_max_size: usize) -> ResponseCache {
+        let backend = Backend::Memory(
+            Cache::builder()
+                .weigher(|k: &String, v: &Arc<Cached>| weight(k, v))
+                .max_capacity(memory_max_size)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+        );
+        ResponseCache {
+            backend: Arc::new(backend),
+            ttl: Duration::from_secs(60),
+            namespace: "t".into(),
+            value_max_size,
+            status_header: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_memory_store_is_bounded_in_bytes() {
+        let max = 1024 * 1024;
+        let cache = memory_cache(max, 64 * 1024);
+        // 10,000 answers of 10 kB each: 100 MB if entries were only counted.
+        for i in 0..10_000 {
+            cache
+                .set(&format!("webhook:f:{i}"), 200, "x".repeat(10_000))
+                .await;
+        }
+        let Backend::Memory(c) = &*cache.backend else {
+            unreachable!("memory store")
+        };
+        c.run_pending_tasks();
+        assert!(c.weighted_size() <= max, "{} > {max}", c.weighted_size());
+        assert!(c.entry_count() > 0, "recent answers are kept");
+    }
+
+    #[tokio::test]
+    async fn oversized_answers_are_not_cached_and_purge_forgets_all() {
+        let cache = memory_cache(1 << 20, 100);
+        cache.set("webhook:big", 200, "x".repeat(101)).await;
+        assert!(cache.get("webhook:big").await.is_none());
+        cache.set("webhook:small", 200, "x".repeat(100)).await;
+        assert!(cache.get("webhook:small").await.is_some());
+        cache.purge().await;
+        assert!(cache.get("webhook:small").await.is_none());
+    }
 
     #[test]
     fn keys_ignore_unlisted_params() {

@@ -1,10 +1,12 @@
 //! Fixed-window request limits per client IP and overall (`RATE_LIMITER_*`), in memory or in
 //! Redis so several instances share them. Over the limit: 429 `REQUESTS_EXCEEDED` with
 //! `Retry-After`. A Redis outage lets requests through (logged) rather than refusing everyone.
+//! The memory store is a concurrent cache bounded in bytes whose entries expire with their
+//! window: no global lock, no scan, no growth with the number of client addresses.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Request, State};
@@ -16,8 +18,31 @@ use crate::auth::middleware::client_ip;
 use crate::config::{Config, Store};
 use crate::error::{ApiError, ErrorCode};
 
+/// One key's window: when it started and how many requests it counted.
+struct Window {
+    start: Instant,
+    count: AtomicU32,
+}
+
+/// Bytes one memory-store entry costs besides its key (moka's node, the `Arc<Window>`).
+const ENTRY_OVERHEAD: u32 = 96;
+
+type Windows = moka::sync::Cache<String, Arc<Window>>;
+
+fn memory_store(duration: Duration, max_bytes: u64) -> Windows {
+    moka::sync::Cache::builder()
+        .weigher(|key: &String, _: &Arc<Window>| {
+            u32::try_from(key.len())
+                .unwrap_or(u32::MAX)
+                .saturating_add(ENTRY_OVERHEAD)
+        })
+        .max_capacity(max_bytes)
+        .time_to_live(duration)
+        .build()
+}
+
 enum Backend {
-    Memory(Mutex<HashMap<String, (Instant, u32)>>),
+    Memory(Windows),
     Redis(redis::aio::ConnectionManager),
 }
 
@@ -30,12 +55,18 @@ pub struct Limiter {
 }
 
 impl Limiter {
-    async fn new(points: u32, duration: Duration, store: &Store, prefix: String) -> Limiter {
+    async fn new(
+        points: u32,
+        duration: Duration,
+        store: &Store,
+        prefix: String,
+        max_bytes: u64,
+    ) -> Limiter {
         let backend = match store {
-            Store::Memory => Backend::Memory(Mutex::new(HashMap::new())),
+            Store::Memory => Backend::Memory(memory_store(duration, max_bytes)),
             Store::Redis(url) => match super::redis_manager(url).await {
                 Some(m) => Backend::Redis(m),
-                None => Backend::Memory(Mutex::new(HashMap::new())),
+                None => Backend::Memory(memory_store(duration, max_bytes)),
             },
         };
         Limiter {
@@ -49,20 +80,28 @@ impl Limiter {
     /// Counts one request for `key`; `Err(wait)` when over the limit.
     pub async fn consume(&self, key: &str) -> Result<(), Duration> {
         match &self.backend {
-            Backend::Memory(map) => {
+            Backend::Memory(windows) => {
                 let now = Instant::now();
-                let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
-                if map.len() > 100_000 {
-                    let d = self.duration;
-                    map.retain(|_, (start, _)| now.duration_since(*start) < d);
+                let fresh = || {
+                    Arc::new(Window {
+                        start: now,
+                        count: AtomicU32::new(0),
+                    })
+                };
+                let mut window = windows.entry_by_ref(key).or_insert_with(fresh).into_value();
+                // An entry outlives its window until the cache notices; start a new one.
+                if now.duration_since(window.start) >= self.duration {
+                    window = fresh();
+                    windows.insert(key.into(), window.clone());
                 }
-                let entry = map.entry(key.to_owned()).or_insert((now, 0));
-                if now.duration_since(entry.0) >= self.duration {
-                    *entry = (now, 0);
-                }
-                entry.1 += 1;
-                if entry.1 > self.points {
-                    Err(self.duration.saturating_sub(now.duration_since(entry.0)))
+                let count = window
+                    .count
+                    .fetch_add(1, Ordering::Relaxed)
+                    .saturating_add(1);
+                if count > self.points {
+                    Err(self
+                        .duration
+                        .saturating_sub(now.duration_since(window.start)))
                 } else {
                     Ok(())
                 }
@@ -118,6 +157,7 @@ impl RateLimits {
                     r.duration,
                     &r.store,
                     format!("{}:ip", r.key_prefix),
+                    r.memory_max_size,
                 )
                 .await,
             ))
@@ -131,6 +171,7 @@ impl RateLimits {
                     r.global_duration,
                     &r.store,
                     format!("{}:global", r.key_prefix),
+                    r.memory_max_size,
                 )
                 .await,
             ))
@@ -203,13 +244,46 @@ mod tests {
 
     #[tokio::test]
     async fn fixed_window_in_memory() {
-        let l = Limiter::new(2, Duration::from_millis(200), &Store::Memory, "t".into()).await;
+        let l = Limiter::new(
+            2,
+            Duration::from_millis(200),
+            &Store::Memory,
+            "t".into(),
+            1 << 20,
+        )
+        .await;
         assert!(l.consume("a").await.is_ok());
         assert!(l.consume("a").await.is_ok());
         assert!(l.consume("a").await.is_err());
         assert!(l.consume("b").await.is_ok(), "keys are independent");
         tokio::time::sleep(Duration::from_millis(220)).await;
         assert!(l.consume("a").await.is_ok(), "a new window starts");
+    }
+
+    #[tokio::test]
+    async fn the_memory_store_stays_within_its_bytes_whatever_the_addresses() {
+        let max = 64 * 1024;
+        let l = Limiter::new(5, Duration::from_secs(60), &Store::Memory, "t".into(), max).await;
+        // A flood from 200,000 distinct addresses (spoofed X-Forwarded-For, IPv6 ranges): 20 MB
+        // of keys in a plain map.
+        for i in 0..200_000u32 {
+            let key = format!("2001:db8::{i:x}");
+            assert!(l.consume(&key).await.is_ok());
+        }
+        let Backend::Memory(windows) = &l.backend else {
+            unreachable!("memory store configured")
+        };
+        windows.run_pending_tasks();
+        assert!(
+            windows.weighted_size() <= max,
+            "{} bytes held, bound {max}",
+            windows.weighted_size()
+        );
+        // A client still being counted is still limited.
+        for _ in 0..5 {
+            assert!(l.consume("203.0.113.1").await.is_ok());
+        }
+        assert!(l.consume("203.0.113.1").await.is_err());
     }
 
     #[test]

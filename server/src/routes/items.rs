@@ -2,8 +2,9 @@
 //! system collections (`/users`, `/roles`, `/policies`, …): list, search, read, create,
 //! update (one, many, by query, batch) and delete, answered in Directus's shapes.
 
+use crate::extract::Path;
 use axum::Router;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};

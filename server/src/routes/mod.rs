@@ -15,11 +15,12 @@ use axum::http::Uri;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 use crate::auth::middleware::authenticate;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 /// The complete application.
@@ -34,7 +35,11 @@ pub fn app(state: AppState) -> Router {
         .merge(flows::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
-        .layer(from_fn_with_state(state.clone(), authenticate));
+        .layer(from_fn_with_state(state.clone(), authenticate))
+        .layer(from_fn_with_state(
+            state.config.server.request_timeout,
+            answer_in_time,
+        ));
 
     let mut router = api;
     if state.config.bench_route {
@@ -68,10 +73,61 @@ pub fn app(state: AppState) -> Router {
     if let Some(cors) = crate::protect::cors::layer(&state.config.cors) {
         router = router.layer(cors);
     }
-    router.layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-        // The path only: query strings may carry access tokens.
-        tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
-    }))
+    outermost(router)
+}
+
+/// Request tracing and, outermost, the panic guard: a panic anywhere below answers a Directus
+/// 500 without internals, and the connection lives on.
+pub fn outermost(router: Router) -> Router {
+    router
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            // The path only: query strings may carry access tokens.
+            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
+        .layer(CatchPanicLayer::custom(panicked))
+}
+
+/// A panic in a handler or middleware: logged here, answered without internals.
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    tracing::error!(panic = %what, "a request handler panicked");
+    ApiError::new(
+        ErrorCode::InternalServerError,
+        "An unexpected error occurred.",
+    )
+    .into_response()
+}
+
+/// Flow runs (webhooks, test runs) keep their own limits; every other API request must be
+/// answered within `SERVER_REQUEST_TIMEOUT` (dropping the handler rolls back its
+/// transaction, so nothing is half-written).
+fn is_flow_run(path: &str) -> bool {
+    path.starts_with("/flows/trigger/") || (path.starts_with("/flows/") && path.ends_with("/test"))
+}
+
+async fn answer_in_time(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if is_flow_run(req.uri().path()) {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            ErrorCode::ServiceUnavailable,
+            format!(
+                "The request was not answered within {} s.",
+                limit.as_secs_f64()
+            ),
+        )
+        .into_response(),
+    }
 }
 
 async fn not_found(uri: Uri) -> Response {

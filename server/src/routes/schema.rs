@@ -1,7 +1,8 @@
 //! `/collections` and `/fields` (directus.md §11): reads for anyone with access to the
 //! collection, changes for admins.
 
-use axum::extract::{Path, State};
+use crate::extract::Path;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
