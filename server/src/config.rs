@@ -249,6 +249,9 @@ pub struct Config {
     pub flows_run_script_max_memory_mb: u32,
     /// Timeout of one `request` operation (`FLOWS_REQUEST_TIMEOUT`, a Sluice setting).
     pub flows_request_timeout: Duration,
+    /// `FLOWS_FILTER_LOCK_TIMEOUT`: on SQLite, how long filter flows may go on once they have
+    /// written inside the write's transaction.
+    pub flows_filter_lock_timeout: Duration,
     pub import_ip_deny_list: Vec<String>,
     pub email: EmailConfig,
     pub rate_limit: RateLimitConfig,
@@ -556,6 +559,7 @@ impl Config {
             ),
             flows_run_script_max_memory_mb: v.number("FLOWS_RUN_SCRIPT_MAX_MEMORY", 32u32)?,
             flows_request_timeout: v.duration("FLOWS_REQUEST_TIMEOUT", "30s")?,
+            flows_filter_lock_timeout: v.duration("FLOWS_FILTER_LOCK_TIMEOUT", "5s")?,
             import_ip_deny_list: v.list("IMPORT_IP_DENY_LIST", "0.0.0.0,169.254.169.254"),
             email: EmailConfig {
                 from: v.string("EMAIL_FROM", "no-reply@example.com"),

@@ -346,6 +346,11 @@ impl WriteGate {
         WriteGate(None)
     }
 
+    /// True when writes queue here (SQLite).
+    pub fn is_active(&self) -> bool {
+        self.0.is_some()
+    }
+
     /// Holds the gate until the guard drops.
     pub async fn enter(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         match &self.0 {

@@ -119,7 +119,11 @@ impl AppState {
         for cache in caches {
             self.reload(*cache).await;
         }
-        if let Err(e) = self.versions.bump(&self.db, caches).await {
+        let bumped = {
+            let _gate = self.gate.enter().await;
+            self.versions.bump(&self.db, caches).await
+        };
+        if let Err(e) = bumped {
             tracing::warn!(error = %e, "could not publish a cache version");
         }
     }

@@ -18,3 +18,4 @@ mod seed_examples;
 mod server_routes;
 mod serving;
 mod triggers;
+mod write_gate;

@@ -15,6 +15,7 @@ use crate::access::Accountability;
 use crate::access::accountability::ClientInfo;
 use crate::auth::password::verify_password;
 use crate::error::{ApiError, Result};
+use crate::items::begin_write;
 use crate::services::activity;
 use crate::state::AppState;
 use crate::util::ids::nanoid;
@@ -103,6 +104,7 @@ pub async fn login(
     if let Some(allowed) = allowed
         && state.login_attempts.consume(user.id, allowed)
     {
+        let _gate = state.gate.enter().await;
         DirectusUsers::update_many()
             .col_expr(directus_users::Column::Status, Expr::value("suspended"))
             .filter(directus_users::Column::Id.eq(user.id))
@@ -127,6 +129,15 @@ pub async fn login(
 
     let refresh = nanoid(64);
     let now = Utc::now();
+    let acc = Accountability::for_user(
+        &state.access.get(),
+        Some(user.id),
+        user.role,
+        client.clone(),
+    );
+    // One write behind the gate: on SQLite it queues behind other writers instead of racing
+    // them for the lock.
+    let (txn, _gate) = begin_write(&state.db, &state.gate).await?;
     directus_sessions::ActiveModel {
         token: Set(refresh.clone()),
         user: Set(Some(user.id)),
@@ -137,31 +148,20 @@ pub async fn login(
         origin: Set(client.origin.clone()),
         next_token: Set(None),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
     DirectusSessions::delete_many()
         .filter(directus_sessions::Column::Expires.lt(now))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
     DirectusUsers::update_many()
         .col_expr(directus_users::Column::LastAccess, Expr::value(now))
         .filter(directus_users::Column::Id.eq(user.id))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
-    let acc = Accountability::for_user(
-        &state.access.get(),
-        Some(user.id),
-        user.role,
-        client.clone(),
-    );
-    activity::record(
-        &state.db,
-        "login",
-        &acc,
-        "directus_users",
-        &user.id.to_string(),
-    )
-    .await?;
+    activity::record(&txn, "login", &acc, "directus_users", &user.id.to_string()).await?;
+    txn.commit().await?;
+    drop(_gate);
     if state.flows.has_event_flows() {
         let mut meta = serde_json::Map::new();
         meta.insert("payload".into(), serde_json::json!({ "email": email }));
@@ -190,6 +190,7 @@ pub async fn refresh(
     let user_id = session.user.ok_or_else(ApiError::invalid_credentials)?;
     let user = DirectusUsers::find_by_id(user_id).one(&state.db).await?;
     let Some(user) = user.filter(|u| u.status == "active") else {
+        let _gate = state.gate.enter().await;
         DirectusSessions::delete_by_id(token.to_owned())
             .exec(&state.db)
             .await?;
@@ -197,6 +198,7 @@ pub async fn refresh(
     };
     let new_token = nanoid(64);
     let expires = now + state.config.refresh_token_ttl;
+    let (txn, gate) = begin_write(&state.db, &state.gate).await?;
     if mode == Mode::Session {
         directus_sessions::ActiveModel {
             token: Set(new_token.clone()),
@@ -208,7 +210,7 @@ pub async fn refresh(
             origin: Set(client.origin.clone()),
             next_token: Set(None),
         }
-        .insert(&state.db)
+        .insert(&txn)
         .await?;
         let grace = std::cmp::min(now + state.config.session_refresh_grace, session.expires);
         DirectusSessions::update_many()
@@ -218,7 +220,7 @@ pub async fn refresh(
                 Expr::value(new_token.clone()),
             )
             .filter(directus_sessions::Column::Token.eq(token))
-            .exec(&state.db)
+            .exec(&txn)
             .await?;
     } else {
         let done = DirectusSessions::update_many()
@@ -228,7 +230,7 @@ pub async fn refresh(
             )
             .col_expr(directus_sessions::Column::Expires, Expr::value(expires))
             .filter(directus_sessions::Column::Token.eq(token))
-            .exec(&state.db)
+            .exec(&txn)
             .await?;
         if done.rows_affected != 1 {
             // Rotated concurrently by another request: the old token is spent.
@@ -238,8 +240,10 @@ pub async fn refresh(
     DirectusUsers::update_many()
         .col_expr(directus_users::Column::LastAccess, Expr::value(now))
         .filter(directus_users::Column::Id.eq(user.id))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
+    drop(gate);
     let acc = Accountability::for_user(
         &state.access.get(),
         Some(user.id),
@@ -255,8 +259,9 @@ pub async fn logout(state: &AppState, token: &str, client: &ClientInfo) -> Resul
         .one(&state.db)
         .await?;
     if let Some(session) = session {
+        let (txn, _gate) = begin_write(&state.db, &state.gate).await?;
         DirectusSessions::delete_by_id(token.to_owned())
-            .exec(&state.db)
+            .exec(&txn)
             .await?;
         if let Some(user) = session.user {
             let acc = Accountability {
@@ -266,15 +271,9 @@ pub async fn logout(state: &AppState, token: &str, client: &ClientInfo) -> Resul
                 origin: client.origin.clone(),
                 ..Default::default()
             };
-            activity::record(
-                &state.db,
-                "logout",
-                &acc,
-                "directus_users",
-                &user.to_string(),
-            )
-            .await?;
+            activity::record(&txn, "logout", &acc, "directus_users", &user.to_string()).await?;
         }
+        txn.commit().await?;
     }
     Ok(())
 }

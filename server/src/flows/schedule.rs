@@ -75,7 +75,12 @@ async fn run_tick(state: &AppState, tick: DateTime<Utc>) {
         if !cron.is_time_matching(&naive).unwrap_or(false) {
             continue;
         }
-        match claim(&state.db, flow.id, tick.timestamp()).await {
+        // Behind the write gate: on SQLite the claim queues behind other writers.
+        let claimed = {
+            let _gate = state.gate.enter().await;
+            claim(&state.db, flow.id, tick.timestamp()).await
+        };
+        match claimed {
             Ok(true) => {
                 let st = state.clone();
                 state.flows.spawn(async move {

@@ -30,8 +30,22 @@ pub use batch::Batcher;
 pub use write::{GateGuard, WriteOptions, begin_write};
 
 /// A connection or transaction the service can run on and open (nested) transactions from.
-pub trait Conn: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction> {}
-impl<T: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>> Conn for T {}
+pub trait Conn: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction> {
+    /// The same connection, as where a write's transaction is opened from.
+    fn outer(&self) -> events::Outer<'_>;
+}
+
+impl Conn for DatabaseConnection {
+    fn outer(&self) -> events::Outer<'_> {
+        events::Outer::Pool(self)
+    }
+}
+
+impl Conn for DatabaseTransaction {
+    fn outer(&self) -> events::Outer<'_> {
+        events::Outer::Txn(self)
+    }
+}
 
 /// What a caller reads: rows (or aggregate rows) and optional `meta`.
 #[derive(Debug)]

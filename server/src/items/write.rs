@@ -130,7 +130,18 @@ impl<C: super::Conn> Items<'_, C> {
         Ok(keys)
     }
 
-    /// Creates items with filter listeners running first inside the same transaction.
+    /// A write's scope for filter listeners (its transaction opens at the first write).
+    fn scope(&self) -> TxnScope<'_> {
+        TxnScope::new(
+            self.conn.outer(),
+            self.ctx.gate.clone(),
+            self.ctx.config.flows_filter_lock_timeout,
+        )
+    }
+
+    /// Creates items with filter listeners running first inside the same transaction: every
+    /// payload is filtered before the first item is written, so a listener that does not
+    /// write holds no lock while it runs.
     async fn create_filtered(
         &self,
         payloads: &[Value],
@@ -139,22 +150,31 @@ impl<C: super::Conn> Items<'_, C> {
         dynamic: &crate::query::filter::DynamicContext,
         event: &Option<(String, bool, bool)>,
     ) -> Result<Vec<Value>> {
-        let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
-        let scope = TxnScope::new(&txn);
-        let mut finals = Vec::with_capacity(payloads.len());
-        let mut keys = Vec::with_capacity(payloads.len());
-        for p in payloads {
-            let payload = self.filtered(event, p.clone(), Map::new(), &scope).await?;
-            let prepared = self
-                .prepare(&payload, Action::Create, grant, dynamic)
-                .await?;
-            let key = self.insert(&txn, &prepared).await?;
-            self.audit_create(&txn, &key, &prepared, opts).await?;
-            keys.push(key);
-            finals.push(payload);
+        let scope = self.scope();
+        let finals = scope
+            .bounded(async {
+                let mut finals = Vec::with_capacity(payloads.len());
+                for p in payloads {
+                    finals.push(self.filtered(event, p.clone(), Map::new(), &scope).await?);
+                }
+                Ok(finals)
+            })
+            .await?;
+        let mut prepared = Vec::with_capacity(finals.len());
+        for payload in &finals {
+            prepared.push(
+                self.prepare(payload, Action::Create, grant, dynamic)
+                    .await?,
+            );
         }
-        let touched = scope.into_touched();
-        self.commit(txn, touched).await?;
+        let txn = scope.txn().await?;
+        let mut keys = Vec::with_capacity(prepared.len());
+        for p in &prepared {
+            let key = self.insert(txn, p).await?;
+            self.audit_create(txn, &key, p, opts).await?;
+            keys.push(key);
+        }
+        self.commit(scope).await?;
         self.announce_creates(event, &keys, finals.into_iter());
         Ok(keys)
     }
@@ -177,8 +197,8 @@ impl<C: super::Conn> Items<'_, C> {
     }
 
     /// Commits a transaction filter listeners ran in, then lets them refresh what they wrote.
-    async fn commit(&self, txn: DatabaseTransaction, touched: Vec<String>) -> Result<()> {
-        txn.commit().await?;
+    async fn commit(&self, scope: TxnScope<'_>) -> Result<()> {
+        let touched = scope.commit().await?;
         if let (Some(sink), false) = (&self.ctx.events, touched.is_empty()) {
             sink.committed(touched).await;
         }
@@ -332,17 +352,18 @@ impl<C: super::Conn> Items<'_, C> {
         let (grant, dynamic) = self.grant(Action::Update, None).await?;
         let event = self.event("update");
         let filtered = if has_filters(&event) {
-            let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
-            let scope = TxnScope::new(&txn);
+            let scope = self.scope();
             let mut meta = Map::new();
             meta.insert("keys".into(), Value::Array(keys.clone()));
-            let payload = self.filtered(&event, payload.clone(), meta, &scope).await?;
+            let payload = scope
+                .bounded(self.filtered(&event, payload.clone(), meta, &scope))
+                .await?;
             let p = self
                 .prepare(&payload, Action::Update, &grant, &dynamic)
                 .await?;
-            self.update_in(&txn, &keys, &p, &grant, opts).await?;
-            let touched = scope.into_touched();
-            self.commit(txn, touched).await?;
+            self.update_in(scope.txn().await?, &keys, &p, &grant, opts)
+                .await?;
+            self.commit(scope).await?;
             Some(payload)
         } else {
             let p = self
@@ -499,24 +520,33 @@ impl<C: super::Conn> Items<'_, C> {
             };
             work.push((key, body, prepared));
         }
-        let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
-        let scope = TxnScope::new(&txn);
-        for (key, body, prepared) in &mut work {
-            if filters {
-                let mut meta = Map::new();
-                meta.insert("keys".into(), Value::Array(vec![key.clone()]));
-                *body = self
-                    .filtered(&event, std::mem::take(body), meta, &scope)
-                    .await?;
+        let scope = self.scope();
+        if filters {
+            // Every item is filtered before the first is written (see `create_filtered`).
+            scope
+                .bounded(async {
+                    for (key, body, _) in &mut work {
+                        let mut meta = Map::new();
+                        meta.insert("keys".into(), Value::Array(vec![key.clone()]));
+                        *body = self
+                            .filtered(&event, std::mem::take(body), meta, &scope)
+                            .await?;
+                    }
+                    Ok(())
+                })
+                .await?;
+            for (_, body, prepared) in &mut work {
                 *prepared = Some(self.prepare(body, Action::Update, &grant, &dynamic).await?);
             }
+        }
+        let txn = scope.txn().await?;
+        for (key, _, prepared) in &work {
             if let Some(p) = prepared {
-                self.update_in(&txn, std::slice::from_ref(key), p, &grant, opts)
+                self.update_in(txn, std::slice::from_ref(key), p, &grant, opts)
                     .await?;
             }
         }
-        let touched = scope.into_touched();
-        self.commit(txn, touched).await?;
+        self.commit(scope).await?;
         let mut keys = Vec::with_capacity(work.len());
         for (key, body, _) in work {
             if let Some((name, _, true)) = &event {
@@ -549,13 +579,14 @@ impl<C: super::Conn> Items<'_, C> {
             return Ok(keys);
         }
         let event = self.event("delete");
-        let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
-        let scope = TxnScope::new(&txn);
+        let scope = self.scope();
         if has_filters(&event) {
-            self.filtered(&event, Value::Array(keys.clone()), Map::new(), &scope)
+            scope
+                .bounded(self.filtered(&event, Value::Array(keys.clone()), Map::new(), &scope))
                 .await?;
         }
-        let existing = self.reachable(&txn, &keys, &grant).await?;
+        let txn = scope.txn().await?;
+        let existing = self.reachable(txn, &keys, &grant).await?;
         if !grant.is_full() && existing.len() != keys.len() {
             return Err(self.denied(Action::Delete));
         }
@@ -571,7 +602,7 @@ impl<C: super::Conn> Items<'_, C> {
             if act {
                 for key in &existing {
                     activity::record(
-                        &txn,
+                        txn,
                         "delete",
                         self.acc(),
                         &self.collection.name,
@@ -581,8 +612,7 @@ impl<C: super::Conn> Items<'_, C> {
                 }
             }
         }
-        let touched = scope.into_touched();
-        self.commit(txn, touched).await?;
+        self.commit(scope).await?;
         if let Some((name, _, true)) = &event {
             let mut meta = Map::new();
             meta.insert("payload".into(), Value::Array(keys.clone()));

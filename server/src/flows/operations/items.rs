@@ -149,7 +149,7 @@ fn items_context(
 macro_rules! with_items {
     ($options:expr, $ctx:expr, |$items:ident| $body:expr) => {{
         let (ictx, name) = items_context($options, $ctx)?;
-        let out = on_items!($ctx, &ictx, &name, |$items| $body)?;
+        let out = on_items!($ctx, &ictx, &name, write, |$items| $body)?;
         $ctx.after_write(&name).await;
         Ok(out)
     }};
@@ -180,7 +180,7 @@ impl Operation for ItemRead {
         let keys = keys(options.get("key"));
         let q = query(&options)?;
         let (ictx, name) = items_context(&options, ctx)?;
-        let out = on_items!(ctx, &ictx, &name, |items| match keys.len() {
+        let out = on_items!(ctx, &ictx, &name, read, |items| match keys.len() {
             0 => items
                 .read_by_query(&q)
                 .await

@@ -119,12 +119,30 @@ impl OpContext<'_> {
 }
 
 /// Binds `$items` to the items service for collection `$name` on the operation's connection
-/// (the pool, or the enclosing event transaction) and evaluates `$body` with it.
+/// and evaluates `$body` with it: the pool, or inside an event filter the write's transaction —
+/// for a `write`, opened now (behind the write gate); for a `read`, only if already open (until
+/// then nothing is written, so the pool sees the same data and no lock is taken).
 macro_rules! on_items {
-    ($ctx:expr, $ictx:expr, $name:expr, |$items:ident| $body:expr) => {
+    ($ctx:expr, $ictx:expr, $name:expr, write, |$items:ident| $body:expr) => {
         match $ctx.scope {
             Some(scope) => {
-                let $items = crate::items::Items::new(scope.txn, $ictx, $name)?;
+                let $items = crate::items::Items::new(scope.txn().await?, $ictx, $name)?;
+                $body
+            }
+            None => {
+                let $items = crate::items::Items::new(&$ctx.state.db, $ictx, $name)?;
+                $body
+            }
+        }
+    };
+    ($ctx:expr, $ictx:expr, $name:expr, read, |$items:ident| $body:expr) => {
+        match $ctx.scope.map(|s| s.reader()) {
+            Some(crate::items::events::Reader::Txn(txn)) => {
+                let $items = crate::items::Items::new(txn, $ictx, $name)?;
+                $body
+            }
+            Some(crate::items::events::Reader::Pool(db)) => {
+                let $items = crate::items::Items::new(db, $ictx, $name)?;
                 $body
             }
             None => {

@@ -41,7 +41,7 @@ impl Operation for Notification {
             .collect();
         let mut ictx = ctx.items_ctx(acc);
         ictx.events = None;
-        let keys = on_items!(ctx, &ictx, "directus_notifications", |items| {
+        let keys = on_items!(ctx, &ictx, "directus_notifications", write, |items| {
             items.create_many(&rows, WriteOptions::default()).await?
         });
         Ok(Value::Array(keys))
