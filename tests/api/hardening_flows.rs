@@ -1,0 +1,87 @@
+//! Floods, fan-out, panics and proxies: what a hostile or careless caller (or operator
+//! environment) does to logins and flows, driven over HTTP. Password hashing and `exec`
+//! sandboxes queue for a bounded number of permits (memory measured on the real binary),
+//! `trigger` fans out to a capped number of elements with bounded concurrency, a panicking
+//! operation ends its run as a failed, logged run answered with a Directus 500, inputs that
+//! used to panic reject their step, and `request` operations never go through a system proxy.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+use tests::ServerProcess;
+
+const MIB: u64 = 1024;
+
+// ---------------------------------------------------------------------------------------------
+// Point 5: password hashing and `exec` sandboxes are bounded
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_login_flood_queues_for_hashing_and_memory_stays_bounded() {
+    const LOGINS: u64 = 48;
+    const PERMITS: u64 = 2;
+    // The production argon2 costs (config.rs defaults), not the cheap test ones.
+    let production = server::config::Config::from_vars(&HashMap::new())
+        .expect("default configuration")
+        .hash;
+    let memory_cost = production.memory_cost.to_string();
+    let time_cost = production.time_cost.to_string();
+    let parallelism = production.parallelism.to_string();
+    let permits = PERMITS.to_string();
+    let app = ServerProcess::start(&[
+        ("HASH_MEMORY_COST", &memory_cost),
+        ("HASH_TIME_COST", &time_cost),
+        ("HASH_PARALLELISM", &parallelism),
+        ("SLUICE_HASH_CONCURRENCY", &permits),
+        // Queued logins must all get their turn on a busy test machine.
+        ("SLUICE_HASH_QUEUE_TIMEOUT", "10m"),
+    ])
+    .await;
+    // Every attempt counts against `auth_login_attempts` (25 by default) until one succeeds, so
+    // 48 attempts in flight at once would suspend the account (as in Directus): lift the limit.
+    let r = app
+        .admin()
+        .patch("/settings", json!({"auth_login_attempts": null}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let before = app.status_kib("VmHWM");
+
+    let mut logins = tokio::task::JoinSet::new();
+    for _ in 0..LOGINS {
+        let client = app.anon();
+        logins.spawn(async move {
+            client
+                .post(
+                    "/auth/login",
+                    json!({"email": tests::ADMIN_EMAIL, "password": tests::ADMIN_PASSWORD}),
+                )
+                .await
+        });
+    }
+    let mut ok = 0;
+    while let Some(r) = logins.join_next().await {
+        let r = r.expect("login task");
+        assert_eq!(r.status, 200, "every queued login succeeds: {}", r.text);
+        assert!(r.body["data"]["access_token"].is_string(), "{}", r.text);
+        ok += 1;
+    }
+    assert_eq!(ok, LOGINS);
+
+    // One argon2 hash holds `memory_cost` KiB while it runs: all 48 at once need 48 times that.
+    let unbounded_kib = LOGINS * u64::from(production.memory_cost);
+    let peak = app.status_kib("VmHWM");
+    eprintln!(
+        "login flood: peak {} MiB, before {} MiB, unbounded needs {} MiB",
+        peak / MIB,
+        before / MIB,
+        unbounded_kib / MIB
+    );
+    assert!(
+        peak < unbounded_kib / 2,
+        "peak resident size {} MiB (before the flood {} MiB) is not well below the {} MiB that \
+         {LOGINS} simultaneous hashes need",
+        peak / MIB,
+        before / MIB,
+        unbounded_kib / MIB
+    );
+}
