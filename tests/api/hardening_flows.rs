@@ -6,11 +6,26 @@
 //! used to panic reject their step, and `request` operations never go through a system proxy.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use serde_json::json;
-use tests::ServerProcess;
+use serde_json::{Value, json};
+use server::flows::operations::{OpContext, OpError, Operation};
+use tests::{ServerProcess, TestApp};
+
+use crate::flows::create_flow;
 
 const MIB: u64 = 1024;
+
+/// The runs `/runs` lists for a flow (after the queued logs are written).
+async fn runs_of(app: &TestApp, flow: &str) -> Vec<Value> {
+    app.flush_logs().await;
+    let r = app
+        .admin()
+        .get(&format!("/runs?filter[flow][_eq]={flow}&limit=-1"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["data"].as_array().cloned().unwrap_or_default()
+}
 
 // ---------------------------------------------------------------------------------------------
 // Point 5: password hashing and `exec` sandboxes are bounded
@@ -84,4 +99,76 @@ async fn a_login_flood_queues_for_hashing_and_memory_stays_bounded() {
         before / MIB,
         unbounded_kib / MIB
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Point 7: panics reachable from requests and runs
+// ---------------------------------------------------------------------------------------------
+
+/// An operation that panics, as a bug in one would: only embedding code can register it.
+struct Panics;
+
+#[async_trait::async_trait]
+impl Operation for Panics {
+    async fn run(&self, _options: Value, _ctx: &OpContext<'_>) -> Result<Value, OpError> {
+        panic!("internal detail: secret-panic-text");
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_operation_ends_the_run_as_a_failed_logged_run() {
+    let app = TestApp::spawn().await;
+    let state = &app.server.as_ref().expect("running").state;
+    state
+        .flows
+        .register_operation("test-panic", Arc::new(Panics));
+    let id = create_flow(
+        &app,
+        json!({"name": "panics", "trigger": "webhook", "accountability": "all",
+        "options": {"method": "POST", "return": "$last"},
+        "operations": [
+            {"key": "boom", "operation": "test-panic", "options": {}, "reject": "recover"},
+            {"key": "recover", "operation": "transform", "options": {"json": {"ok": true}}}
+        ]}),
+    )
+    .await;
+    for _ in 0..2 {
+        // The caller gets a Directus 500 without internals (and the server keeps serving).
+        let r = app
+            .admin()
+            .post(&format!("/flows/trigger/{id}"), json!({}))
+            .await;
+        r.assert_error(500, "INTERNAL_SERVER_ERROR");
+        assert_eq!(r.message(), "An unexpected error occurred.");
+        assert!(!r.text.contains("secret-panic-text"), "{}", r.text);
+    }
+    // Logged like any failed run: the panicking step rejected and the run ended there.
+    let runs = runs_of(&app, &id).await;
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    for run in &runs {
+        assert_eq!(run["status"], "failed", "{run}");
+        assert_eq!(run["http_status"], 500, "{run}");
+        assert_eq!(run["steps"], 1, "{run}");
+    }
+    let rev = app
+        .admin()
+        .get(&format!(
+            "/revisions?filter[item][_eq]={id}&filter[collection][_eq]=directus_flows"
+        ))
+        .await;
+    let data = &rev.body["data"][0]["data"];
+    assert_eq!(data["steps"][0]["key"], "boom", "{}", rev.text);
+    assert_eq!(data["steps"][0]["status"], "reject", "{}", rev.text);
+    assert_eq!(
+        data["steps"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        rev.text
+    );
+    assert_eq!(
+        data["data"]["boom"]["message"],
+        "An unexpected error occurred."
+    );
+    assert_eq!(data["run"]["status"], "failed");
+    assert!(!rev.text.contains("secret-panic-text"), "{}", rev.text);
 }
