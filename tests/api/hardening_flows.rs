@@ -10,11 +10,24 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use server::flows::operations::{OpContext, OpError, Operation};
-use tests::{ServerProcess, TestApp};
+use tests::{ServerProcess, TestApp, TestClient};
 
 use crate::flows::create_flow;
 
 const MIB: u64 = 1024;
+
+/// A sync POST webhook flow answering its last step's data.
+fn webhook_doc(ops: Value) -> Value {
+    json!({"name": "hardening", "trigger": "webhook",
+           "options": {"method": "POST", "return": "$last"}, "operations": ops})
+}
+
+/// Triggers a flow and returns the answer's `data` (asserting 200).
+async fn call(client: &TestClient, id: &str, body: Value) -> Value {
+    let r = client.post(&format!("/flows/trigger/{id}"), body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["data"].clone()
+}
 
 /// The runs `/runs` lists for a flow (after the queued logs are written).
 async fn runs_of(app: &TestApp, flow: &str) -> Vec<Value> {
@@ -104,6 +117,69 @@ async fn a_login_flood_queues_for_hashing_and_memory_stays_bounded() {
 // ---------------------------------------------------------------------------------------------
 // Point 7: panics reachable from requests and runs
 // ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn jwt_verify_with_an_empty_algorithm_list_rejects_the_step() {
+    let app = TestApp::spawn().await;
+    let verify = |token: &str| {
+        json!({"key": "check", "operation": "json-web-token",
+               "options": {"operation": "verify", "token": token, "secret": "s",
+                           "options": {"algorithms": []}}})
+    };
+    let id = create_flow(
+        &app,
+        webhook_doc(json!([
+            {"key": "sign", "operation": "json-web-token",
+             "options": {"operation": "sign", "payload": {"sub": "u1"}, "secret": "s"}},
+            verify("{{sign}}")
+        ])),
+    )
+    .await;
+    // node-jsonwebtoken: no allowed algorithm matches the token's → "invalid algorithm".
+    assert_eq!(
+        call(&app.admin(), &id, json!({})).await,
+        json!({"name": "JsonWebTokenError", "message": "invalid algorithm"})
+    );
+    let id = create_flow(&app, webhook_doc(json!([verify("not-a-token")]))).await;
+    assert_eq!(
+        call(&app.admin(), &id, json!({})).await,
+        json!({"name": "JsonWebTokenError", "message": "jwt malformed"})
+    );
+}
+
+#[tokio::test]
+async fn jwt_extreme_lifetimes_and_tolerances_do_not_panic() {
+    let app = TestApp::spawn().await;
+    // `expiresIn` beyond any date: the claim saturates as JavaScript's arithmetic would give a
+    // huge number, instead of overflowing.
+    let id = create_flow(
+        &app,
+        webhook_doc(json!([
+            {"key": "sign", "operation": "json-web-token",
+             "options": {"operation": "sign", "payload": {"sub": "u1"}, "secret": "s",
+                         "options": {"expiresIn": i64::MAX}}},
+            {"key": "check", "operation": "json-web-token",
+             "options": {"operation": "verify", "token": "{{sign}}", "secret": "s"}}
+        ])),
+    )
+    .await;
+    let claims = call(&app.admin(), &id, json!({})).await;
+    assert_eq!(claims["sub"], "u1", "{claims}");
+    assert_eq!(claims["exp"], json!(i64::MAX), "{claims}");
+    // A clock tolerance larger than the time since 1970 accepts a long-expired token.
+    let id = create_flow(
+        &app,
+        webhook_doc(json!([
+            {"key": "sign", "operation": "json-web-token",
+             "options": {"operation": "sign", "payload": {"sub": "u2", "exp": 1}, "secret": "s"}},
+            {"key": "check", "operation": "json-web-token",
+             "options": {"operation": "verify", "token": "{{sign}}", "secret": "s",
+                         "options": {"clockTolerance": u64::MAX}}}
+        ])),
+    )
+    .await;
+    assert_eq!(call(&app.admin(), &id, json!({})).await["sub"], "u2");
+}
 
 /// An operation that panics, as a bug in one would: only embedding code can register it.
 struct Panics;
