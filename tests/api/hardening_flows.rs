@@ -181,6 +181,36 @@ async fn jwt_extreme_lifetimes_and_tolerances_do_not_panic() {
     assert_eq!(call(&app.admin(), &id, json!({})).await["sub"], "u2");
 }
 
+#[tokio::test]
+async fn flow_documents_with_extreme_positions_are_laid_out() {
+    let app = TestApp::spawn().await;
+    let max = i64::from(i32::MAX);
+    // The second operation is placed right of (and the third below) one at the grid's edge.
+    let id = create_flow(
+        &app,
+        webhook_doc(json!([
+            {"key": "edge", "operation": "transform", "options": {"json": {}},
+             "position_x": max, "position_y": max, "reject": "below"},
+            {"key": "right", "operation": "transform", "options": {"json": {}}},
+            {"key": "below", "operation": "transform", "options": {"json": {}}}
+        ])),
+    )
+    .await;
+    let r = app
+        .admin()
+        .get(&format!("/operations?filter[flow][_eq]={id}&limit=-1"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let ops = r.body["data"].as_array().cloned().unwrap_or_default();
+    assert_eq!(ops.len(), 3, "{}", r.text);
+    for op in &ops {
+        for axis in ["position_x", "position_y"] {
+            let v = op[axis].as_i64().unwrap_or(0);
+            assert!((1..=max).contains(&v), "{axis} of {}: {v}", op["key"]);
+        }
+    }
+}
+
 /// An operation that panics, as a bug in one would: only embedding code can register it.
 struct Panics;
 

@@ -517,7 +517,11 @@ async fn run_webhook(
     if let (Some(cache), Some(key)) = (&state.cache, &cache_key)
         && let Some(hit) = cache.get(key).await
     {
-        let remaining = (hit.expires_at - chrono::Utc::now().timestamp_millis()).max(0) / 1000;
+        let remaining = hit
+            .expires_at
+            .saturating_sub(chrono::Utc::now().timestamp_millis())
+            .max(0)
+            / 1000;
         let scope = if acc.role.is_none() {
             "public"
         } else {
