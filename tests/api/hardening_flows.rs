@@ -16,6 +16,13 @@ use crate::flows::create_flow;
 
 const MIB: u64 = 1024;
 
+/// Creates a flow through `client` (a child process has no `TestApp`).
+async fn create_flow_with(client: &TestClient, doc: Value) -> String {
+    let r = client.post("/flows", doc).await;
+    assert_eq!(r.status, 200, "create flow: {}", r.text);
+    r.body["data"]["id"].as_str().expect("flow id").to_owned()
+}
+
 /// A sync POST webhook flow answering its last step's data.
 fn webhook_doc(ops: Value) -> Value {
     json!({"name": "hardening", "trigger": "webhook",
@@ -108,6 +115,58 @@ async fn a_login_flood_queues_for_hashing_and_memory_stays_bounded() {
         peak < unbounded_kib / 2,
         "peak resident size {} MiB (before the flood {} MiB) is not well below the {} MiB that \
          {LOGINS} simultaneous hashes need",
+        peak / MIB,
+        before / MIB,
+        unbounded_kib / MIB
+    );
+}
+
+#[tokio::test]
+async fn an_exec_flood_queues_for_sandboxes_and_memory_stays_bounded() {
+    const CALLS: u64 = 48;
+    const SCRIPT_MIB: u64 = 24;
+    let app = ServerProcess::start(&[
+        ("FLOWS_RUN_SCRIPT_CONCURRENCY", "2"),
+        // The default 32 MB sandbox limit holds the script's buffer; queued scripts must all
+        // get their turn on a busy test machine.
+        ("FLOWS_RUN_SCRIPT_TIMEOUT", "600000"),
+    ])
+    .await;
+    // Each script fills a 24 MiB buffer and keeps it for 300 ms.
+    let code = format!(
+        "module.exports = function() {{
+           const buf = new Uint8Array({SCRIPT_MIB} * 1024 * 1024); buf.fill(1);
+           const until = Date.now() + 300; while (Date.now() < until) {{}}
+           return buf[buf.length - 1];
+         }}"
+    );
+    let id = create_flow_with(
+        &app.admin(),
+        webhook_doc(json!([{"key": "script", "operation": "exec", "options": {"code": code}}])),
+    )
+    .await;
+    let before = app.status_kib("VmHWM");
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..CALLS {
+        let client = app.admin();
+        let id = id.clone();
+        calls.spawn(async move { call(&client, &id, json!({})).await });
+    }
+    while let Some(r) = calls.join_next().await {
+        assert_eq!(r.expect("call task"), json!(1), "every queued script runs");
+    }
+    let unbounded_kib = CALLS * SCRIPT_MIB * MIB;
+    let peak = app.status_kib("VmHWM");
+    eprintln!(
+        "exec flood: peak {} MiB, before {} MiB, unbounded needs {} MiB",
+        peak / MIB,
+        before / MIB,
+        unbounded_kib / MIB
+    );
+    assert!(
+        peak < unbounded_kib / 2,
+        "peak resident size {} MiB (before {} MiB) is not well below the {} MiB that {CALLS} \
+         simultaneous scripts need",
         peak / MIB,
         before / MIB,
         unbounded_kib / MIB

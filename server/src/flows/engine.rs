@@ -15,6 +15,7 @@ use entity::{directus_flows, directus_operations};
 use futures::FutureExt;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Map, Value, json};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
@@ -153,6 +154,8 @@ struct Inner {
     deny: Arc<DenyList>,
     logger: RunLogger,
     tasks: TaskTracker,
+    /// Turns for `exec` sandboxes (`FLOWS_RUN_SCRIPT_CONCURRENCY`).
+    scripts: Arc<Semaphore>,
 }
 
 /// The engine handle (cheap to clone).
@@ -208,6 +211,7 @@ impl FlowEngine {
             deny,
             logger,
             tasks: TaskTracker::new(),
+            scripts: Arc::new(Semaphore::new(config.flows_run_script_concurrency.max(1))),
         }))
     }
 
@@ -237,6 +241,14 @@ impl FlowEngine {
 
     pub fn redactor(&self) -> &Redactor {
         &self.0.redactor
+    }
+
+    /// Waits up to `wait` for a turn to run an `exec` sandbox; `None` when none came.
+    pub async fn script_turn(&self, wait: Duration) -> Option<OwnedSemaphorePermit> {
+        tokio::time::timeout(wait, self.0.scripts.clone().acquire_owned())
+            .await
+            .ok()?
+            .ok()
     }
 
     /// An active flow by id.
