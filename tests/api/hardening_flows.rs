@@ -7,10 +7,11 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use server::flows::operations::{OpContext, OpError, Operation};
-use tests::{ServerProcess, TestApp, TestClient};
+use tests::{Receiver, ServerProcess, TestApp, TestClient};
 
 use crate::flows::create_flow;
 
@@ -336,4 +337,99 @@ async fn a_panicking_operation_ends_the_run_as_a_failed_logged_run() {
     );
     assert_eq!(data["run"]["status"], "failed");
     assert!(!rev.text.contains("secret-panic-text"), "{}", rev.text);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Point 8: `trigger` fan-out is capped and bounded
+// ---------------------------------------------------------------------------------------------
+
+/// An operation flow answering `{n}` from its payload.
+async fn numbering_child(app: &TestApp) -> String {
+    create_flow(
+        app,
+        json!({"name": "child", "trigger": "operation", "options": {"return": "$last"},
+               "operations": [{"key": "answer", "operation": "transform",
+                               "options": {"json": {"n": "{{$trigger.n}}"}}}]}),
+    )
+    .await
+}
+
+fn elements(n: usize) -> Value {
+    Value::Array((0..n).map(|i| json!({"n": i})).collect())
+}
+
+#[tokio::test]
+async fn trigger_refuses_more_elements_than_the_cap_and_starts_no_run() {
+    let app = TestApp::spawn_with(|c| c.flows_trigger_max_items = 5).await;
+    let child = numbering_child(&app).await;
+    for mode in ["parallel", "serial", "batch"] {
+        let parent = create_flow(
+            &app,
+            webhook_doc(json!([{"key": "fan", "operation": "trigger",
+                "options": {"flow": child, "payload": "{{$trigger.items}}",
+                            "iterationMode": mode, "batchSize": 2}}])),
+        )
+        .await;
+        let before = runs_of(&app, &child).await.len();
+        let r = call(&app.admin(), &parent, json!({"items": elements(6)})).await;
+        assert_eq!(r["name"], "Error", "{mode}: {r}");
+        assert_eq!(
+            r["message"],
+            "The payload has 6 elements; a trigger operation runs at most 5 \
+             (FLOWS_TRIGGER_MAX_ITEMS)",
+            "{mode}"
+        );
+        assert_eq!(runs_of(&app, &child).await.len(), before, "{mode}: no run");
+        // At the cap every element runs, answers in input order.
+        let r = call(&app.admin(), &parent, json!({"items": elements(5)})).await;
+        let expect: Vec<Value> = (0..5).map(|i| json!({"n": i})).collect();
+        assert_eq!(r, Value::Array(expect), "{mode}");
+        assert_eq!(runs_of(&app, &child).await.len(), before + 5, "{mode}");
+    }
+}
+
+#[tokio::test]
+async fn trigger_runs_elements_with_bounded_concurrency() {
+    const ELEMENTS: usize = 20;
+    const LIMIT: usize = 4;
+    let receiver = Receiver::start_slow(200, json!({"ok": true}), Duration::from_millis(100)).await;
+    let app = TestApp::spawn_with(|c| {
+        c.import_ip_deny_list = vec![];
+        c.flows_trigger_concurrency = LIMIT;
+    })
+    .await;
+    let child = create_flow(
+        &app,
+        json!({"name": "slow child", "trigger": "operation", "options": {"return": "$last"},
+               "operations": [
+                   {"key": "call", "operation": "request",
+                    "options": {"method": "GET", "url": format!("{}/n/{{{{$trigger.n}}}}", receiver.url)}},
+                   {"key": "answer", "operation": "transform", "options": {"json": {"n": "{{$trigger.n}}"}}}
+               ]}),
+    )
+    .await;
+    let mut seen = 0;
+    for (mode, batch) in [("parallel", 0), ("batch", 10)] {
+        let parent = create_flow(
+            &app,
+            webhook_doc(json!([{"key": "fan", "operation": "trigger",
+                "options": {"flow": child, "payload": "{{$trigger.items}}",
+                            "iterationMode": mode, "batchSize": batch}}])),
+        )
+        .await;
+        let r = call(&app.admin(), &parent, json!({"items": elements(ELEMENTS)})).await;
+        let expect: Vec<Value> = (0..ELEMENTS).map(|i| json!({"n": i})).collect();
+        assert_eq!(
+            r,
+            Value::Array(expect),
+            "{mode}: every element, in input order"
+        );
+        seen += ELEMENTS;
+        assert_eq!(receiver.received().len(), seen, "{mode}");
+        let most = receiver.max_in_flight();
+        assert!(
+            (2..=LIMIT).contains(&most),
+            "{mode}: {most} child requests were in flight at once (limit {LIMIT})"
+        );
+    }
 }
