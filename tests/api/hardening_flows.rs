@@ -433,3 +433,63 @@ async fn trigger_runs_elements_with_bounded_concurrency() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Point 10: `request` operations never use a system proxy
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn request_operations_ignore_proxy_variables() {
+    let proxy = Receiver::start(200, json!({"via": "proxy"})).await;
+    let target = Receiver::start(200, json!({"via": "target"})).await;
+    let proxies = [
+        ("HTTP_PROXY", proxy.url.as_str()),
+        ("HTTPS_PROXY", proxy.url.as_str()),
+        ("ALL_PROXY", proxy.url.as_str()),
+        ("http_proxy", proxy.url.as_str()),
+        ("https_proxy", proxy.url.as_str()),
+        ("all_proxy", proxy.url.as_str()),
+    ];
+    let request = |url: String| {
+        webhook_doc(json!([{"key": "call", "operation": "request",
+                            "options": {"method": "GET", "url": url}}]))
+    };
+
+    // An allowed address is called directly.
+    let mut env = proxies.to_vec();
+    env.push(("IMPORT_IP_DENY_LIST", "169.254.169.254"));
+    let open = ServerProcess::start(&env).await;
+    let id = create_flow_with(&open.admin(), request(format!("{}/hello", target.url))).await;
+    let r = call(&open.admin(), &id, json!({})).await;
+    assert_eq!(r["data"], json!({"via": "target"}), "{r}");
+    assert_eq!(target.received().len(), 1);
+    assert_eq!(
+        proxy.received().len(),
+        0,
+        "the proxy saw {:?}",
+        proxy.received()
+    );
+
+    // A name resolving to a denied address (the default list denies this machine) stays
+    // refused: no proxy gets to resolve it instead.
+    let guarded = ServerProcess::start(&proxies).await;
+    let port = target.url.rsplit(':').next().expect("port");
+    let id = create_flow_with(
+        &guarded.admin(),
+        request(format!("http://localhost:{port}/secret")),
+    )
+    .await;
+    let r = call(&guarded.admin(), &id, json!({})).await;
+    assert_eq!(
+        r,
+        json!({"name": "Error",
+               "message": "Requested domain \"localhost\" resolves to a denied IP address"})
+    );
+    assert_eq!(target.received().len(), 1);
+    assert_eq!(
+        proxy.received().len(),
+        0,
+        "the proxy saw {:?}",
+        proxy.received()
+    );
+}
