@@ -25,6 +25,8 @@ scripts/build-app.sh
 export SLUICE_BROWSER_TESTS=1
 
 step "unit and API tests on SQLite"
+# Some API tests run the binary as a child process (tests/support/process.rs).
+cargo build -p server --bin sluice
 SLUICE_TEST_DB=sqlite cargo test
 
 step "web app unit tests (host)"

@@ -71,13 +71,19 @@ pub struct CookieConfig {
     pub domain: Option<String>,
 }
 
-/// argon2id cost settings (`HASH_*`).
+/// argon2id cost settings (`HASH_*`) and how many hashes may run at once.
 #[derive(Clone, Copy, Debug)]
 pub struct HashConfig {
     pub memory_cost: u32,
     pub time_cost: u32,
     pub parallelism: u32,
     pub hash_length: usize,
+    /// `SLUICE_HASH_CONCURRENCY`: hashes (and verifications) running at once in this process,
+    /// each holding `memory_cost` KiB; more wait their turn. Default: the number of cores.
+    pub concurrency: usize,
+    /// `SLUICE_HASH_QUEUE_TIMEOUT`: how long a hash waits for its turn before the request is
+    /// answered `503 SERVICE_UNAVAILABLE`.
+    pub queue_timeout: Duration,
 }
 
 /// How `IP_TRUST_PROXY` decides the client address.
@@ -247,6 +253,14 @@ pub struct Config {
     pub flows_response_envelope: bool,
     pub flows_run_script_timeout: Duration,
     pub flows_run_script_max_memory_mb: u32,
+    /// `FLOWS_RUN_SCRIPT_CONCURRENCY`: `exec` sandboxes running at once (each may use
+    /// `FLOWS_RUN_SCRIPT_MAX_MEMORY`); more wait up to their timeout. Default: the number of
+    /// cores.
+    pub flows_run_script_concurrency: usize,
+    /// `FLOWS_TRIGGER_MAX_ITEMS`: the most array elements one `trigger` operation runs a flow for.
+    pub flows_trigger_max_items: usize,
+    /// `FLOWS_TRIGGER_CONCURRENCY`: how many of one `trigger` operation's runs go at once.
+    pub flows_trigger_concurrency: usize,
     /// Timeout of one `request` operation (`FLOWS_REQUEST_TIMEOUT`, a Sluice setting).
     pub flows_request_timeout: Duration,
     /// `FLOWS_FILTER_LOCK_TIMEOUT`: on SQLite, how long filter flows may go on once they have
@@ -301,6 +315,11 @@ fn err(var: &str, message: impl Into<String>) -> ConfigError {
     }
 }
 
+/// The number of cores this process may use (the default for concurrency limits).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
 /// Reads values by name, with parsing helpers that name the variable in their errors.
 struct Vars<'a>(&'a HashMap<String, String>);
 
@@ -335,6 +354,15 @@ impl Vars<'_> {
                 .parse()
                 .map_err(|_| err(name, format!("expected a whole number, got {v:?}"))),
         }
+    }
+
+    /// A whole number of at least 1 (a concurrency or a cap).
+    fn count(&self, name: &str, default: usize) -> Result<usize, ConfigError> {
+        let n = self.number(name, default)?;
+        if n == 0 {
+            return Err(err(name, "must be at least 1"));
+        }
+        Ok(n)
     }
 
     fn duration(&self, name: &str, default: &str) -> Result<Duration, ConfigError> {
@@ -459,6 +487,8 @@ impl Config {
             time_cost: v.number("HASH_TIME_COST", 3)?,
             parallelism: v.number("HASH_PARALLELISM", 4)?,
             hash_length: v.number("HASH_HASH_LENGTH", 32)?,
+            concurrency: v.count("SLUICE_HASH_CONCURRENCY", cores())?,
+            queue_timeout: v.duration("SLUICE_HASH_QUEUE_TIMEOUT", "30s")?,
         };
         argon2::Params::new(
             hash.memory_cost,
@@ -558,6 +588,9 @@ impl Config {
                 v.number("FLOWS_RUN_SCRIPT_TIMEOUT", 10_000u64)?,
             ),
             flows_run_script_max_memory_mb: v.number("FLOWS_RUN_SCRIPT_MAX_MEMORY", 32u32)?,
+            flows_run_script_concurrency: v.count("FLOWS_RUN_SCRIPT_CONCURRENCY", cores())?,
+            flows_trigger_max_items: v.count("FLOWS_TRIGGER_MAX_ITEMS", 1000)?,
+            flows_trigger_concurrency: v.count("FLOWS_TRIGGER_CONCURRENCY", 16)?,
             flows_request_timeout: v.duration("FLOWS_REQUEST_TIMEOUT", "30s")?,
             flows_filter_lock_timeout: v.duration("FLOWS_FILTER_LOCK_TIMEOUT", "5s")?,
             import_ip_deny_list: v.list("IMPORT_IP_DENY_LIST", "0.0.0.0,169.254.169.254"),
@@ -726,6 +759,34 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn concurrency_limits_default_to_the_cores_and_refuse_zero() {
+        let c = Config::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(c.hash.concurrency, cores());
+        assert_eq!(c.hash.queue_timeout, Duration::from_secs(30));
+        assert_eq!(c.flows_run_script_concurrency, cores());
+        assert_eq!(c.flows_trigger_max_items, 1000);
+        assert_eq!(c.flows_trigger_concurrency, 16);
+        let c = Config::from_vars(&vars(&[
+            ("SLUICE_HASH_CONCURRENCY", "3"),
+            ("SLUICE_HASH_QUEUE_TIMEOUT", "5s"),
+            ("FLOWS_TRIGGER_MAX_ITEMS", "10"),
+        ]))
+        .unwrap();
+        assert_eq!(c.hash.concurrency, 3);
+        assert_eq!(c.hash.queue_timeout, Duration::from_secs(5));
+        assert_eq!(c.flows_trigger_max_items, 10);
+        for var in [
+            "SLUICE_HASH_CONCURRENCY",
+            "FLOWS_RUN_SCRIPT_CONCURRENCY",
+            "FLOWS_TRIGGER_MAX_ITEMS",
+            "FLOWS_TRIGGER_CONCURRENCY",
+        ] {
+            let e = Config::from_vars(&vars(&[(var, "0")])).unwrap_err();
+            assert_eq!(e.var, var);
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! `SLUICE_TEST_DB=postgres` — and offers a small JSON client.
 
 pub mod client;
+pub mod process;
 pub mod raw;
 pub mod receiver;
 
@@ -14,6 +15,7 @@ use server::config::{Config, DbConfig};
 use tokio::net::TcpListener;
 
 pub use client::{Resp, TestClient};
+pub use process::ServerProcess;
 pub use receiver::Receiver;
 
 /// The static token of the bootstrapped admin (see `Config::for_tests`).
@@ -50,26 +52,25 @@ pub struct TestApp {
     pub client: TestClient,
     pub server: Option<server::Server>,
     pub backend: Backend,
+    /// `None` for a second server on another test's database: that test cleans up.
+    _database: Option<TestDatabase>,
+}
+
+/// A fresh, empty database for one test — a temp SQLite file, or a throwaway PostgreSQL
+/// database — removed on drop.
+pub struct TestDatabase {
+    pub config: DbConfig,
     cleanup: Cleanup,
 }
 
 enum Cleanup {
     Dir(PathBuf),
     PgDatabase(String),
-    /// A second server on another test's database: that test cleans up.
-    Nothing,
 }
 
-impl TestApp {
-    /// A server with the test configuration.
-    pub async fn spawn() -> TestApp {
-        TestApp::spawn_with(|_| {}).await
-    }
-
-    /// A server whose configuration `tweak` adjusts first.
-    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
-        let mut config = Config::for_tests();
-        let backend = Backend::from_env();
+impl TestDatabase {
+    /// Makes a database on `backend` with a name no other test uses.
+    pub async fn create(backend: Backend) -> TestDatabase {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let unique = format!(
             "{}_{}_{}",
@@ -77,14 +78,16 @@ impl TestApp {
             n,
             uuid::Uuid::new_v4().simple()
         );
-        let cleanup = match backend {
+        match backend {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join(format!("sluice-test-{unique}"));
                 std::fs::create_dir_all(&dir).expect("create temp dir");
-                config.db = DbConfig::Sqlite {
-                    filename: dir.join("data.db").to_string_lossy().into_owned(),
-                };
-                Cleanup::Dir(dir)
+                TestDatabase {
+                    config: DbConfig::Sqlite {
+                        filename: dir.join("data.db").to_string_lossy().into_owned(),
+                    },
+                    cleanup: Cleanup::Dir(dir),
+                }
             }
             Backend::Postgres => {
                 let name = format!("sluice_test_{unique}");
@@ -101,12 +104,29 @@ impl TestApp {
                 let _ = admin.close().await;
                 let base = pg_admin_url();
                 let (prefix, _) = base.rsplit_once('/').expect("database url");
-                config.db = DbConfig::Postgres {
-                    url: format!("{prefix}/{name}"),
-                };
-                Cleanup::PgDatabase(name)
+                TestDatabase {
+                    config: DbConfig::Postgres {
+                        url: format!("{prefix}/{name}"),
+                    },
+                    cleanup: Cleanup::PgDatabase(name),
+                }
             }
-        };
+        }
+    }
+}
+
+impl TestApp {
+    /// A server with the test configuration.
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(|_| {}).await
+    }
+
+    /// A server whose configuration `tweak` adjusts first.
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = Config::for_tests();
+        let backend = Backend::from_env();
+        let database = TestDatabase::create(backend).await;
+        config.db = database.config.clone();
         tweak(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let server = server::start(config, Some(listener))
@@ -118,7 +138,7 @@ impl TestApp {
             base_url,
             server: Some(server),
             backend,
-            cleanup,
+            _database: Some(database),
         }
     }
 
@@ -135,7 +155,7 @@ impl TestApp {
             base_url,
             server: Some(server),
             backend: self.backend,
-            cleanup: Cleanup::Nothing,
+            _database: None,
         }
     }
 
@@ -201,14 +221,19 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        // Before the database goes (fields drop after this).
         if let Some(server) = self.server.take() {
             server.shutdown();
         }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
         match &self.cleanup {
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            Cleanup::Nothing => {}
             Cleanup::PgDatabase(name) => {
                 let name = name.clone();
                 // Drop runs inside the test's runtime: use a separate thread and runtime.

@@ -1,7 +1,10 @@
 //! A local HTTP receiver standing in for external services (`api.example.com`): records every
-//! request and answers with a configurable status and JSON body.
+//! request and answers with a configurable status and JSON body, optionally after a delay
+//! (counting how many requests it held at once).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -33,6 +36,9 @@ struct Shared {
     notify: Arc<Notify>,
     status: StatusCode,
     reply: Value,
+    delay: Duration,
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
 }
 
 /// A running receiver.
@@ -48,6 +54,12 @@ async fn record(
     headers: HeaderMap,
     body: Bytes,
 ) -> impl IntoResponse {
+    if !s.delay.is_zero() {
+        let now = s.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        s.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(s.delay).await;
+        s.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
     s.log.lock().unwrap().push(Received {
         method: method.to_string(),
         path: uri.path().to_owned(),
@@ -61,11 +73,19 @@ async fn record(
 impl Receiver {
     /// Starts a receiver answering `status` with `reply`.
     pub async fn start(status: u16, reply: Value) -> Receiver {
+        Receiver::start_slow(status, reply, Duration::ZERO).await
+    }
+
+    /// A receiver that holds each request for `delay` before answering (and recording it).
+    pub async fn start_slow(status: u16, reply: Value, delay: Duration) -> Receiver {
         let shared = Shared {
             log: Arc::default(),
             notify: Arc::new(Notify::new()),
             status: StatusCode::from_u16(status).expect("status"),
             reply,
+            delay,
+            in_flight: Arc::default(),
+            max_in_flight: Arc::default(),
         };
         let app = Router::new().fallback(record).with_state(shared.clone());
         let listener = TcpListener::bind("127.0.0.1:0")
@@ -76,6 +96,11 @@ impl Receiver {
             let _ = axum::serve(listener, app).await;
         });
         Receiver { url, shared }
+    }
+
+    /// The most requests a slow receiver held at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.max_in_flight.load(Ordering::SeqCst)
     }
 
     pub fn received(&self) -> Vec<Received> {

@@ -116,7 +116,7 @@ pub async fn login(
     let Some(hash) = user.password.clone() else {
         return Err(ApiError::invalid_credentials());
     };
-    if !verify_password(password, hash).await {
+    if !verify_password(state.config.hash, password, hash).await? {
         return Err(ApiError::invalid_credentials());
     }
     if let Some(secret) = user.tfa_secret.as_deref() {

@@ -201,12 +201,17 @@ fn layout(
 ) -> Vec<(i32, i32)> {
     let mut pos: Vec<Option<(i32, i32)>> = objs.iter().map(|o| given_position(o)).collect();
     let mut taken: Vec<(i32, i32)> = pos.iter().flatten().copied().collect();
+    // Given positions may sit anywhere up to i32::MAX: offsets saturate there, and a cell
+    // that cannot move further down stays where it is.
     let free = |mut p: (i32, i32), taken: &Vec<(i32, i32)>| {
         while taken
             .iter()
-            .any(|t| (t.0 - p.0).abs() < 14 && (t.1 - p.1).abs() < 14)
+            .any(|t| t.0.abs_diff(p.0) < 14 && t.1.abs_diff(p.1) < 14)
         {
-            p.1 += 2;
+            let Some(down) = p.1.checked_add(2) else {
+                break;
+            };
+            p.1 = down;
         }
         p
     };
@@ -230,10 +235,10 @@ fn layout(
             }
         };
         if let Some(j) = reject[i] {
-            stack.push((j, (p.0 + 18, p.1 + 16)));
+            stack.push((j, (p.0.saturating_add(18), p.1.saturating_add(16))));
         }
         if let Some(j) = resolve[i] {
-            stack.push((j, (p.0 + 18, p.1)));
+            stack.push((j, (p.0.saturating_add(18), p.1)));
         }
     }
     let mut out = Vec::with_capacity(n);

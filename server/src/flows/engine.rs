@@ -1,8 +1,10 @@
 //! The flow engine: compiled flows held in memory (reloaded after every flow or operation
 //! change, here and on other instances), and the run loop of directus.md §2.5 — render options,
-//! run the handler, follow resolve/reject, record steps — bounded by a step limit.
+//! run the handler, follow resolve/reject, record steps — bounded by a step limit. A step that
+//! panics ends its run as a failed one with a generic error (the panic is logged, never shown).
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,8 +12,10 @@ use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
 use entity::prelude::{DirectusFlows, DirectusOperations};
 use entity::{directus_flows, directus_operations};
+use futures::FutureExt;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Map, Value, json};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
@@ -24,6 +28,7 @@ use super::redact::Redactor;
 use super::template::get_path;
 use crate::access::Accountability;
 use crate::config::Config;
+use crate::error::ApiError;
 use crate::items::events::TxnScope;
 use crate::state::AppState;
 
@@ -84,6 +89,9 @@ pub struct RunOutcome {
     /// The last rejecting operation's error (for `error_on_reject`).
     pub last_error: Option<OpError>,
     pub aborted: Option<String>,
+    /// An operation panicked: the run ended there, failed, and a caller waiting for it gets a
+    /// 500 whatever the flow's options say.
+    pub panicked: bool,
     pub started_at: DateTime<Utc>,
     pub duration: Duration,
     pub accountability: Option<Arc<Accountability>>,
@@ -135,7 +143,8 @@ impl RunOutcome {
 type EventIndex = HashMap<String, (Vec<Arc<FlowDef>>, Vec<Arc<FlowDef>>)>;
 
 struct Inner {
-    registry: Registry,
+    /// Operation types; swapped whole when embedding code registers one.
+    registry: ArcSwap<Registry>,
     flows: ArcSwap<HashMap<Uuid, Arc<FlowDef>>>,
     /// Event name → (filter flows, action flows), rebuilt with the flows.
     events: ArcSwap<EventIndex>,
@@ -145,6 +154,8 @@ struct Inner {
     deny: Arc<DenyList>,
     logger: RunLogger,
     tasks: TaskTracker,
+    /// Turns for `exec` sandboxes (`FLOWS_RUN_SCRIPT_CONCURRENCY`).
+    scripts: Arc<Semaphore>,
 }
 
 /// The engine handle (cheap to clone).
@@ -191,7 +202,7 @@ impl FlowEngine {
         let redactor = Arc::new(Redactor::new(&config.flows_env));
         let logger = RunLogger::start(db, gate, redactor.clone());
         FlowEngine(Arc::new(Inner {
-            registry: Registry::builtin(),
+            registry: ArcSwap::from_pointee(Registry::builtin()),
             flows: ArcSwap::from_pointee(HashMap::new()),
             events: ArcSwap::from_pointee(HashMap::new()),
             env: Arc::new(Value::Object(env)),
@@ -200,11 +211,24 @@ impl FlowEngine {
             deny,
             logger,
             tasks: TaskTracker::new(),
+            scripts: Arc::new(Semaphore::new(config.flows_run_script_concurrency.max(1))),
         }))
     }
 
-    pub fn registry(&self) -> &Registry {
-        &self.0.registry
+    /// The operation types flows may use.
+    pub fn registry(&self) -> Arc<Registry> {
+        self.0.registry.load_full()
+    }
+
+    /// Adds (or replaces) an operation type, as a Directus operation extension does: for code
+    /// embedding the server. Flows saved afterwards may use it; stored flows pick it up at
+    /// their next reload.
+    pub fn register_operation(&self, id: &'static str, op: Arc<dyn super::operations::Operation>) {
+        self.0.registry.rcu(|current| {
+            let mut next = Registry::clone(current);
+            next.insert(id, op.clone());
+            next
+        });
     }
 
     pub fn http(&self) -> &reqwest::Client {
@@ -217,6 +241,14 @@ impl FlowEngine {
 
     pub fn redactor(&self) -> &Redactor {
         &self.0.redactor
+    }
+
+    /// Waits up to `wait` for a turn to run an `exec` sandbox; `None` when none came.
+    pub async fn script_turn(&self, wait: Duration) -> Option<OwnedSemaphorePermit> {
+        tokio::time::timeout(wait, self.0.scripts.clone().acquire_owned())
+            .await
+            .ok()?
+            .ok()
     }
 
     /// An active flow by id.
@@ -243,11 +275,12 @@ impl FlowEngine {
         for op in ops {
             by_flow.entry(op.flow).or_default().push(op);
         }
+        let registry = self.0.registry.load();
         let compiled: HashMap<Uuid, Arc<FlowDef>> = flows
             .iter()
             .map(|f| {
                 let ops = by_flow.get(&f.id).map(Vec::as_slice).unwrap_or(&[]);
-                (f.id, Arc::new(FlowDef::compile(f, ops, &self.0.registry)))
+                (f.id, Arc::new(FlowDef::compile(f, ops, &registry)))
             })
             .collect();
         let mut events: EventIndex = HashMap::new();
@@ -407,6 +440,7 @@ pub async fn run_in(
     let mut last_status = None;
     let mut last_error = None;
     let mut aborted = None;
+    let mut panicked = false;
     let mut next = flow.root;
     let keep_options = input.keep_options || RunInput::keeps_options(flow);
     while let Some(i) = next {
@@ -416,49 +450,73 @@ pub async fn run_in(
         }
         let op = &flow.operations[i];
         let step_started = Instant::now();
-        let (status, data, options, successor, error) = match &op.handler {
-            None => (StepStatus::Unknown, Value::Null, Value::Null, None, None),
-            Some(handler) => {
-                let rendered = if op.kind == "log" {
-                    let redacted = engine.0.redactor.redact_chain(&chain.snapshot());
-                    op.options.render(&redacted, Utc::now())
-                } else {
-                    op.options.render(&chain, Utc::now())
-                };
-                match rendered {
-                    Err(e) => {
-                        let err = OpError::Error {
-                            name: e.js_name().into(),
-                            message: e.to_string(),
-                        };
-                        (
-                            StepStatus::Reject,
-                            err.data(),
-                            Value::Null,
-                            op.reject,
-                            Some(err),
-                        )
-                    }
-                    Ok(options) => {
-                        let ctx = OpContext {
-                            state,
-                            chain: &chain,
-                            accountability: input.accountability.as_ref(),
-                            flow,
-                            depth: input.depth,
-                            scope,
-                        };
-                        let kept = if keep_options {
-                            options.clone()
-                        } else {
-                            Value::Null
-                        };
-                        match handler.run(options, &ctx).await {
-                            Ok(v) => (StepStatus::Resolve, v, kept, op.resolve, None),
-                            Err(e) => (StepStatus::Reject, e.data(), kept, op.reject, Some(e)),
-                        }
+        // Rendering and the handler may hold bugs: a panic in either becomes this step's
+        // rejection and ends the run. Nothing the step shares is left half-changed: the chain
+        // is only borrowed until the step's result is recorded below.
+        let step = AssertUnwindSafe(async {
+            let Some(handler) = &op.handler else {
+                return (StepStatus::Unknown, Value::Null, Value::Null, None, None);
+            };
+            let rendered = if op.kind == "log" {
+                let redacted = engine.0.redactor.redact_chain(&chain.snapshot());
+                op.options.render(&redacted, Utc::now())
+            } else {
+                op.options.render(&chain, Utc::now())
+            };
+            match rendered {
+                Err(e) => {
+                    let err = OpError::Error {
+                        name: e.js_name().into(),
+                        message: e.to_string(),
+                    };
+                    (
+                        StepStatus::Reject,
+                        err.data(),
+                        Value::Null,
+                        op.reject,
+                        Some(err),
+                    )
+                }
+                Ok(options) => {
+                    let ctx = OpContext {
+                        state,
+                        chain: &chain,
+                        accountability: input.accountability.as_ref(),
+                        flow,
+                        depth: input.depth,
+                        scope,
+                    };
+                    let kept = if keep_options {
+                        options.clone()
+                    } else {
+                        Value::Null
+                    };
+                    match handler.run(options, &ctx).await {
+                        Ok(v) => (StepStatus::Resolve, v, kept, op.resolve, None),
+                        Err(e) => (StepStatus::Reject, e.data(), kept, op.reject, Some(e)),
                     }
                 }
+            }
+        })
+        .catch_unwind()
+        .await;
+        let (status, data, options, successor, error) = match step {
+            Ok(done) => done,
+            Err(_) => {
+                // The panic's text and place were printed by the panic hook; they may carry
+                // data, so neither goes into the run.
+                tracing::error!(
+                    flow = %flow.id,
+                    operation = %op.key,
+                    kind = %op.kind,
+                    "a flow operation panicked; its run ends as failed"
+                );
+                panicked = true;
+                let err = OpError::Directus(ApiError::internal(anyhow::anyhow!(
+                    "operation {} panicked",
+                    op.kind
+                )));
+                (StepStatus::Reject, err.data(), Value::Null, None, Some(err))
             }
         };
         chain.record(&op.key, data);
@@ -479,6 +537,7 @@ pub async fn run_in(
         last_status,
         last_error,
         aborted,
+        panicked,
         started_at,
         duration: started.elapsed(),
         accountability: input.accountability,

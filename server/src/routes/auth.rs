@@ -118,7 +118,14 @@ async fn login(
     )
     .await;
     // Every answer takes at least LOGIN_STALL_TIME, so timing tells nothing about the account.
-    tokio::time::sleep_until(started + state.config.login_stall_time).await;
+    // (A sleep, not `started + stall`: an absurd LOGIN_STALL_TIME must not overflow an Instant.)
+    tokio::time::sleep(
+        state
+            .config
+            .login_stall_time
+            .saturating_sub(started.elapsed()),
+    )
+    .await;
     Ok(token_response(&state, outcome?, input.mode))
 }
 

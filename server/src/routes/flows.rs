@@ -105,7 +105,7 @@ async fn create_flows(
         obj.remove("operation");
         obj.insert("operations".into(), json!([op]));
     }
-    let plan = document::from_document(&doc, state.flows.registry())?;
+    let plan = document::from_document(&doc, &state.flows.registry())?;
     let id = store::create(&state.db, &state.gate, &plan, &acc.0).await?;
     state.after_write(FLOWS).await;
     items::read(&state, acc, FLOWS, &id.to_string(), &q.query).await
@@ -173,7 +173,7 @@ async fn update_flow(
     if obj.get("operations").is_some_and(Value::is_array) {
         require_admin(&acc.0)?;
         let id = flow_id(&raw_id)?;
-        let plan = document::from_document(&body, state.flows.registry())?;
+        let plan = document::from_document(&body, &state.flows.registry())?;
         store::replace(&state.db, &state.gate, id, &plan, &acc.0).await?;
         state.after_write(FLOWS).await;
         return items::read(&state, acc, FLOWS, &raw_id, &q.query).await;
@@ -203,7 +203,7 @@ async fn update_flow(
                 "\"operation\" must be one of the flow's own operations",
             ));
         }
-        document::validate(&ops, Some(op), state.flows.registry())?;
+        document::validate(&ops, Some(op), &state.flows.registry())?;
     }
     let resp = items::update(&state, acc, FLOWS, &raw_id, &q.query, body).await?;
     state.after_write(FLOWS).await;
@@ -294,7 +294,7 @@ async fn check_operation(
         plan.reject = r;
     }
     ops.push(plan);
-    document::validate(&ops, root, state.flows.registry())
+    document::validate(&ops, root, &state.flows.registry())
 }
 
 /// Creates one operation (validated) through the items service; returns its id.
@@ -518,7 +518,11 @@ async fn run_webhook(
     if let (Some(cache), Some(key)) = (&state.cache, &cache_key)
         && let Some(hit) = cache.get(key).await
     {
-        let remaining = (hit.expires_at - chrono::Utc::now().timestamp_millis()).max(0) / 1000;
+        let remaining = hit
+            .expires_at
+            .saturating_sub(chrono::Utc::now().timestamp_millis())
+            .max(0)
+            / 1000;
         let scope = if acc.role.is_none() {
             "public"
         } else {
@@ -568,7 +572,8 @@ async fn run_webhook(
         return Ok(webhook::accepted(envelope));
     }
     let outcome = engine::run(state, &flow, input).await;
-    if options.error_on_reject
+    // A run a panic ended answers 500 even when the flow answers rejections with data.
+    if (options.error_on_reject || outcome.panicked)
         && let Some(err) = webhook::rejection_error(&outcome, &acc)
     {
         let code = err.status().as_u16();
@@ -633,7 +638,7 @@ async fn test_flow(
     let flow = Arc::new(crate::flows::model::FlowDef::compile(
         &flow_row,
         &ops,
-        state.flows.registry(),
+        &state.flows.registry(),
     ));
     let default_method = flow
         .webhook
@@ -673,7 +678,8 @@ async fn test_flow(
         method: Some(method),
     };
     let outcome = engine::run(&state, &flow, input).await;
-    let error_on_reject = flow.webhook.as_ref().is_some_and(|w| w.error_on_reject);
+    let error_on_reject =
+        outcome.panicked || flow.webhook.as_ref().is_some_and(|w| w.error_on_reject);
     let (status, response_body) = match error_on_reject
         .then(|| webhook::rejection_error(&outcome, &acc))
         .flatten()

@@ -115,7 +115,10 @@ pub fn run_script(
     let rt = Runtime::new().map_err(|e| OpError::error(e.to_string()))?;
     rt.set_memory_limit(limits.memory_bytes);
     rt.set_max_stack_size(512 * 1024);
-    let deadline = Instant::now() + limits.timeout;
+    // An absurd FLOWS_RUN_SCRIPT_TIMEOUT means "a year", not an Instant overflow.
+    let deadline = Instant::now()
+        .checked_add(limits.timeout)
+        .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 86_400));
     rt.set_interrupt_handler(Some(Box::new(move || Instant::now() >= deadline)));
     let context = Context::full(&rt).map_err(|e| OpError::error(e.to_string()))?;
     let data_json = data.to_string();
@@ -188,6 +191,19 @@ pub fn run_script(
 #[async_trait]
 impl Operation for Exec {
     async fn run(&self, options: Value, ctx: &OpContext<'_>) -> Result<Value, OpError> {
+        let config = &ctx.state.config;
+        let limits = ScriptLimits {
+            timeout: config.flows_run_script_timeout,
+            memory_bytes: (config.flows_run_script_max_memory_mb as usize).max(1) * 1024 * 1024,
+        };
+        // Each sandbox may use its whole memory limit: wait (up to the script's own timeout)
+        // for one of FLOWS_RUN_SCRIPT_CONCURRENCY turns before copying anything for it.
+        let Some(turn) = ctx.state.flows.script_turn(limits.timeout).await else {
+            return Err(OpError::error(format!(
+                "No script sandbox became free within {} ms (FLOWS_RUN_SCRIPT_CONCURRENCY)",
+                limits.timeout.as_millis()
+            )));
+        };
         let code = options
             .get("code")
             .and_then(Value::as_str)
@@ -195,14 +211,18 @@ impl Operation for Exec {
             .to_owned();
         let data = ctx.chain.snapshot();
         let env = data.get("$env").cloned().unwrap_or(Value::Null);
-        let config = &ctx.state.config;
-        let limits = ScriptLimits {
-            timeout: config.flows_run_script_timeout,
-            memory_bytes: (config.flows_run_script_max_memory_mb as usize).max(1) * 1024 * 1024,
-        };
-        tokio::task::spawn_blocking(move || run_script(&code, &data, &env, limits))
-            .await
-            .map_err(|e| OpError::error(e.to_string()))?
+        // The turn moves into the blocking task: a run that stops waiting cannot free it
+        // while the sandbox still runs.
+        tokio::task::spawn_blocking(move || {
+            let out = run_script(&code, &data, &env, limits);
+            drop(turn);
+            out
+        })
+        .await
+        .map_err(|_| {
+            tracing::error!("an exec sandbox panicked");
+            OpError::error("The script sandbox failed unexpectedly")
+        })?
     }
 }
 

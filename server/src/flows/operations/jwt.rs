@@ -65,11 +65,12 @@ pub fn sign(payload: &Value, secret: &str, opts: &Map<String, Value>) -> Result<
     {
         claims.entry("iat").or_insert(json!(now));
     }
+    // Saturating: JavaScript's `now + expiresIn` gives a huge number rather than overflowing.
     if let Some(s) = opts.get("expiresIn").and_then(seconds) {
-        claims.insert("exp".into(), json!(now + s));
+        claims.insert("exp".into(), json!(now.saturating_add(s)));
     }
     if let Some(s) = opts.get("notBefore").and_then(seconds) {
-        claims.insert("nbf".into(), json!(now + s));
+        claims.insert("nbf".into(), json!(now.saturating_add(s)));
     }
     for (opt, claim) in [
         ("audience", "aud"),
@@ -98,13 +99,25 @@ pub fn verify(token: &str, secret: &str, opts: &Map<String, Value>) -> Result<Va
             .collect::<Result<_, _>>()?,
         _ => vec![algorithm(opts.get("algorithm").and_then(Value::as_str))?],
     };
-    let mut validation = Validation::new(algs[0]);
+    // node-jsonwebtoken with `algorithms: []`: a well-formed token's algorithm is never
+    // allowed.
+    let Some(&first) = algs.first() else {
+        return Err(match jsonwebtoken::decode_header(token) {
+            Ok(_) => jwt_error(&ErrorKind::InvalidAlgorithm.into()),
+            Err(e) => jwt_error(&e),
+        });
+    };
+    let mut validation = Validation::new(first);
     validation.algorithms = algs;
     validation.required_spec_claims.clear();
+    // jsonwebtoken subtracts the leeway from the current time: at most that much (a tolerance
+    // reaching back to 1970 already accepts every expiry).
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
     validation.leeway = opts
         .get("clockTolerance")
         .and_then(Value::as_u64)
-        .unwrap_or(0);
+        .unwrap_or(0)
+        .min(now);
     validation.validate_aud = false;
     if let Some(aud) = opts.get("audience").and_then(Value::as_str) {
         validation.set_audience(&[aud]);
@@ -195,6 +208,21 @@ mod tests {
         let old = sign(&json!({"a": 1, "exp": 1}), "s", &Map::new()).unwrap();
         assert!(matches!(verify(&old, "s", &Map::new()),
             Err(OpError::Error { name, .. }) if name == "TokenExpiredError"));
+    }
+
+    #[test]
+    fn empty_algorithm_lists_and_extreme_numbers_reject_or_saturate() {
+        let t = sign(&json!({"a": 1}), "s", &Map::new()).unwrap();
+        let none = opts(json!({"algorithms": []}));
+        assert!(matches!(verify(&t, "s", &none),
+            Err(OpError::Error { message, .. }) if message == "invalid algorithm"));
+        assert!(matches!(verify("junk", "s", &none),
+            Err(OpError::Error { message, .. }) if message == "jwt malformed"));
+        let far = sign(&json!({}), "s", &opts(json!({"expiresIn": i64::MAX}))).unwrap();
+        assert_eq!(decode(&far)["exp"], json!(i64::MAX));
+        let past = sign(&json!({"exp": 1}), "s", &Map::new()).unwrap();
+        assert!(verify(&past, "s", &Map::new()).is_err());
+        assert!(verify(&past, "s", &opts(json!({"clockTolerance": u64::MAX}))).is_ok());
     }
 
     #[test]

@@ -190,6 +190,11 @@ impl Registry {
         self.0.insert(id, Arc::new(op));
     }
 
+    /// Adds or replaces an operation type.
+    pub fn insert(&mut self, id: &'static str, op: Arc<dyn Operation>) {
+        self.0.insert(id, op);
+    }
+
     pub fn get(&self, id: &str) -> Option<Arc<dyn Operation>> {
         self.0.get(id).cloned()
     }

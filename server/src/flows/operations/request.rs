@@ -2,7 +2,9 @@
 //! JSON bodies get `Content-Type: application/json`, responses become
 //! `{status, statusText, headers, data}` (non-2xx → reject with that object). Every address a
 //! request (or a redirect) reaches is checked against `IMPORT_IP_DENY_LIST`, where `0.0.0.0`
-//! means every address of this machine, loopback included.
+//! means every address of this machine, loopback included. Requests go straight to their
+//! target, never through a proxy from `HTTP(S)_PROXY`/`ALL_PROXY`: a proxy would resolve and
+//! reach the target where the deny list cannot see it.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -105,6 +107,7 @@ pub fn client(deny: Arc<DenyList>, timeout: Duration) -> reqwest::Client {
         }
     });
     reqwest::Client::builder()
+        .no_proxy()
         .dns_resolver(Arc::new(GuardedResolver(deny)))
         .redirect(policy)
         .timeout(timeout)

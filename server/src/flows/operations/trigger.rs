@@ -1,9 +1,11 @@
 //! `trigger`: runs another flow (one with an `operation` trigger) with a payload, once or per
 //! element of an array payload — in parallel, one after another, or in batches
-//! (directus.md §4.11). Nesting is bounded by `MAX_DEPTH`.
+//! (directus.md §4.11). Nesting is bounded by `MAX_DEPTH`, an array by
+//! `FLOWS_TRIGGER_MAX_ITEMS` elements, and at most `FLOWS_TRIGGER_CONCURRENCY` of one
+//! operation's runs go at once.
 
 use async_trait::async_trait;
-use futures::future::join_all;
+use futures::{StreamExt, stream};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -72,28 +74,51 @@ impl Operation for TriggerFlow {
         };
         match payload {
             Some(Value::Array(items)) => {
-                let mut out = Vec::with_capacity(items.len());
+                let config = &ctx.state.config;
+                if items.len() > config.flows_trigger_max_items {
+                    return Err(OpError::error(format!(
+                        "The payload has {} elements; a trigger operation runs at most {} \
+                         (FLOWS_TRIGGER_MAX_ITEMS)",
+                        items.len(),
+                        config.flows_trigger_max_items
+                    )));
+                }
                 // One transaction cannot serve concurrent runs: inside an event filter's
                 // transaction every iteration mode runs serially.
                 let mode = match (mode(&options), ctx.scope) {
                     (Mode::Parallel | Mode::Batch(_), Some(_)) => Mode::Serial,
                     (m, _) => m,
                 };
-                match mode {
-                    Mode::Parallel => out = join_all(items.into_iter().map(run_one)).await,
+                let limit = config.flows_trigger_concurrency.max(1);
+                let out: Vec<Value> = match mode {
+                    // `buffered` keeps the input order while `limit` runs go at once.
+                    Mode::Parallel => {
+                        stream::iter(items.into_iter().map(run_one))
+                            .buffered(limit)
+                            .collect()
+                            .await
+                    }
                     Mode::Serial => {
+                        let mut out = Vec::with_capacity(items.len());
                         for item in items {
                             out.push(run_one(item).await);
                         }
+                        out
                     }
                     Mode::Batch(size) => {
+                        let mut out = Vec::with_capacity(items.len());
                         let mut rest = items.into_iter().peekable();
                         while rest.peek().is_some() {
                             let chunk: Vec<Value> = rest.by_ref().take(size).collect();
-                            out.extend(join_all(chunk.into_iter().map(run_one)).await);
+                            let done: Vec<Value> = stream::iter(chunk.into_iter().map(run_one))
+                                .buffered(limit.min(size))
+                                .collect()
+                                .await;
+                            out.extend(done);
                         }
+                        out
                     }
-                }
+                };
                 Ok(Value::Array(out))
             }
             other => Ok(run_one(other.unwrap_or(Value::Null)).await),
