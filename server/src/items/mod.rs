@@ -6,14 +6,13 @@ mod batch;
 pub mod dberr;
 pub mod events;
 mod payload;
+pub mod txn;
 mod write;
 
 use std::sync::Arc;
 
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait};
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, EntityTrait};
 use serde_json::{Map, Value, json};
 
 use crate::access::{AccessSnapshot, Accountability};
@@ -27,25 +26,8 @@ use crate::query::{AggFunc, Query};
 use crate::schema::{Collection, Schema};
 
 pub use batch::Batcher;
-pub use write::{GateGuard, WriteOptions, begin_write};
-
-/// A connection or transaction the service can run on and open (nested) transactions from.
-pub trait Conn: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction> {
-    /// The same connection, as where a write's transaction is opened from.
-    fn outer(&self) -> events::Outer<'_>;
-}
-
-impl Conn for DatabaseConnection {
-    fn outer(&self) -> events::Outer<'_> {
-        events::Outer::Pool(self)
-    }
-}
-
-impl Conn for DatabaseTransaction {
-    fn outer(&self) -> events::Outer<'_> {
-        events::Outer::Txn(self)
-    }
-}
+pub use txn::{Conn, GateGuard, begin_write};
+pub use write::WriteOptions;
 
 /// What a caller reads: rows (or aggregate rows) and optional `meta`.
 #[derive(Debug)]

@@ -2,12 +2,12 @@
 //! checks on the target keys and activity/revision rows (directus.md §6.1, §8.3).
 
 use sea_orm::sea_query::{Alias, Condition, Query as SqlQuery};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, SqliteTransactionMode, TransactionOptions};
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
 
 use serde_json::{Map, Value};
 
-use super::events::TxnScope;
 use super::payload::Prepared;
+use super::txn::{TxnScope, begin_write};
 use super::{Items, dberr};
 use crate::error::{ApiError, Result};
 use crate::permissions::{Action, Grant};
@@ -32,26 +32,6 @@ impl Default for WriteOptions {
 /// Whether filter listeners wait for this event.
 fn has_filters(event: &Option<(String, bool, bool)>) -> bool {
     matches!(event, Some((_, true, _)))
-}
-
-/// The held write gate, released when dropped (after commit or rollback).
-pub type GateGuard = Option<tokio::sync::OwnedMutexGuard<()>>;
-
-/// Begins a write transaction behind the write gate (SQLite: `BEGIN IMMEDIATE`, so a
-/// read-then-write transaction never fails to upgrade its lock).
-pub async fn begin_write(
-    conn: &impl super::Conn,
-    gate: &crate::db::WriteGate,
-) -> Result<(DatabaseTransaction, GateGuard)> {
-    let guard = gate.enter().await;
-    let txn = conn
-        .begin_with_options(TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..Default::default()
-        })
-        .await
-        .map_err(ApiError::from)?;
-    Ok((txn, guard))
 }
 
 impl<C: super::Conn> Items<'_, C> {

@@ -137,11 +137,11 @@ macro_rules! on_items {
     };
     ($ctx:expr, $ictx:expr, $name:expr, read, |$items:ident| $body:expr) => {
         match $ctx.scope.map(|s| s.reader()) {
-            Some(crate::items::events::Reader::Txn(txn)) => {
+            Some(crate::items::txn::Reader::Txn(txn)) => {
                 let $items = crate::items::Items::new(txn, $ictx, $name)?;
                 $body
             }
-            Some(crate::items::events::Reader::Pool(db)) => {
+            Some(crate::items::txn::Reader::Pool(db)) => {
                 let $items = crate::items::Items::new(db, $ictx, $name)?;
                 $body
             }
