@@ -365,3 +365,196 @@ async fn user_writes_keep_secrets_out_of_revisions_and_errors() {
         assert!(!r.text.contains(s), "activity leaks {s:?}");
     }
 }
+
+/// Server log lines of the flow targets (the `log` operation, `exec` console output, run-log
+/// errors), captured for the whole test binary by one global subscriber.
+mod server_log {
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    static LOG: OnceLock<Buffer> = OnceLock::new();
+
+    /// Starts capturing (idempotent).
+    pub fn capture() {
+        LOG.get_or_init(|| {
+            let buffer = Buffer::default();
+            let writer = buffer.clone();
+            let filter =
+                tracing_subscriber::EnvFilter::new("off,flows::exec=trace,server::flows=trace");
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .try_init();
+            buffer
+        });
+    }
+
+    /// Everything captured so far.
+    pub fn text() -> String {
+        let bytes = LOG
+            .get()
+            .map(|b| b.0.lock().unwrap_or_else(|p| p.into_inner()).clone())
+            .unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+/// Every secret the leaky flow's request carries, and the env values it reads.
+const RUN_SECRETS: &[&str] = &[
+    "body-pw-111",
+    "body-token-222",
+    "body-apikey-333",
+    "body-cs-444",
+    "deep-rt-555",
+    "deep-at-666",
+    "hdr-key-777",
+    "hdr-proxy-888",
+    "hdr-cookie-999",
+    "reply-at-1010",
+    "inline-secret-1111",
+    ADMIN_TOKEN,
+    "987654321",
+    "list-el-one",
+    "list-el-two",
+    "json-inner-secret",
+];
+
+async fn leaky_app() -> TestApp {
+    server_log::capture();
+    TestApp::spawn_with(|c| {
+        c.import_ip_deny_list = vec![];
+        let env = [
+            ("NUM_SECRET", "987654321"),
+            ("LIST_SECRET", "list-el-one,list-el-two"),
+            ("JSON_SECRET", r#"{"inner": "json-inner-secret", "n": [1]}"#),
+        ];
+        c.flows_env_allow_list = env.iter().map(|(k, _)| (*k).to_owned()).collect();
+        c.flows_env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+    })
+    .await
+}
+
+#[tokio::test]
+async fn run_logs_redact_secrets_at_any_depth_and_every_copy() {
+    let app = leaky_app().await;
+    let api = tests::Receiver::start(
+        200,
+        json!({"ok": true, "access_token": "reply-at-1010", "session": {"Set-Cookie": "reply-at-1010"}}),
+    )
+    .await;
+    let flow = create_flow(
+        &app,
+        json!({"name": "leaky", "trigger": "webhook", "accountability": "all",
+               "options": {"method": "POST", "return": "$last"},
+               "operations": [
+                   {"key": "note", "operation": "log", "options": {"message":
+                       "pw={{$trigger.body.password}} lifted={{$trigger.password}} tok={{$trigger.token}} key={{$trigger.headers.x-api-key}} n={{$env.NUM_SECRET}} l={{$env.LIST_SECRET}} j={{$env.JSON_SECRET.inner}}"}},
+                   {"key": "copy", "operation": "transform", "options": {"json": {
+                       "copied": "{{$trigger.body.password}}",
+                       "url": "https://api.example.com/x?key={{$trigger.body.api_key}}&t={{$trigger.token}}",
+                       "nested": {"deep": [{"n": "{{$trigger.body.client_secret}}"}]},
+                       "num": "{{$env.NUM_SECRET}}",
+                       "list": "{{$env.LIST_SECRET}}",
+                       "one": "{{$env.LIST_SECRET.1}}",
+                       "json": "{{$env.JSON_SECRET}}",
+                       "deep_copy": "{{$trigger.deep}}",
+                       "plain": "visible words"}}},
+                   {"key": "call", "operation": "request", "options": {
+                       "url": api.url, "method": "POST",
+                       "headers": [{"header": "X-Api-Key", "value": "{{$trigger.headers.x-api-key}}"},
+                                   {"header": "Proxy-Authorization", "value": "{{$trigger.headers.proxy-authorization}}"},
+                                   {"header": "X-Plain", "value": "plain-header"}],
+                       "body": "{\"password\": \"{{$trigger.body.password}}\", \"inline_secret\": \"inline-secret-1111\", \"n\": {{$env.NUM_SECRET}}}"}},
+                   {"key": "script", "operation": "exec", "options": {"code":
+                       "module.exports = function(data) { console.log('script sees', data.$trigger.body.password, process.env.NUM_SECRET, process.env.LIST_SECRET); console.warn(data.$trigger.headers); console.error(JSON.stringify({apiKey: data.$trigger.body.api_key})); return {seen: data.$trigger.body.password, env: process.env.JSON_SECRET, n: process.env.NUM_SECRET}; }"}}
+               ]}),
+    )
+    .await;
+    let body = json!({"password": "body-pw-111", "token": "body-token-222",
+                      "api_key": "body-apikey-333", "client_secret": "body-cs-444",
+                      "deep": {"Refresh_Token": "deep-rt-555", "list": [{"ACCESS_TOKEN": "deep-at-666"}]},
+                      "order": 12});
+    let r = app
+        .admin()
+        .with_header("x-api-key", "hdr-key-777")
+        .with_header("proxy-authorization", "Basic hdr-proxy-888")
+        .with_header("cookie", "sid=hdr-cookie-999")
+        .post(&format!("/flows/trigger/{flow}"), body)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The secrets did travel: the external API got them, the script saw them.
+    let got = api.wait_for(1).await;
+    assert_eq!(got[0].headers["x-api-key"], "hdr-key-777");
+    assert_eq!(got[0].headers["proxy-authorization"], "Basic hdr-proxy-888");
+    assert!(got[0].body.contains("body-pw-111"), "{}", got[0].body);
+    assert_eq!(r.body["data"]["seen"], "body-pw-111");
+
+    app.flush_logs().await;
+    let rev = app
+        .admin()
+        .get(&format!("/revisions?filter[item][_eq]={flow}"))
+        .await;
+    assert_eq!(rev.status, 200, "{}", rev.text);
+    assert_eq!(
+        rev.body["data"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        rev.text
+    );
+    for s in RUN_SECRETS {
+        assert!(!rev.text.contains(s), "{s} in the run log: {}", rev.text);
+    }
+    let data = &rev.body["data"][0]["data"];
+    let chain = &data["data"];
+    assert_eq!(chain["$trigger"]["password"], "--redacted--");
+    assert_eq!(chain["$trigger"]["body"]["password"], "--redacted--");
+    assert_eq!(chain["$trigger"]["headers"]["x-api-key"], "--redacted--");
+    assert_eq!(chain["$trigger"]["body"]["order"], 12);
+    assert_eq!(chain["copy"]["plain"], "visible words");
+    assert_eq!(chain["copy"]["num"], "--redacted:NUM_SECRET--");
+    assert_eq!(chain["copy"]["one"], "--redacted:LIST_SECRET--");
+    assert_eq!(
+        chain["copy"]["list"],
+        json!(["--redacted:LIST_SECRET--", "--redacted:LIST_SECRET--"])
+    );
+    assert_eq!(chain["copy"]["json"]["inner"], "--redacted:JSON_SECRET--");
+    assert_eq!(chain["copy"]["json"]["n"], json!([1]));
+    let steps = data["steps"].as_array().unwrap();
+    assert!(
+        steps[0]["options"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("pw=--redacted-- lifted=--redacted--")),
+        "{}",
+        rev.text
+    );
+    assert_eq!(
+        steps[2]["options"]["headers"][2],
+        json!({"header": "X-Plain", "value": "plain-header"})
+    );
+
+    // The server log: the `log` step and the script's console, redacted too.
+    let log = server_log::text();
+    assert!(log.contains("script sees"), "{log}");
+    for s in RUN_SECRETS {
+        assert!(!log.contains(s), "{s} in the server log: {log}");
+    }
+}

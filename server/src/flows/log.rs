@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::engine::RunOutcome;
 use super::model::FlowDef;
-use super::redact::{Redacted, Redactor};
+use super::redact::{Redacted, Redactor, Scope};
 use crate::db::WriteGate;
 use crate::query::values::format_timestamp;
 
@@ -47,6 +47,16 @@ impl RunRecord {
     /// redacted while serialising (no copy of the chain is made).
     pub fn revision_data(&self, redactor: &Redactor) -> String {
         let o = &self.outcome;
+        // The secrets of the whole run first, so a copy in any step is found too.
+        let mut scope = Scope::new(redactor);
+        for (k, v) in o.chain.entries() {
+            if k != "$last" {
+                scope.learn(v);
+            }
+        }
+        for s in &o.steps {
+            scope.learn(&s.options);
+        }
         let view = RevisionView {
             steps: o
                 .steps
@@ -55,11 +65,11 @@ impl RunRecord {
                     operation: s.operation,
                     key: &s.key,
                     status: s.status.as_str(),
-                    options: Redacted::new(redactor, &s.options),
+                    options: scope.view(&s.options),
                     duration_ms: (s.duration_ms * 1000.0).round() / 1000.0,
                 })
                 .collect(),
-            data: ChainView(&o.chain, redactor),
+            data: ChainView(&o.chain, &scope),
             run: RunView {
                 status: o.status(),
                 trigger: &self.trigger,
@@ -102,14 +112,14 @@ struct RevisionView<'a> {
 }
 
 /// The final data chain, serialised entry by entry through the redaction rules.
-struct ChainView<'a>(&'a super::chain::DataChain, &'a Redactor);
+struct ChainView<'a>(&'a super::chain::DataChain, &'a Scope<'a>);
 
 impl Serialize for ChainView<'_> {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = ser.serialize_map(None)?;
         for (k, v) in self.0.entries() {
-            map.serialize_entry(k, &Redacted::new(self.1, v))?;
+            map.serialize_entry(&*self.1.key_text(k), &self.1.view(v))?;
         }
         map.end()
     }
