@@ -558,3 +558,185 @@ async fn run_logs_redact_secrets_at_any_depth_and_every_copy() {
         assert!(!log.contains(s), "{s} in the server log: {log}");
     }
 }
+
+/// Holds the run-log writer back until dropped, so the runs triggered meanwhile are written
+/// as one batch: the SQLite write gate, or on PostgreSQL a lock on the activity table (the
+/// writer's first insert).
+enum WriterHold {
+    Gate(Option<tokio::sync::OwnedMutexGuard<()>>),
+    Lock(sea_orm::DatabaseTransaction),
+}
+
+impl WriterHold {
+    async fn take(app: &TestApp) -> WriterHold {
+        use sea_orm::{ConnectionTrait, TransactionTrait};
+        match app.backend {
+            tests::Backend::Sqlite => {
+                let gate = app
+                    .server
+                    .as_ref()
+                    .expect("running")
+                    .state
+                    .gate
+                    .enter()
+                    .await;
+                assert!(gate.is_some(), "SQLite has a write gate");
+                WriterHold::Gate(gate)
+            }
+            tests::Backend::Postgres => {
+                let txn = app.db().begin().await.expect("begin");
+                txn.execute_unprepared("LOCK TABLE directus_activity IN ACCESS EXCLUSIVE MODE")
+                    .await
+                    .expect("lock");
+                WriterHold::Lock(txn)
+            }
+        }
+    }
+
+    async fn release(self) {
+        match self {
+            WriterHold::Gate(g) => drop(g),
+            WriterHold::Lock(txn) => txn.commit().await.expect("commit"),
+        }
+    }
+}
+
+/// A webhook flow whose run log holds the request body; returns its id.
+async fn echo_flow(app: &TestApp) -> String {
+    create_flow(
+        app,
+        json!({"name": "echo", "trigger": "webhook", "accountability": "all",
+               "options": {"method": "POST", "return": "$last"},
+               "operations": [{"key": "echo", "operation": "transform",
+                               "options": {"json": {"got": "{{$trigger.body}}"}}}]}),
+    )
+    .await
+}
+
+/// The flow's runs and revisions once every queued log is written.
+async fn logged(app: &TestApp, flow: &str) -> (Vec<Value>, Vec<Value>) {
+    app.flush_logs().await;
+    let runs = app
+        .admin()
+        .get(&format!("/runs?filter[flow][_eq]={flow}&limit=-1"))
+        .await;
+    assert_eq!(runs.status, 200, "{}", runs.text);
+    let revs = app
+        .admin()
+        .get(&format!(
+            "/revisions?filter[item][_eq]={flow}&limit=-1&sort=id"
+        ))
+        .await;
+    assert_eq!(revs.status, 200, "{}", revs.text);
+    (
+        runs.body["data"].as_array().cloned().unwrap_or_default(),
+        revs.body["data"].as_array().cloned().unwrap_or_default(),
+    )
+}
+
+#[tokio::test]
+async fn run_logs_holding_nul_characters_are_written_with_their_batch() {
+    let app = TestApp::spawn().await;
+    let flow = echo_flow(&app).await;
+    let hold = WriterHold::take(&app).await;
+    for n in 0..5 {
+        // Run 2 carries NUL in a value and in a key (`\u0000` in the JSON text).
+        let body = if n == 2 {
+            json!({"n": n, "text": "a\u{0}b", "k\u{0}ey": true})
+        } else {
+            json!({"n": n, "text": "plain"})
+        };
+        let r = app
+            .admin()
+            .post(&format!("/flows/trigger/{flow}"), body)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    hold.release().await;
+    let (runs, revs) = logged(&app, &flow).await;
+    assert_eq!(runs.len(), 5, "{runs:?}");
+    assert_eq!(revs.len(), 5, "{revs:?}");
+    let mut seen: Vec<i64> = revs
+        .iter()
+        .map(|r| r["data"]["data"]["$trigger"]["body"]["n"].as_i64().unwrap())
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, [0, 1, 2, 3, 4]);
+    // NUL reads back as U+2400 SYMBOL FOR NULL, on both databases.
+    let nul = revs
+        .iter()
+        .find(|r| r["data"]["data"]["$trigger"]["body"]["n"] == 2)
+        .unwrap();
+    let body = &nul["data"]["data"]["$trigger"]["body"];
+    assert_eq!(body["text"], "a\u{2400}b", "{nul}");
+    assert_eq!(body["k\u{2400}ey"], true, "{nul}");
+    assert_eq!(nul["data"]["data"]["echo"]["got"]["text"], "a\u{2400}b");
+}
+
+#[tokio::test]
+async fn a_run_log_that_cannot_be_written_does_not_take_its_batch_with_it() {
+    use sea_orm::ConnectionTrait;
+    server_log::capture();
+    let app = TestApp::spawn().await;
+    let flow = echo_flow(&app).await;
+    // The database refuses one run's revision, whatever the writer does with its content.
+    let refuse = match app.backend {
+        tests::Backend::Sqlite => vec![
+            "CREATE TRIGGER refuse_marked BEFORE INSERT ON directus_revisions \
+             WHEN instr(NEW.data, 'REFUSE-ME') > 0 BEGIN SELECT RAISE(ABORT, 'refused by test'); END",
+        ],
+        tests::Backend::Postgres => vec![
+            "CREATE FUNCTION refuse_marked() RETURNS trigger AS $$ BEGIN \
+             IF NEW.data::text LIKE '%REFUSE-ME%' THEN RAISE EXCEPTION 'refused by test'; END IF; \
+             RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_marked BEFORE INSERT ON directus_revisions \
+             FOR EACH ROW EXECUTE FUNCTION refuse_marked()",
+        ],
+    };
+    for sql in refuse {
+        app.db()
+            .execute_unprepared(sql)
+            .await
+            .expect("test trigger");
+    }
+    let hold = WriterHold::take(&app).await;
+    for n in 0..6 {
+        let text = if n == 3 { "REFUSE-ME" } else { "fine" };
+        let r = app
+            .admin()
+            .post(
+                &format!("/flows/trigger/{flow}"),
+                json!({"n": n, "text": text}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    hold.release().await;
+    let (runs, revs) = logged(&app, &flow).await;
+    let mut seen: Vec<i64> = revs
+        .iter()
+        .map(|r| r["data"]["data"]["$trigger"]["body"]["n"].as_i64().unwrap())
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, [0, 1, 2, 4, 5], "{revs:?}");
+    assert_eq!(runs.len(), 5, "{runs:?}");
+    let acts = app
+        .admin()
+        .get(&format!(
+            "/activity?filter[item][_eq]={flow}&filter[action][_eq]=run&limit=-1"
+        ))
+        .await;
+    assert_eq!(
+        acts.body["data"].as_array().map(Vec::len),
+        Some(5),
+        "{}",
+        acts.text
+    );
+    // The refused run is reported by flow and start time, never with its data.
+    let log = server_log::text();
+    let line = log
+        .lines()
+        .find(|l| l.contains("could not write a run log") && l.contains(&flow))
+        .unwrap_or_else(|| panic!("no report for the refused run: {log}"));
+    assert!(!line.contains("REFUSE-ME"), "{line}");
+}
