@@ -740,3 +740,65 @@ async fn a_run_log_that_cannot_be_written_does_not_take_its_batch_with_it() {
         .unwrap_or_else(|| panic!("no report for the refused run: {log}"));
     assert!(!line.contains("REFUSE-ME"), "{line}");
 }
+
+#[tokio::test]
+async fn numbers_beyond_their_column_are_refused_not_clamped_or_crashed() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    create_collection(
+        &app,
+        json!({"collection": "nums", "schema": {}, "fields": [
+            {"field": "big", "type": "bigInteger"},
+            {"field": "price", "type": "decimal",
+             "schema": {"numeric_precision": 10, "numeric_scale": 2}}]}),
+    )
+    .await;
+    // A page far beyond the end reads nothing (the offset no longer overflows the driver).
+    for path in [
+        "/users?page=922337203685477580&limit=100",
+        "/items/nums?page=922337203685477580&limit=100",
+        "/items/nums?groupBy=big&aggregate[count]=*&page=922337203685477580&limit=100",
+    ] {
+        let r = admin.get(path).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        assert_eq!(r.body["data"], json!([]), "{path}");
+    }
+    // Integers above i64::MAX are out of range, never stored as i64::MAX.
+    for big in [
+        json!(9223372036854775808u64),
+        json!("9223372036854775808"),
+        json!(1.8e19),
+    ] {
+        let r = admin.post("/items/nums", json!({"big": big})).await;
+        r.assert_error(400, "VALUE_OUT_OF_RANGE");
+        assert_eq!(r.body["errors"][0]["extensions"]["field"], "big");
+    }
+    let r = admin
+        .get("/items/nums?filter[big][_eq]=9223372036854775808")
+        .await;
+    r.assert_error(400, "INVALID_QUERY");
+    let r = admin
+        .post(
+            "/items/nums",
+            json!({"big": 9223372036854775807i64, "price": "99999999.99"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["big"], 9223372036854775807i64);
+    // A decimal wider than its precision, on both databases, names its field.
+    for price in [
+        json!("123456789012"),
+        json!(99999999.999),
+        json!(-100000000),
+    ] {
+        let r = admin.post("/items/nums", json!({"price": price})).await;
+        r.assert_error(400, "VALUE_OUT_OF_RANGE");
+        assert_eq!(
+            r.body["errors"][0]["extensions"]["field"], "price",
+            "{}",
+            r.text
+        );
+    }
+    let r = admin.get("/items/nums?aggregate[count]=*").await;
+    assert_eq!(r.body["data"][0]["count"], 1, "{}", r.text);
+}

@@ -298,7 +298,10 @@ impl<'a, C: Conn> Items<'a, C> {
             (Some(p), Some(l)) if p > 0 => Some(l.saturating_mul(p - 1)),
             _ => q.offset,
         };
-        (limit, offset.filter(|o| *o > 0))
+        // The databases take signed 64-bit limits: a page far beyond the end reads nothing
+        // rather than failing to bind.
+        let bound = |n: u64| Ord::min(n, i64::MAX as u64);
+        (limit.map(bound), offset.map(bound).filter(|o| *o > 0))
     }
 
     /// Replaces concealed values with Directus's mask.
