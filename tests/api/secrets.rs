@@ -802,3 +802,65 @@ async fn numbers_beyond_their_column_are_refused_not_clamped_or_crashed() {
     let r = admin.get("/items/nums?aggregate[count]=*").await;
     assert_eq!(r.body["data"][0]["count"], 1, "{}", r.text);
 }
+
+#[tokio::test]
+async fn defaults_that_do_not_fit_their_column_are_refused_before_the_ddl() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let bad = [
+        ("integer", json!(99999999999i64)),
+        ("integer", json!("3000000000")),
+        ("bigInteger", json!(9223372036854775808u64)),
+        ("uuid", json!("nope")),
+        ("timestamp", json!("not a date")),
+        ("date", json!("2024-13-45")),
+        ("time", json!("25:61")),
+        ("string", json!("a\u{0}b")),
+        ("json", json!({"a": ["\u{0}"]})),
+    ];
+    for (i, (kind, default)) in bad.iter().enumerate() {
+        let r = admin
+            .post(
+                "/collections",
+                json!({"collection": format!("d{i}"), "schema": {},
+                       "fields": [{"field": "x", "type": kind, "schema": {"default_value": default}}]}),
+            )
+            .await;
+        r.assert_error(400, "INVALID_PAYLOAD");
+        assert!(r.message().contains("does not fit"), "{kind}: {}", r.text);
+        // Nothing half-made: neither the table nor its meta.
+        let r = admin.get(&format!("/collections/d{i}")).await;
+        r.assert_error(403, "FORBIDDEN");
+    }
+    // The same refusal when a field is added or changed later.
+    create_collection(
+        &app,
+        json!({"collection": "later", "schema": {}, "fields": [{"field": "n", "type": "integer"}]}),
+    )
+    .await;
+    let r = admin
+        .post(
+            "/fields/later",
+            json!({"field": "m", "type": "integer", "schema": {"default_value": 4294967296u64}}),
+        )
+        .await;
+    r.assert_error(400, "INVALID_PAYLOAD");
+    let r = admin
+        .patch(
+            "/fields/later/n",
+            json!({"schema": {"default_value": 4294967296u64}}),
+        )
+        .await;
+    r.assert_error(400, "INVALID_PAYLOAD");
+    // Defaults that fit still work, and inserts use them.
+    let r = admin
+        .patch(
+            "/fields/later/n",
+            json!({"schema": {"default_value": 2147483647}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = admin.post("/items/later", json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["n"], 2147483647);
+}

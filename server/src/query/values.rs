@@ -168,7 +168,7 @@ pub fn parse_datetime_str(s: &str) -> Option<DateTime<Utc>> {
         .map(|d| Utc.from_utc_datetime(&d))
 }
 
-fn parse_time(s: &str) -> Option<NaiveTime> {
+pub(crate) fn parse_time(s: &str) -> Option<NaiveTime> {
     ["%H:%M:%S%.f", "%H:%M:%S", "%H:%M"]
         .iter()
         .find_map(|f| NaiveTime::parse_from_str(s.trim(), f).ok())
