@@ -864,3 +864,99 @@ async fn defaults_that_do_not_fit_their_column_are_refused_before_the_ddl() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["n"], 2147483647);
 }
+
+#[tokio::test]
+async fn fields_granted_on_some_rows_do_not_leak_through_sort_or_aggregates() {
+    let app = TestApp::spawn().await;
+    create_collection(
+        &app,
+        json!({"collection": "staff", "schema": {}, "fields": [
+            {"field": "name", "type": "string"},
+            {"field": "team", "type": "string"},
+            {"field": "salary", "type": "integer"}]}),
+    )
+    .await;
+    let r = app
+        .admin()
+        .post(
+            "/items/staff",
+            json!([{"name": "me", "team": "a", "salary": 50},
+                   {"name": "boss", "team": "b", "salary": 900},
+                   {"name": "peer", "team": "b", "salary": 10}]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Every row's name and team; salaries only on the caller's own row.
+    let policy = make_policy(&app, json!({"name": "staff"})).await;
+    permit(
+        &app,
+        &policy,
+        "staff",
+        "read",
+        json!({"fields": ["id", "name", "team"]}),
+    )
+    .await;
+    permit(
+        &app,
+        &policy,
+        "staff",
+        "read",
+        json!({"fields": ["*"], "permissions": {"name": {"_eq": "me"}}}),
+    )
+    .await;
+    let (uid, user) = make_user(&app, "staff@example.com", None).await;
+    attach(&app, None, Some(&uid), &policy).await;
+    let r = user.get("/items/staff?sort=id").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["salary"].clone())
+            .collect::<Vec<_>>(),
+        [json!(50), Value::Null, Value::Null]
+    );
+    // Sorting by the salary orders only by what the caller sees (hidden values are NULL).
+    let names = |r: &Resp| -> Vec<String> {
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["name"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    let asc = names(&user.get("/items/staff?sort=salary,id&fields=name").await);
+    let desc = names(&user.get("/items/staff?sort=-salary,id&fields=name").await);
+    // "boss" and "peer" tie (both hidden), so `id` orders them the same both ways.
+    let hidden: Vec<&String> = asc.iter().filter(|n| *n != "me").collect();
+    assert_eq!(hidden, ["boss", "peer"], "{asc:?}");
+    let hidden: Vec<&String> = desc.iter().filter(|n| *n != "me").collect();
+    assert_eq!(hidden, ["boss", "peer"], "{desc:?}");
+    // Aggregates and groups see only the caller's own salary.
+    let r = user
+        .get("/items/staff?aggregate[max]=salary&aggregate[sum]=salary&aggregate[count]=salary")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"][0]["max"]["salary"], 50, "{}", r.text);
+    assert_eq!(r.body["data"][0]["sum"]["salary"], 50.0, "{}", r.text);
+    assert_eq!(r.body["data"][0]["count"]["salary"], 1, "{}", r.text);
+    let r = user
+        .get("/items/staff?groupBy=salary&aggregate[count]=*&sort=salary")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(
+        !r.text.contains("900") && !r.text.contains("10,"),
+        "{}",
+        r.text
+    );
+    let mut groups: Vec<Value> = r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| json!([g["salary"], g["count"]]))
+        .collect();
+    groups.sort_by_key(|g| g.to_string());
+    assert_eq!(groups, [json!([50, 1]), json!([null, 2])], "{}", r.text);
+}

@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::error::{ApiError, Result};
 use crate::permissions::{self, Action, Grant};
 use crate::query::filter::{self, DynamicContext, SqlTarget};
-use crate::query::select::{self, AggregateSpec, SelectSpec, Selected};
+use crate::query::select::{self, AggField, AggregateSpec, SelectSpec, Selected, SortKey};
 use crate::query::values::{self, to_sql};
 use crate::query::{AggFunc, Query};
 use crate::schema::{Collection, Schema};
@@ -259,9 +259,13 @@ impl<'a, C: Conn> Items<'a, C> {
         Ok(out)
     }
 
-    fn sort(&self, q: &Query, grant: &Grant) -> Result<Vec<(String, bool)>> {
+    fn sort(&self, q: &Query, grant: &Grant) -> Result<Vec<SortKey>> {
         let Some(sort) = &q.sort else {
-            return Ok(vec![(self.collection.primary.clone(), false)]);
+            return Ok(vec![SortKey {
+                name: self.collection.primary.clone(),
+                desc: false,
+                only_when: None,
+            }]);
         };
         let mut out = Vec::new();
         for s in sort {
@@ -278,7 +282,12 @@ impl<'a, C: Conn> Items<'a, C> {
                 // The order of rows would reveal the hidden values.
                 return Err(concealed_use("sort by", name));
             }
-            out.push((name.to_owned(), desc));
+            out.push(SortKey {
+                name: name.to_owned(),
+                desc,
+                // Rows where the caller may not see the field sort as if it were empty.
+                only_when: grant.field_condition(name, &self.collection, self.postgres)?,
+            });
         }
         Ok(out)
     }
@@ -397,7 +406,13 @@ impl<'a, C: Conn> Items<'a, C> {
                     func.as_str()
                 )));
             }
-            aggregates.push((*func, Some(f)));
+            aggregates.push((
+                *func,
+                Some(AggField {
+                    field: f,
+                    only_when: grant.field_condition(name, &self.collection, self.postgres)?,
+                }),
+            ));
         }
         let mut group_by = Vec::new();
         for g in &q.group_by {
@@ -409,7 +424,10 @@ impl<'a, C: Conn> Items<'a, C> {
             if f.concealed() {
                 return Err(concealed_use("group by", g));
             }
-            group_by.push(f);
+            group_by.push(AggField {
+                field: f,
+                only_when: grant.field_condition(g, &self.collection, self.postgres)?,
+            });
         }
         let sort = match &q.sort {
             Some(_) => self.sort(q, grant)?,
