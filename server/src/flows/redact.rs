@@ -31,7 +31,7 @@ const MIN_COPY: usize = 4;
 /// Authorization schemes whose credential is also looked for on its own.
 const SCHEMES: &[&str] = &["bearer ", "basic ", "token ", "digest "];
 
-/// Whether an object key names a secret. Case and `-`/`_` do not matter. Secret are: keys
+/// Whether an object key names a secret. Case and `-`/`_` do not matter. Secret are keys
 /// ending in `token` (`access_token`, `refresh_token`, `x-auth-token`, `csrfToken`), keys
 /// containing `password`, `passphrase`, `secret` (`client_secret`, `tfa_secret`), `api_key`,
 /// `api-key` or `apikey` (`x-api-key`), `authorization` (`proxy-authorization`), `cookie`
