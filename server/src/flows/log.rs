@@ -84,15 +84,6 @@ impl RunRecord {
         };
         jsonb_safe(serde_json::to_string(&view).unwrap_or_else(|_| "null".into()))
     }
-
-    /// Names the run in error logs without any of its data.
-    fn describe(&self) -> String {
-        format!(
-            "{}@{}",
-            self.flow,
-            format_timestamp(self.outcome.started_at)
-        )
-    }
 }
 
 /// What a NUL character (`\u0000`, refused by PostgreSQL's `jsonb` in keys and strings alike)
@@ -273,15 +264,18 @@ async fn write_all(db: &DatabaseConnection, rows: &[Row]) {
     }
     for row in rows {
         if let Err(e) = write(db, std::slice::from_ref(row)).await {
-            tracing::error!(error = %e, run = %row.run, "could not write a run log");
+            // The run by flow and start time, never its data.
+            tracing::error!(
+                error = %e,
+                run = %format_args!("{}@{}", row.flow, format_timestamp(row.timestamp)),
+                "could not write a run log"
+            );
         }
     }
 }
 
 /// One run's rows, ready to insert.
 struct Row {
-    /// `<flow>@<started_at>`, naming the run in error logs.
-    run: String,
     flow: Uuid,
     user: Option<Uuid>,
     ip: Option<String>,
@@ -300,11 +294,9 @@ struct Row {
 impl Row {
     fn build(r: RunRecord, redactor: &Redactor) -> Row {
         let revision = r.full.then(|| r.revision_data(redactor));
-        let run = r.describe();
         let o = r.outcome;
         let acc = o.accountability.as_deref();
         Row {
-            run,
             flow: r.flow,
             user: acc.and_then(|a| a.user),
             ip: text_safe(acc.and_then(|a| a.ip.clone())),
