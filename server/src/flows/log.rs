@@ -259,19 +259,24 @@ async fn write_all(db: &DatabaseConnection, rows: &[Row]) {
     let Err(e) = write(db, rows).await else {
         return;
     };
-    if rows.len() > 1 {
-        tracing::warn!(error = %e, runs = rows.len(), "run-log batch failed, writing its runs one by one");
+    if let [row] = rows {
+        return report(row, &e);
     }
+    tracing::warn!(error = %e, runs = rows.len(), "run-log batch failed, writing its runs one by one");
     for row in rows {
         if let Err(e) = write(db, std::slice::from_ref(row)).await {
-            // The run by flow and start time, never its data.
-            tracing::error!(
-                error = %e,
-                run = %format_args!("{}@{}", row.flow, format_timestamp(row.timestamp)),
-                "could not write a run log"
-            );
+            report(row, &e);
         }
     }
+}
+
+/// Reports a run that could not be written: by flow and start time, never with its data.
+fn report(row: &Row, e: &DbErr) {
+    tracing::error!(
+        error = %e,
+        run = %format_args!("{}@{}", row.flow, format_timestamp(row.timestamp)),
+        "could not write a run log"
+    );
 }
 
 /// One run's rows, ready to insert.
