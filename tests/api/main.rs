@@ -15,6 +15,7 @@ mod permissions_matrix;
 mod protect;
 mod schema_api;
 mod sdk;
+mod secrets;
 mod seed_examples;
 mod server_routes;
 mod serving;

@@ -3,7 +3,8 @@
 //! `sluice_runs` summary row. The request path only moves the finished run into a bounded
 //! queue; one background writer builds the JSON, redacts it and inserts whole batches with
 //! multi-row statements (behind the SQLite write gate). Closing the logger flushes the queue;
-//! a full queue makes callers wait rather than drop logs.
+//! a full queue makes callers wait rather than drop logs. A run's content never loses it: what
+//! `jsonb` refuses is replaced, and a batch that fails is written again run by run.
 
 use std::sync::{Arc, Mutex};
 
@@ -19,7 +20,7 @@ use uuid::Uuid;
 
 use super::engine::RunOutcome;
 use super::model::FlowDef;
-use super::redact::{Redacted, Redactor};
+use super::redact::{Redacted, Redactor, Scope};
 use crate::db::WriteGate;
 use crate::query::values::format_timestamp;
 
@@ -44,9 +45,20 @@ impl RunRecord {
     }
 
     /// The revision's `data` as JSON text: steps, the final chain and the run summary,
-    /// redacted while serialising (no copy of the chain is made).
+    /// redacted while serialising (no copy of the chain is made), with what `jsonb` refuses
+    /// replaced.
     pub fn revision_data(&self, redactor: &Redactor) -> String {
         let o = &self.outcome;
+        // The secrets of the whole run first, so a copy in any step is found too.
+        let mut scope = Scope::new(redactor);
+        for (k, v) in o.chain.entries() {
+            if k != "$last" {
+                scope.learn(v);
+            }
+        }
+        for s in &o.steps {
+            scope.learn(&s.options);
+        }
         let view = RevisionView {
             steps: o
                 .steps
@@ -55,11 +67,11 @@ impl RunRecord {
                     operation: s.operation,
                     key: &s.key,
                     status: s.status.as_str(),
-                    options: Redacted::new(redactor, &s.options),
+                    options: scope.view(&s.options),
                     duration_ms: (s.duration_ms * 1000.0).round() / 1000.0,
                 })
                 .collect(),
-            data: ChainView(&o.chain, redactor),
+            data: ChainView(&o.chain, &scope),
             run: RunView {
                 status: o.status(),
                 trigger: &self.trigger,
@@ -70,7 +82,52 @@ impl RunRecord {
                 aborted: o.aborted.as_deref(),
             },
         };
-        serde_json::to_string(&view).unwrap_or_else(|_| "null".into())
+        jsonb_safe(serde_json::to_string(&view).unwrap_or_else(|_| "null".into()))
+    }
+}
+
+/// What a NUL character (`\u0000`, refused by PostgreSQL's `jsonb` in keys and strings alike)
+/// becomes in a run log: U+2400 SYMBOL FOR NULL, visible and never refused.
+pub const NUL_REPLACEMENT: char = '\u{2400}';
+
+/// JSON text with every `\u0000` escape replaced by [`NUL_REPLACEMENT`]; other escapes (an
+/// escaped backslash followed by `u0000` included) are kept as they are.
+pub fn jsonb_safe(text: String) -> String {
+    if !text.contains("\\u0000") {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find('\\') {
+        let (before, escape) = rest.split_at(i);
+        out.push_str(before);
+        if let Some(after) = escape.strip_prefix("\\u0000") {
+            out.push(NUL_REPLACEMENT);
+            rest = after;
+            continue;
+        }
+        // A backslash and the character it escapes, copied as they are.
+        let mut chars = escape.chars();
+        chars.next();
+        out.push('\\');
+        match chars.next() {
+            Some(c) => {
+                out.push(c);
+                rest = chars.as_str();
+            }
+            None => rest = "",
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Text for a `text` column with NUL characters replaced as in the revision (PostgreSQL
+/// refuses them in text too).
+fn text_safe(s: Option<String>) -> Option<String> {
+    match s {
+        Some(t) if t.contains('\0') => Some(t.replace('\0', &NUL_REPLACEMENT.to_string())),
+        other => other,
     }
 }
 
@@ -102,14 +159,14 @@ struct RevisionView<'a> {
 }
 
 /// The final data chain, serialised entry by entry through the redaction rules.
-struct ChainView<'a>(&'a super::chain::DataChain, &'a Redactor);
+struct ChainView<'a>(&'a super::chain::DataChain, &'a Scope<'a>);
 
 impl Serialize for ChainView<'_> {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = ser.serialize_map(None)?;
         for (k, v) in self.0.entries() {
-            map.serialize_entry(k, &Redacted::new(self.1, v))?;
+            map.serialize_entry(&*self.1.key_text(k), &self.1.view(v))?;
         }
         map.end()
     }
@@ -153,10 +210,7 @@ impl RunLogger {
                     let rows: Vec<Row> =
                         batch.drain(..).map(|r| Row::build(r, &redactor)).collect();
                     let _guard = gate.enter().await;
-                    let count = rows.len();
-                    if let Err(e) = write(&db, rows).await {
-                        tracing::error!(error = %e, runs = count, "could not write run logs");
-                    }
+                    write_all(&db, &rows).await;
                 }
                 for w in waiters.drain(..) {
                     let _ = w.send(());
@@ -199,6 +253,32 @@ impl RunLogger {
     }
 }
 
+/// Writes a batch; when the batch fails, writes its runs one by one so one run that cannot be
+/// written (reported with the run, never its data) does not take the others with it.
+async fn write_all(db: &DatabaseConnection, rows: &[Row]) {
+    let Err(e) = write(db, rows).await else {
+        return;
+    };
+    if let [row] = rows {
+        return report(row, &e);
+    }
+    tracing::warn!(error = %e, runs = rows.len(), "run-log batch failed, writing its runs one by one");
+    for row in rows {
+        if let Err(e) = write(db, std::slice::from_ref(row)).await {
+            report(row, &e);
+        }
+    }
+}
+
+/// Reports a run that could not be written: by flow and start time, never with its data.
+fn report(row: &Row, e: &DbErr) {
+    tracing::error!(
+        error = %e,
+        run = %format_args!("{}@{}", row.flow, format_timestamp(row.timestamp)),
+        "could not write a run log"
+    );
+}
+
 /// One run's rows, ready to insert.
 struct Row {
     flow: Uuid,
@@ -224,9 +304,9 @@ impl Row {
         Row {
             flow: r.flow,
             user: acc.and_then(|a| a.user),
-            ip: acc.and_then(|a| a.ip.clone()),
-            user_agent: acc.and_then(|a| a.user_agent.clone()),
-            origin: acc.and_then(|a| a.origin.clone()),
+            ip: text_safe(acc.and_then(|a| a.ip.clone())),
+            user_agent: text_safe(acc.and_then(|a| a.user_agent.clone())),
+            origin: text_safe(acc.and_then(|a| a.origin.clone())),
             revision,
             status: o.status(),
             trigger: r.trigger,
@@ -305,7 +385,9 @@ async fn insert_ids(
     rows.iter().map(|r| r.try_get_by_index::<i32>(0)).collect()
 }
 
-async fn write(db: &DatabaseConnection, rows: Vec<Row>) -> Result<(), DbErr> {
+/// One transaction: the batch's activity rows, revisions and run summaries (values are
+/// copied so a failed batch can be written again run by run).
+async fn write(db: &DatabaseConnection, rows: &[Row]) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
     let txn = db.begin().await?;
     let n = rows.len();
@@ -320,17 +402,16 @@ async fn write(db: &DatabaseConnection, rows: Vec<Row>) -> Result<(), DbErr> {
         "origin",
     ];
     let mut values = Vec::with_capacity(n * cols.len());
-    let mut rows = rows;
-    for r in &mut rows {
+    for r in rows {
         values.extend([
             SqlValue::String(Some("run".into())),
             SqlValue::Uuid(r.user),
             SqlValue::ChronoDateTimeUtc(Some(r.timestamp)),
             SqlValue::String(r.ip.clone()),
-            SqlValue::String(r.user_agent.take()),
+            SqlValue::String(r.user_agent.clone()),
             SqlValue::String(Some("directus_flows".into())),
             SqlValue::String(Some(r.flow.to_string())),
-            SqlValue::String(r.origin.take()),
+            SqlValue::String(r.origin.clone()),
         ]);
     }
     let sql = insert_sql(backend, "directus_activity", &cols, &[None; 8], n, true);
@@ -345,7 +426,7 @@ async fn write(db: &DatabaseConnection, rows: Vec<Row>) -> Result<(), DbErr> {
                 SqlValue::Int(Some(activity_ids[i])),
                 SqlValue::String(Some("directus_flows".into())),
                 SqlValue::String(Some(rows[i].flow.to_string())),
-                SqlValue::String(rows[i].revision.take()),
+                SqlValue::String(rows[i].revision.clone()),
             ]);
         }
         let sql = insert_sql(
@@ -377,20 +458,20 @@ async fn write(db: &DatabaseConnection, rows: Vec<Row>) -> Result<(), DbErr> {
         "ip",
     ];
     let mut values = Vec::with_capacity(n * cols.len());
-    for (i, r) in rows.into_iter().enumerate() {
+    for (i, r) in rows.iter().enumerate() {
         values.extend([
             SqlValue::Uuid(Some(r.flow)),
             SqlValue::Int(Some(activity_ids[i])),
             SqlValue::Int(revision_ids[i]),
             SqlValue::String(Some(r.status.into())),
-            SqlValue::String(Some(r.trigger)),
-            SqlValue::String(r.method),
+            SqlValue::String(Some(r.trigger.clone())),
+            SqlValue::String(r.method.clone()),
             SqlValue::Int(r.http_status.map(i32::from)),
             SqlValue::Double(Some(r.duration_ms)),
             SqlValue::Int(Some(i32::try_from(r.steps).unwrap_or(i32::MAX))),
             SqlValue::ChronoDateTimeUtc(Some(r.timestamp)),
             SqlValue::Uuid(r.user),
-            SqlValue::String(r.ip),
+            SqlValue::String(r.ip.clone()),
         ]);
     }
     let sql = insert_sql(backend, "sluice_runs", &cols, &[None; 12], n, false);

@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::error::{ApiError, Result};
 use crate::permissions::{self, Action, Grant};
 use crate::query::filter::{self, DynamicContext, SqlTarget};
-use crate::query::select::{self, AggregateSpec, SelectSpec, Selected};
+use crate::query::select::{self, AggField, AggregateSpec, SelectSpec, Selected, SortKey};
 use crate::query::values::{self, to_sql};
 use crate::query::{AggFunc, Query};
 use crate::schema::{Collection, Schema};
@@ -59,6 +59,25 @@ pub struct Items<'a, C> {
     postgres: bool,
 }
 
+/// The 400 for a query that would reveal a concealed field through `sort` or `groupBy`.
+fn concealed_use(what: &str, name: &str) -> ApiError {
+    ApiError::invalid_query(format!("Can't {what} the concealed field \"{name}\""))
+}
+
+/// Replaces concealed values with Directus's mask.
+fn mask_concealed(collection: &Collection, item: &mut Map<String, Value>) {
+    for f in collection.fields.iter().filter(|f| f.concealed()) {
+        if let Some(v) = item.get_mut(&f.name)
+            && !Value::is_null(v)
+        {
+            *v = json!(MASK);
+        }
+    }
+}
+
+/// What a concealed value reads as.
+pub const MASK: &str = "**********";
+
 /// The 403 Directus gives for a missing collection (same for admins).
 pub fn unknown_collection(name: &str) -> ApiError {
     ApiError::forbidden_reason(format!(
@@ -87,6 +106,8 @@ impl<'a, C: Conn> Items<'a, C> {
     }
 
     /// Dynamic variables for this caller, fetching user/role fields only when `needs` asks.
+    /// Concealed user fields read as the mask, as through `/users` (a filter comparing a
+    /// column with `$CURRENT_USER.token` must not be an oracle for the token).
     async fn dynamic(&self, needs: (bool, bool)) -> Result<DynamicContext> {
         let acc = self.acc();
         let mut ctx = permissions::dynamic_context(acc);
@@ -96,9 +117,23 @@ impl<'a, C: Conn> Items<'a, C> {
                 .one(self.conn)
                 .await?
         {
-            ctx.user_fields = serde_json::to_value(u)
-                .ok()
-                .and_then(|v| v.as_object().cloned());
+            ctx.user_fields = match serde_json::to_value(u) {
+                Ok(Value::Object(mut fields)) => {
+                    match self.ctx.schema.collection("directus_users") {
+                        Some(users) => mask_concealed(users, &mut fields),
+                        None => {
+                            for name in ["password", "token", "tfa_secret"] {
+                                if let Some(v) = fields.get_mut(name).filter(|v| !Value::is_null(v))
+                                {
+                                    *v = json!(MASK);
+                                }
+                            }
+                        }
+                    }
+                    Some(fields)
+                }
+                _ => None,
+            };
         }
         if needs.1
             && let Some(role) = acc.role
@@ -220,9 +255,13 @@ impl<'a, C: Conn> Items<'a, C> {
         Ok(out)
     }
 
-    fn sort(&self, q: &Query, grant: &Grant) -> Result<Vec<(String, bool)>> {
+    fn sort(&self, q: &Query, grant: &Grant) -> Result<Vec<SortKey>> {
         let Some(sort) = &q.sort else {
-            return Ok(vec![(self.collection.primary.clone(), false)]);
+            return Ok(vec![SortKey {
+                name: self.collection.primary.clone(),
+                desc: false,
+                only_when: None,
+            }]);
         };
         let mut out = Vec::new();
         for s in sort {
@@ -230,10 +269,21 @@ impl<'a, C: Conn> Items<'a, C> {
                 Some(n) => (n, true),
                 None => (s.as_str(), false),
             };
-            if self.collection.field(name).is_none() || !grant.field_allowed(name) {
-                return Err(self.field_error(name));
+            let field = self
+                .collection
+                .field(name)
+                .filter(|_| grant.field_allowed(name))
+                .ok_or_else(|| self.field_error(name))?;
+            if field.concealed() {
+                // The order of rows would reveal the hidden values.
+                return Err(concealed_use("sort by", name));
             }
-            out.push((name.to_owned(), desc));
+            out.push(SortKey {
+                name: name.to_owned(),
+                desc,
+                // Rows where the caller may not see the field sort as if it were empty.
+                only_when: grant.field_condition(name, &self.collection, self.postgres)?,
+            });
         }
         Ok(out)
     }
@@ -253,18 +303,15 @@ impl<'a, C: Conn> Items<'a, C> {
             (Some(p), Some(l)) if p > 0 => Some(l.saturating_mul(p - 1)),
             _ => q.offset,
         };
-        (limit, offset.filter(|o| *o > 0))
+        // The databases take signed 64-bit limits: a page far beyond the end reads nothing
+        // rather than failing to bind.
+        let bound = |n: u64| Ord::min(n, i64::MAX as u64);
+        (limit.map(bound), offset.map(bound).filter(|o| *o > 0))
     }
 
     /// Replaces concealed values with Directus's mask.
     fn conceal(&self, item: &mut Map<String, Value>) {
-        for f in self.collection.fields.iter().filter(|f| f.concealed()) {
-            if let Some(v) = item.get_mut(&f.name)
-                && !Value::is_null(v)
-            {
-                *v = json!("**********");
-            }
-        }
+        mask_concealed(&self.collection, item);
     }
 
     /// Reads by query (directus.md §6.2), with meta and aggregates.
@@ -337,6 +384,14 @@ impl<'a, C: Conn> Items<'a, C> {
                 .field(name)
                 .filter(|_| grant.field_allowed(name))
                 .ok_or_else(|| self.field_error(name))?;
+            // Counting set values says no more than `_nnull`; every other function would
+            // answer the values themselves (`min`, `max`) or facts about them.
+            if f.concealed() && *func != AggFunc::Count {
+                return Err(ApiError::invalid_query(format!(
+                    "\"{}\" can't be used on the concealed field \"{name}\"",
+                    func.as_str()
+                )));
+            }
             if matches!(
                 func,
                 AggFunc::Sum | AggFunc::SumDistinct | AggFunc::Avg | AggFunc::AvgDistinct
@@ -347,16 +402,28 @@ impl<'a, C: Conn> Items<'a, C> {
                     func.as_str()
                 )));
             }
-            aggregates.push((*func, Some(f)));
+            aggregates.push((
+                *func,
+                Some(AggField {
+                    field: f,
+                    only_when: grant.field_condition(name, &self.collection, self.postgres)?,
+                }),
+            ));
         }
         let mut group_by = Vec::new();
         for g in &q.group_by {
-            group_by.push(
-                self.collection
-                    .field(g)
-                    .filter(|_| grant.field_allowed(g))
-                    .ok_or_else(|| self.field_error(g))?,
-            );
+            let f = self
+                .collection
+                .field(g)
+                .filter(|_| grant.field_allowed(g))
+                .ok_or_else(|| self.field_error(g))?;
+            if f.concealed() {
+                return Err(concealed_use("group by", g));
+            }
+            group_by.push(AggField {
+                field: f,
+                only_when: grant.field_condition(g, &self.collection, self.postgres)?,
+            });
         }
         let sort = match &q.sort {
             Some(_) => self.sort(q, grant)?,

@@ -78,6 +78,7 @@ impl<C: super::Conn> Items<'_, C> {
         self.apply_specials(&mut merged, action);
         self.check_rules(&merged, action, grant, dynamic)?;
 
+        let mask = json!(super::MASK);
         let mut values = Vec::with_capacity(merged.len());
         let mut audit = Map::with_capacity(merged.len());
         for f in &coll.fields {
@@ -90,11 +91,15 @@ impl<C: super::Conn> Items<'_, C> {
             } else {
                 v.clone()
             };
-            let sql = to_sql(f, &v).map_err(|e| e.payload_error(&f.name, &coll.name, &v))?;
+            let sql = to_sql(f, &v).map_err(|e| {
+                // An error never echoes a concealed value.
+                let shown = if f.concealed() { &mask } else { &v };
+                e.payload_error(&f.name, &coll.name, shown)
+            })?;
             audit.insert(
                 f.name.clone(),
                 if f.concealed() && !v.is_null() {
-                    json!("**********")
+                    mask.clone()
                 } else {
                     v
                 },

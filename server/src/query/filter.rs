@@ -437,12 +437,13 @@ fn flag(v: &Value, op: &str) -> Result<bool, ApiError> {
 /// harmless).
 fn supports(field: &Field, op: &str, has_part: bool) -> bool {
     let base = op.trim_start_matches("_n").trim_start_matches('_');
+    if field.concealed() {
+        // Only whether a value is set; a function (`year(token)`) would probe its content.
+        return !has_part && matches!(op, "_null" | "_nnull" | "_empty" | "_nempty");
+    }
     let always = ["null", "nnull", "_null", "_nnull"];
     if always.contains(&op) {
         return true;
-    }
-    if field.concealed() {
-        return matches!(op, "_empty" | "_nempty");
     }
     if has_part {
         return !is_string_op(op);
@@ -629,6 +630,11 @@ fn rule(
     if has_nul(raw) {
         return Err(bad(format!(
             "The filter value for \"{name}\" must not contain NUL characters"
+        )));
+    }
+    if field.concealed() && part.is_some() {
+        return Err(bad(format!(
+            "Functions can't be applied to the concealed field \"{name}\""
         )));
     }
     if !supports(field, op, part.is_some()) {

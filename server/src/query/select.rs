@@ -23,13 +23,39 @@ pub struct Selected {
     pub only_when: Option<Condition>,
 }
 
+/// One `sort` key. `only_when` orders by `CASE WHEN cond THEN col END`, so rows where the
+/// caller may not see the field are ordered as if it were empty.
+#[derive(Clone, Debug)]
+pub struct SortKey {
+    pub name: String,
+    pub desc: bool,
+    pub only_when: Option<Condition>,
+}
+
+impl SortKey {
+    fn expr(&self, c: &Collection) -> Expr {
+        guarded(col(c, &self.name), &self.only_when)
+    }
+
+    fn order(&self) -> Order {
+        if self.desc { Order::Desc } else { Order::Asc }
+    }
+}
+
+/// `CASE WHEN cond THEN e END` when the value is visible only on some rows.
+fn guarded(e: Expr, only_when: &Option<Condition>) -> Expr {
+    match only_when {
+        Some(cond) => Expr::case(cond.clone(), e).finally(Expr::null()).into(),
+        None => e,
+    }
+}
+
 /// A complete read.
 pub struct SelectSpec<'a> {
     pub collection: &'a Collection,
     pub columns: Vec<Selected>,
     pub condition: Condition,
-    /// `(field, descending)`
-    pub sort: Vec<(String, bool)>,
+    pub sort: Vec<SortKey>,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
@@ -49,10 +75,7 @@ fn column_value(c: &Collection, s: &Selected) -> Expr {
     } else {
         col(c, &s.name)
     };
-    match &s.only_when {
-        Some(cond) => Expr::case(cond.clone(), base).finally(Expr::null()).into(),
-        None => base,
-    }
+    guarded(base, &s.only_when)
 }
 
 /// Runs a statement built for the connection's backend.
@@ -79,8 +102,8 @@ pub async fn fetch(
         stmt.expr(Expr::val(1));
     }
     stmt.cond_where(spec.condition.clone());
-    for (field, desc) in &spec.sort {
-        stmt.order_by_expr(col(c, field), if *desc { Order::Desc } else { Order::Asc });
+    for key in &spec.sort {
+        stmt.order_by_expr(key.expr(c), key.order());
     }
     if let Some(l) = spec.limit {
         stmt.limit(l);
@@ -176,13 +199,20 @@ pub fn search_condition(t: &SqlTarget<'_>, term: &str) -> Condition {
     }
 }
 
-/// One aggregate request, already checked against the schema.
+/// A field an aggregate reads or groups by, with the rows it is visible on (`None`: all).
+pub struct AggField<'a> {
+    pub field: &'a Field,
+    pub only_when: Option<Condition>,
+}
+
+/// One aggregate request, already checked against the schema and the caller's fields: a
+/// field visible only on some rows is aggregated and grouped as empty on the others.
 pub struct AggregateSpec<'a> {
     pub collection: &'a Collection,
-    pub aggregates: Vec<(AggFunc, Option<&'a Field>)>,
-    pub group_by: Vec<&'a Field>,
+    pub aggregates: Vec<(AggFunc, Option<AggField<'a>>)>,
+    pub group_by: Vec<AggField<'a>>,
     pub condition: Condition,
-    pub sort: Vec<(String, bool)>,
+    pub sort: Vec<SortKey>,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
@@ -195,21 +225,24 @@ pub async fn aggregate(db: &impl ConnectionTrait, spec: &AggregateSpec<'_>) -> R
     let mut stmt = SqlQuery::select();
     stmt.from(table(c));
     let mut decoders: Vec<Decode> = Vec::new();
-    for g in &spec.group_by {
-        stmt.expr(column_value(
+    for (i, g) in spec.group_by.iter().enumerate() {
+        let value = column_value(
             c,
             &Selected {
-                name: g.name.clone(),
-                kind: g.kind,
-                only_when: None,
+                name: g.field.name.clone(),
+                kind: g.field.kind,
+                only_when: g.only_when.clone(),
             },
-        ));
-        stmt.group_by_col((table(c), Alias::new(g.name.as_str())));
-        decoders.push(Decode::Field(g.kind));
+        );
+        // Grouped by the expression the caller sees, named by its position (an alias could
+        // collide with a column name; the expression's bound values differ between clauses).
+        stmt.expr(value);
+        stmt.add_group_by([Expr::cust((i + 1).to_string())]);
+        decoders.push(Decode::Field(g.field.kind));
     }
     for (func, field) in &spec.aggregates {
         let target: Expr = match field {
-            Some(f) => col(c, &f.name),
+            Some(f) => guarded(col(c, &f.field.name), &f.only_when),
             None => Expr::cust("*"),
         };
         let numeric_out = |e: Expr| e.cast_as(Alias::new("DOUBLE PRECISION"));
@@ -227,7 +260,7 @@ pub async fn aggregate(db: &impl ConnectionTrait, spec: &AggregateSpec<'_>) -> R
                 Decode::Number,
             ),
             AggFunc::Min | AggFunc::Max => {
-                let kind = field.map_or(FieldType::Float, |f| f.kind);
+                let kind = field.as_ref().map_or(FieldType::Float, |f| f.field.kind);
                 let e: Expr = if *func == AggFunc::Min {
                     Func::min(target).into()
                 } else {
@@ -245,9 +278,9 @@ pub async fn aggregate(db: &impl ConnectionTrait, spec: &AggregateSpec<'_>) -> R
         decoders.push(how);
     }
     stmt.cond_where(spec.condition.clone());
-    for (field, desc) in &spec.sort {
-        if spec.group_by.iter().any(|g| &g.name == field) {
-            stmt.order_by_expr(col(c, field), if *desc { Order::Desc } else { Order::Asc });
+    for key in &spec.sort {
+        if let Some(i) = spec.group_by.iter().position(|g| g.field.name == key.name) {
+            stmt.order_by_expr(Expr::cust((i + 1).to_string()), key.order());
         }
     }
     if let Some(l) = spec.limit {
@@ -265,7 +298,7 @@ pub async fn aggregate(db: &impl ConnectionTrait, spec: &AggregateSpec<'_>) -> R
         let mut item = Map::new();
         let mut i = 0;
         for g in &spec.group_by {
-            item.insert(g.name.clone(), decode(&row, i, decoders[i]));
+            item.insert(g.field.name.clone(), decode(&row, i, decoders[i]));
             i += 1;
         }
         for (func, field) in &spec.aggregates {
@@ -286,7 +319,7 @@ pub async fn aggregate(db: &impl ConnectionTrait, spec: &AggregateSpec<'_>) -> R
                 Some(f) => {
                     let slot = item.entry(key).or_insert_with(|| json!({}));
                     if let Some(o) = slot.as_object_mut() {
-                        o.insert(f.name.clone(), v);
+                        o.insert(f.field.name.clone(), v);
                     }
                 }
             }

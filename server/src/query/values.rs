@@ -82,14 +82,23 @@ fn as_f64(v: &Value) -> Option<f64> {
     }
 }
 
+/// Whole floats that convert to `i64` without saturating: `[-2^63, 2^63)`.
+fn fits_i64(f: f64) -> bool {
+    (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f)
+}
+
 fn as_i64(v: &Value) -> Result<i64, ValueError> {
     match v {
         Value::Number(n) => {
             if let Some(i) = n.as_i64() {
                 return Ok(i);
             }
+            if n.is_u64() {
+                // Above i64::MAX: never clamped into range.
+                return Err(ValueError::OutOfRange);
+            }
             match n.as_f64() {
-                Some(f) if f.fract() == 0.0 && f.abs() < 9.3e18 => Ok(f as i64),
+                Some(f) if f.fract() == 0.0 && fits_i64(f) => Ok(f as i64),
                 Some(f) if f.fract() == 0.0 => Err(ValueError::OutOfRange),
                 _ => Err(ValueError::Type("an integer")),
             }
@@ -100,7 +109,8 @@ fn as_i64(v: &Value) -> Result<i64, ValueError> {
                 return Ok(i);
             }
             match t.parse::<f64>() {
-                Ok(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.3e18 => Ok(f as i64),
+                _ if t.parse::<u64>().is_ok() => Err(ValueError::OutOfRange),
+                Ok(f) if f.is_finite() && f.fract() == 0.0 && fits_i64(f) => Ok(f as i64),
                 Ok(f) if f.is_finite() && f.fract() == 0.0 => Err(ValueError::OutOfRange),
                 _ if t.bytes().all(|b| b.is_ascii_digit() || b == b'-') && !t.is_empty() => {
                     Err(ValueError::OutOfRange)
@@ -158,7 +168,7 @@ pub fn parse_datetime_str(s: &str) -> Option<DateTime<Utc>> {
         .map(|d| Utc.from_utc_datetime(&d))
 }
 
-fn parse_time(s: &str) -> Option<NaiveTime> {
+pub(crate) fn parse_time(s: &str) -> Option<NaiveTime> {
     ["%H:%M:%S%.f", "%H:%M:%S", "%H:%M"]
         .iter()
         .find_map(|f| NaiveTime::parse_from_str(s.trim(), f).ok())
@@ -209,7 +219,7 @@ pub fn to_sql(field: &Field, v: &Value) -> Result<SqlValue, ValueError> {
         T::BigInteger => SqlValue::BigInt(Some(as_i64(v)?)),
         T::Float | T::Decimal => {
             let f = as_f64(v).ok_or(ValueError::Type("a number"))?;
-            if !f.is_finite() {
+            if !f.is_finite() || (field.kind == T::Decimal && !fits_decimal(field, f)) {
                 return Err(ValueError::OutOfRange);
             }
             SqlValue::Double(Some(f))
@@ -253,6 +263,19 @@ pub fn to_sql(field: &Field, v: &Value) -> Result<SqlValue, ValueError> {
                 .ok_or(ValueError::Type("a time"))?,
         )),
     })
+}
+
+/// Whether a number fits a `decimal(precision, scale)` column once rounded to its scale (the
+/// database would refuse it otherwise, and SQLite would keep it unchecked).
+fn fits_decimal(field: &Field, f: f64) -> bool {
+    let Some(precision) = field.numeric_precision.filter(|p| *p > 0) else {
+        return true;
+    };
+    let scale = field.numeric_scale.unwrap_or(0).min(precision);
+    let factor = 10f64.powi(i32::try_from(scale).unwrap_or(i32::MAX));
+    let rounded = (f.abs() * factor).round() / factor;
+    let limit = 10f64.powi(i32::try_from(precision - scale).unwrap_or(i32::MAX));
+    rounded < limit
 }
 
 fn contains_nul(v: &Value) -> bool {

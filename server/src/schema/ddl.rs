@@ -83,9 +83,45 @@ fn type_sql(c: &ColumnSpec, backend: DatabaseBackend) -> String {
     }
 }
 
-/// A default value as a SQL literal, or `None` when it cannot be one for this type.
+/// Whether a number can be stored in an integer column of this type (a default that does not
+/// fit would be accepted by the DDL and fail every later insert).
+fn fits_integer(f: f64, kind: FieldType) -> bool {
+    let range = if kind == FieldType::Integer {
+        f64::from(i32::MIN)..=f64::from(i32::MAX)
+    } else {
+        -9_223_372_036_854_775_808.0..=9_223_372_036_854_775_807.0
+    };
+    f.fract() == 0.0 && range.contains(&f)
+}
+
+/// Whether a text default is a value of this type (parsed as the items API parses values).
+fn text_fits(s: &str, kind: FieldType) -> bool {
+    use crate::query::values::{parse_datetime_str, parse_time};
+    match kind {
+        FieldType::Uuid => uuid::Uuid::parse_str(s.trim()).is_ok(),
+        FieldType::Time => parse_time(s).is_some(),
+        k if k.is_temporal() => parse_datetime_str(s.trim()).is_some(),
+        _ => true,
+    }
+}
+
+fn has_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(a) => a.iter().any(has_nul),
+        Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// A default value as a SQL literal, or `None` when it cannot be one for this type: the
+/// wrong shape, a number out of the column's range, a text that is no UUID or date of the
+/// column's type, or text with NUL characters.
 pub fn default_sql(value: &Value, kind: FieldType, backend: DatabaseBackend) -> Option<String> {
     let pg = backend == DatabaseBackend::Postgres;
+    if has_nul(value) {
+        return None;
+    }
     match (value, kind) {
         (Value::Null, _) => None,
         (Value::String(s), k) if k.is_temporal() && s.eq_ignore_ascii_case("CURRENT_TIMESTAMP") => {
@@ -97,15 +133,25 @@ pub fn default_sql(value: &Value, kind: FieldType, backend: DatabaseBackend) -> 
             (false, true) => "1".into(),
             (false, false) => "0".into(),
         }),
+        (Value::Number(n), k) if k.is_integer() => {
+            let fits = match n.as_i64() {
+                Some(i) => k == FieldType::BigInteger || i32::try_from(i).is_ok(),
+                None => !n.is_u64() && n.as_f64().is_some_and(|f| fits_integer(f, k)),
+            };
+            fits.then(|| n.to_string())
+        }
         (Value::Number(n), k) if k.is_numeric() => Some(n.to_string()),
         (v, FieldType::Json) => Some(string_literal(&v.to_string())),
-        (Value::String(s), k) if k.is_textual() || k.is_temporal() || k == FieldType::Uuid => {
+        (Value::String(s), k)
+            if (k.is_textual() || k.is_temporal() || k == FieldType::Uuid) && text_fits(s, k) =>
+        {
             Some(string_literal(s))
         }
         (Value::String(s), k) if k.is_numeric() => s
+            .trim()
             .parse::<f64>()
             .ok()
-            .filter(|f| f.is_finite())
+            .filter(|f| f.is_finite() && (!k.is_integer() || fits_integer(*f, k)))
             .map(|_| s.trim().to_owned()),
         (Value::Number(n), k) if k.is_textual() => Some(string_literal(&n.to_string())),
         _ => None,

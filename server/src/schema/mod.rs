@@ -129,9 +129,11 @@ impl Field {
         self.special.iter().any(|x| x == s)
     }
 
-    /// Values of this field are never shown (`**********` when set).
+    /// Values of this field never leave the server: reads show `**********` when set, and
+    /// queries may not sort, group, aggregate (beyond `count`) or compare by them. Hashed
+    /// fields are concealed too, whatever their column type.
     pub fn concealed(&self) -> bool {
-        self.has_special("conceal") || self.kind == FieldType::Hash
+        self.has_special("conceal") || self.hashed()
     }
 
     /// Values are argon2-hashed on write.

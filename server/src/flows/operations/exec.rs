@@ -1,8 +1,10 @@
 //! `exec` ("Run Script", directus.md §4.10): `module.exports = async function(data) {…}` in a
 //! fresh QuickJS runtime per run — no filesystem, network, timers or `require` — with
 //! `FLOWS_RUN_SCRIPT_TIMEOUT` (evaluation and call) and `FLOWS_RUN_SCRIPT_MAX_MEMORY`, `$env` as
-//! `process.env`, and `console.*` going to the server log. It runs on a blocking thread.
+//! `process.env`, and `console.*` going to the server log, redacted like run logs. It runs on a
+//! blocking thread.
 
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -12,6 +14,7 @@ use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Function, Object, Runt
 use serde_json::Value;
 
 use super::{OpContext, OpError, Operation};
+use crate::flows::redact::{Redactor, Scope};
 
 pub struct Exec;
 
@@ -63,7 +66,38 @@ fn error_of(e: CaughtError<'_>, deadline: Instant) -> OpError {
     }
 }
 
-fn install_globals(ctx: &Ctx<'_>, env_json: &str) -> rquickjs::Result<()> {
+/// One `console.*` line as the server log gets it: the arguments joined with spaces (objects
+/// as JSON), secret-named values, copies of them and allow-listed env values redacted.
+fn console_line(args: &[rquickjs::Value<'_>], redaction: &Scope<'_>) -> String {
+    let mut line = String::new();
+    for (i, v) in args.iter().enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        let value = match v.as_string().and_then(|s| s.to_string().ok()) {
+            Some(text) => Value::String(text),
+            None => v
+                .ctx()
+                .json_stringify(v.clone())
+                .ok()
+                .flatten()
+                .and_then(|s| s.to_string().ok())
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or_else(|| Value::String("undefined".into())),
+        };
+        match redaction.redact(&value) {
+            Value::String(text) => line.push_str(&text),
+            other => line.push_str(&other.to_string()),
+        }
+    }
+    line
+}
+
+fn install_globals(
+    ctx: &Ctx<'_>,
+    env_json: &str,
+    redaction: &Rc<Scope<'static>>,
+) -> rquickjs::Result<()> {
     let globals = ctx.globals();
     let module = Object::new(ctx.clone())?;
     module.set("exports", rquickjs::Value::new_null(ctx.clone()))?;
@@ -74,24 +108,9 @@ fn install_globals(ctx: &Ctx<'_>, env_json: &str) -> rquickjs::Result<()> {
     let console = Object::new(ctx.clone())?;
     for level in ["log", "info", "warn", "error", "trace", "debug"] {
         let lvl = level.to_owned();
+        let redaction = redaction.clone();
         let f = Function::new(ctx.clone(), move |args: Rest<rquickjs::Value<'_>>| {
-            let text: Vec<String> = args
-                .0
-                .iter()
-                .map(|v| {
-                    v.as_string()
-                        .and_then(|s| s.to_string().ok())
-                        .or_else(|| {
-                            v.ctx()
-                                .json_stringify(v.clone())
-                                .ok()
-                                .flatten()
-                                .and_then(|s| s.to_string().ok())
-                        })
-                        .unwrap_or_else(|| "undefined".into())
-                })
-                .collect();
-            let line = text.join(" ");
+            let line = console_line(&args.0, &redaction);
             match lvl.as_str() {
                 "error" => tracing::error!(target: "flows::exec", "{line}"),
                 "warn" => tracing::warn!(target: "flows::exec", "{line}"),
@@ -123,8 +142,13 @@ pub fn run_script(
     let context = Context::full(&rt).map_err(|e| OpError::error(e.to_string()))?;
     let data_json = data.to_string();
     let env_json = env.to_string();
+    // Console output is redacted like run logs: the script sees only cast env values, and the
+    // secrets of the chain it was given.
+    let mut redaction = Scope::owning(Redactor::from_env(env));
+    redaction.learn(data);
+    let redaction = Rc::new(redaction);
     context.with(|ctx| -> Result<Value, OpError> {
-        install_globals(&ctx, &env_json)
+        install_globals(&ctx, &env_json, &redaction)
             .catch(&ctx)
             .map_err(|e| error_of(e, deadline))?;
         ctx.eval::<(), _>(code)
@@ -312,6 +336,77 @@ mod tests {
             "module.exports = () => { const a = []; while (true) { a.push(new Array(100000).fill(1)); } }",
         );
         assert!(matches!(r, Err(OpError::Error { .. })), "{r:?}");
+    }
+
+    /// What a script's `console.*` calls write to the server log.
+    fn console_output(code: &str, data: &Value, env: &Value) -> String {
+        #[derive(Clone, Default)]
+        struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            run_script(code, data, env, limits()).expect("script runs");
+        });
+        let bytes = buffer.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    #[test]
+    fn console_output_is_redacted() {
+        let data = json!({
+            "$trigger": {"headers": {"x-api-key": "header-key-1"},
+                         "password": "lifted-pw-2",
+                         "body": {"password": "lifted-pw-2", "note": "plain words"}},
+            "$env": {"NUM": 987654, "LIST": ["list-secret-3", 31337], "JSON": {"k": "json-secret-4"}}
+        });
+        let env = data["$env"].clone();
+        let out = console_output(
+            r#"module.exports = function(data) {
+                console.log("pw", data.$trigger.body.password, data.$trigger.note);
+                console.info(data.$trigger);
+                console.warn({"Authorization": "Bearer inline-token-5", "ok": 1});
+                console.error(process.env.NUM, process.env.LIST, process.env.JSON);
+                console.debug(process.env.LIST.join(","), "n=" + process.env.NUM);
+                console.log(JSON.stringify({api_key: "inline-key-6"}));
+                console.log(data.$trigger.body.note);
+            }"#,
+            &data,
+            &env,
+        );
+        for secret in [
+            "header-key-1",
+            "lifted-pw-2",
+            "987654",
+            "list-secret-3",
+            "31337",
+            "json-secret-4",
+            "inline-token-5",
+            "inline-key-6",
+        ] {
+            assert!(!out.contains(secret), "{secret} in the log: {out}");
+        }
+        assert!(out.contains("plain words"), "{out}");
+        assert!(out.contains("--redacted--"), "{out}");
+        assert!(out.contains("--redacted:NUM--"), "{out}");
+        assert!(out.contains("--redacted:LIST--"), "{out}");
+        assert!(out.contains("\"ok\":1"), "{out}");
     }
 
     #[test]
