@@ -368,6 +368,79 @@ pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
     )
 }
 
+/// Bound parameters per statement: below SQLite's limit (32766) and PostgreSQL's (65535), so
+/// a batch of any size is written in as many statements as it needs.
+pub const MAX_PARAMETERS: usize = 30_000;
+
+/// Rows of `columns` values that fit in one statement.
+pub fn rows_per_statement(columns: usize) -> usize {
+    (MAX_PARAMETERS / columns.max(1)).max(1)
+}
+
+/// A multi-row `INSERT` of `rows` rows, built as text so its values can be moved into the
+/// statement rather than copied: `casts[i]` wraps column `i`'s placeholder on PostgreSQL
+/// (`jsonb` for JSON given as text). With `returning`, the statement answers the new ids.
+pub fn insert_sql(
+    backend: sea_orm::DatabaseBackend,
+    table: &str,
+    cols: &[&str],
+    casts: &[Option<&str>],
+    rows: usize,
+    returning: bool,
+) -> String {
+    use std::fmt::Write;
+    let postgres = backend == sea_orm::DatabaseBackend::Postgres;
+    let mut sql = format!("INSERT INTO \"{table}\" (");
+    for (i, c) in cols.iter().enumerate() {
+        let sep = if i > 0 { ", " } else { "" };
+        let _ = write!(sql, "{sep}\"{c}\"");
+    }
+    sql.push_str(") VALUES ");
+    let mut n = 0;
+    for r in 0..rows {
+        sql.push_str(if r > 0 { ", (" } else { "(" });
+        for i in 0..cols.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            n += 1;
+            match (postgres, casts.get(i).copied().flatten()) {
+                (true, Some(t)) => {
+                    let _ = write!(sql, "CAST(${n} AS {t})");
+                }
+                (true, None) => {
+                    let _ = write!(sql, "${n}");
+                }
+                (false, _) => sql.push('?'),
+            }
+        }
+        sql.push(')');
+    }
+    if returning {
+        sql.push_str(" RETURNING \"id\"");
+    }
+    sql
+}
+
+/// Runs an `INSERT … RETURNING "id"` of `expected` rows and answers the integer ids in row
+/// order.
+pub async fn insert_ids(
+    conn: &impl ConnectionTrait,
+    sql: String,
+    values: Vec<sea_orm::sea_query::Value>,
+    expected: usize,
+) -> Result<Vec<i32>, sea_orm::DbErr> {
+    let stmt = sea_orm::Statement::from_sql_and_values(conn.get_database_backend(), sql, values);
+    let rows = conn.query_all_raw(stmt).await?;
+    if rows.len() != expected {
+        return Err(sea_orm::DbErr::Custom(format!(
+            "inserted {} rows, expected {expected}",
+            rows.len()
+        )));
+    }
+    rows.iter().map(|r| r.try_get_by_index::<i32>(0)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::redact_url;
@@ -378,5 +451,21 @@ mod tests {
         let msg = format!("error connecting to {url}: password hunter2 rejected");
         let out = redact_url(&msg, url);
         assert!(!out.contains("hunter2"), "{out}");
+    }
+
+    #[test]
+    fn multi_row_inserts_number_and_cast_their_placeholders() {
+        use sea_orm::DatabaseBackend::{Postgres, Sqlite};
+        let cols = ["a", "b"];
+        assert_eq!(
+            super::insert_sql(Postgres, "t", &cols, &[None, Some("jsonb")], 2, true),
+            r#"INSERT INTO "t" ("a", "b") VALUES ($1, CAST($2 AS jsonb)), ($3, CAST($4 AS jsonb)) RETURNING "id""#
+        );
+        assert_eq!(
+            super::insert_sql(Sqlite, "t", &cols, &[None, Some("jsonb")], 2, false),
+            r#"INSERT INTO "t" ("a", "b") VALUES (?, ?), (?, ?)"#
+        );
+        assert_eq!(super::rows_per_statement(8), 3750);
+        assert_eq!(super::rows_per_statement(0), 30_000);
     }
 }

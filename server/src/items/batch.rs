@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use sea_orm::sea_query::{Alias, Expr, InsertStatement, Query as SqlQuery, Value as SqlValue};
+use sea_orm::sea_query::{Alias, InsertStatement, Query as SqlQuery};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbErr, SqliteTransactionMode, TransactionOptions,
     TransactionTrait,
@@ -20,10 +20,11 @@ use tokio::sync::{mpsc, oneshot};
 use super::dberr;
 use super::payload::Prepared;
 use crate::access::Accountability;
-use crate::db::WriteGate;
+use crate::db::{WriteGate, rows_per_statement};
 use crate::error::{ApiError, Result};
 use crate::query::values::{Decode, decode, key_text};
 use crate::schema::Collection;
+use crate::services::activity::{self, Activity, Revision};
 
 /// One caller's creates.
 pub(crate) struct CreateJob {
@@ -234,29 +235,8 @@ async fn write(
     Ok(keys)
 }
 
-/// Bound parameters per statement: below SQLite's limit (32766) and PostgreSQL's (65535), so
-/// a batch of any size is written in as many statements as it needs.
-const MAX_PARAMETERS: usize = 30_000;
-
-/// Rows of `columns` values that fit in one statement.
-fn rows_per_statement(columns: usize) -> usize {
-    (MAX_PARAMETERS / columns.max(1)).max(1)
-}
-
-const ACTIVITY_COLUMNS: [&str; 8] = [
-    "action",
-    "user",
-    "timestamp",
-    "ip",
-    "user_agent",
-    "collection",
-    "item",
-    "origin",
-];
-const REVISION_COLUMNS: [&str; 5] = ["activity", "collection", "item", "data", "delta"];
-
-/// Activity rows (and revisions) for every created item, two statements per few thousand
-/// items.
+/// Activity rows (and revisions, for collections that keep them) for every created item, in
+/// as few statements as the parameter limit allows.
 async fn audit(
     txn: &impl ConnectionTrait,
     jobs: &[CreateJob],
@@ -269,70 +249,40 @@ async fn audit(
         .filter(|(_, job)| job.audit.0)
         .flat_map(|(j, _)| (0..keys[j].len()).map(move |r| (j, r)))
         .collect();
-    for chunk in entries.chunks(rows_per_statement(ACTIVITY_COLUMNS.len())) {
-        let mut activity = SqlQuery::insert();
-        activity
-            .into_table(Alias::new("directus_activity"))
-            .columns(ACTIVITY_COLUMNS.map(Alias::new));
-        for &(j, r) in chunk {
+    let rows = entries
+        .iter()
+        .map(|&(j, r)| {
             let job = &jobs[j];
-            activity
-                .values([
-                    Expr::val("create"),
-                    Expr::val(SqlValue::Uuid(job.acc.user)),
-                    Expr::val(SqlValue::ChronoDateTimeUtc(Some(now))),
-                    Expr::val(SqlValue::String(job.acc.ip.clone())),
-                    Expr::val(SqlValue::String(job.acc.user_agent.clone())),
-                    Expr::val(job.collection.name.clone()),
-                    Expr::val(key_text(&keys[j][r])),
-                    Expr::val(SqlValue::String(job.acc.origin.clone())),
-                ])
-                .map_err(|e| DbErr::Custom(e.to_string()))?;
-        }
-        activity.returning_col(Alias::new("id"));
-        let ids = returning_ids(txn, &activity, chunk.len(), Decode::Number).await?;
-        revisions(txn, jobs, keys, chunk, &ids).await?;
-    }
-    Ok(())
-}
-
-/// Revisions for the items of one activity statement, for collections that keep them.
-async fn revisions(
-    txn: &impl ConnectionTrait,
-    jobs: &[CreateJob],
-    keys: &[Vec<Value>],
-    entries: &[(usize, usize)],
-    activity_ids: &[Value],
-) -> std::result::Result<(), DbErr> {
-    let mut revisions = SqlQuery::insert();
-    revisions
-        .into_table(Alias::new("directus_revisions"))
-        .columns(REVISION_COLUMNS.map(Alias::new));
-    let mut any = false;
-    for ((j, r), id) in entries.iter().zip(activity_ids) {
-        let job = &jobs[*j];
-        if !job.audit.1 {
-            continue;
-        }
-        let audit = &job.rows[*r].audit;
-        let mut data = audit.clone();
-        data.insert(job.collection.primary.clone(), keys[*j][*r].clone());
-        revisions
-            .values([
-                Expr::val(SqlValue::Int(
-                    id.as_i64().and_then(|i| i32::try_from(i).ok()),
-                )),
-                Expr::val(job.collection.name.clone()),
-                Expr::val(key_text(&keys[*j][*r])),
-                Expr::val(SqlValue::Json(Some(Box::new(Value::Object(data))))),
-                Expr::val(SqlValue::Json(Some(Box::new(Value::Object(audit.clone()))))),
-            ])
-            .map_err(|e| DbErr::Custom(e.to_string()))?;
-        any = true;
-    }
-    if any {
-        txn.execute_raw(txn.get_database_backend().build(&revisions))
-            .await?;
+            Activity::by(
+                &job.acc,
+                "create",
+                &job.collection.name,
+                key_text(&keys[j][r]),
+                now,
+            )
+        })
+        .collect();
+    let ids = activity::insert(txn, rows).await?;
+    let revisions: Vec<Revision> = entries
+        .iter()
+        .zip(ids)
+        .filter(|((j, _), _)| jobs[*j].audit.1)
+        .map(|(&(j, r), id)| {
+            let job = &jobs[j];
+            let audit = &job.rows[r].audit;
+            let mut data = audit.clone();
+            data.insert(job.collection.primary.clone(), keys[j][r].clone());
+            Revision {
+                activity: id,
+                collection: job.collection.name.clone(),
+                item: key_text(&keys[j][r]),
+                data: Some(Value::Object(data).to_string()),
+                delta: Some(Value::Object(audit.clone()).to_string()),
+            }
+        })
+        .collect();
+    if !revisions.is_empty() {
+        activity::insert_revisions(txn, revisions).await?;
     }
     Ok(())
 }
