@@ -1,15 +1,32 @@
 //! Sluice: a Directus-compatible admin server whose heart is webhook-triggered flows.
 //!
-//! `start` builds the state (database, migrations, bootstrap, signing keys, access snapshot),
-//! binds the listener and serves the router until `Server::shutdown`; `main.rs` only adds the
-//! signal handling. Module map: `config` (typed settings), `db` (connection, migrations,
-//! bootstrap), `error` (the one HTTP error type), `auth` (tokens → accountability, sessions),
-//! `access` (roles/policies/permissions in memory), `routes` (HTTP), `services` (business
-//! logic), `extract` (axum extractors), `util` (pure helpers).
+//! `start` prepares the database (migrations, bootstrap), builds the [`core::Core`] and the
+//! flow engine on it, then the HTTP state, binds the listener and serves the router until
+//! `Server::shutdown`; `main.rs` only adds the signal handling. `docs/architecture.md` draws
+//! the layers and follows one webhook request through them.
+//!
+//! Module map, from the outside in:
+//! - `serve` (connections: timeouts, limits, graceful shutdown), `routes` (the HTTP API: routing
+//!   and extraction only), `extract` (axum extractors), `state` (what handlers share: the core,
+//!   the engine, auth, the answer cache, rate limits), `protect` (CORS, rate limits, the
+//!   webhook answer cache), `telemetry` (tracing and OpenTelemetry);
+//! - `auth` (tokens → accountability, sessions, passwords, TOTP), `access` (roles, policies and
+//!   permissions in memory, client addresses), `permissions` (permission rules applied to
+//!   queries and payloads);
+//! - `flows` (the flow engine: triggers, runs, operations, run logs), `items` (the items
+//!   service: reads, writes, their transactions and events), `services` (activity and schema
+//!   changes), `schema` (collections and fields in memory, DDL, introspection), `query`
+//!   (Directus queries: query strings, filters, SELECT building), `filter` (Directus
+//!   validation filters evaluated in memory);
+//! - `core` (the narrow handle runs and services share), `sync` (versions that keep several
+//!   instances coherent), `db` (connection, migrations, bootstrap, the SQLite write gate),
+//!   `config` (typed settings), `error` (the one HTTP error type), `util` (pure helpers: ids,
+//!   durations, JavaScript semantics).
 
 pub mod access;
 pub mod auth;
 pub mod config;
+pub mod core;
 pub mod db;
 pub mod error;
 pub mod extract;
@@ -33,13 +50,10 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
-use crate::access::AccessStore;
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
-use crate::flows::FlowEngine;
-use crate::schema::SchemaStore;
+use crate::core::Core;
 use crate::state::AppState;
 
 /// Why the server could not start.
@@ -77,8 +91,8 @@ impl Server {
             Err(e) => Err(std::io::Error::other(e)),
         };
         self.state
-            .flows
-            .shutdown(std::time::Duration::from_secs(30))
+            .core
+            .close(std::time::Duration::from_secs(30))
             .await;
         served
     }
@@ -89,15 +103,12 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Serv
     let db = db::connect(&config).await?;
     db::prepare(&db, &config).await?;
     let secret = db::signing_secret(&db, &config).await?;
-    let access = AccessStore::default();
-    access.reload(&db).await.map_err(StartError::Access)?;
-    let schema = SchemaStore::default();
-    schema.reload(&db).await.map_err(StartError::Access)?;
-    // One TLS provider for every outgoing connection (request operations).
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let gate = db::WriteGate::for_backend(&db);
-    let flows = FlowEngine::new(&config, db.clone(), gate.clone());
-    flows.reload(&db).await.map_err(StartError::Access)?;
+    let config = Arc::new(config);
+    let core = Core::new(config.clone(), db);
+    core.load().await.map_err(StartError::Access)?;
+    let flows = flows::start(core.clone())
+        .await
+        .map_err(StartError::Access)?;
 
     let listener = match listener {
         Some(l) => l,
@@ -118,27 +129,22 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Serv
 
     let cache = protect::cache::ResponseCache::from_config(&config.cache).await;
     let rate_limits = protect::rate_limit::RateLimits::from_config(&config).await;
-    let batcher = (!db::is_postgres(&db)).then(|| items::Batcher::start(db.clone(), gate.clone()));
-    let state = AppState::new(state::Shared {
-        db,
+    let auth = auth::Auth {
+        core: core.clone(),
         jwt: Arc::new(JwtKeys::new(&secret)),
-        config: Arc::new(config),
-        access,
-        schema,
-        flows,
-        versions: Default::default(),
-        batcher,
-        gate,
-        cache,
-        rate_limits,
         static_tokens: Default::default(),
         login_attempts: Default::default(),
-        shutdown: CancellationToken::new(),
+    };
+    let state = AppState::new(state::Shared {
+        core: core.clone(),
+        flows: flows.clone(),
+        auth,
+        cache,
+        rate_limits,
     });
-    sync::spawn_poller(state.clone());
-    flows::schedule::spawn(state.clone());
-    flows::events::announce(
-        &state,
+    sync::spawn_poller(core.clone());
+    flows::schedule::spawn(flows.clone());
+    core.announce(
         "server.start",
         serde_json::Map::new(),
         Arc::new(crate::access::Accountability::full()),

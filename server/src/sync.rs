@@ -11,7 +11,7 @@ use entity::sluice_kv;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
-use crate::state::{AppState, Cache};
+use crate::core::{Cache, Core};
 use crate::util::ids::nanoid;
 
 fn key(cache: Cache) -> &'static str {
@@ -79,21 +79,21 @@ impl Versions {
 }
 
 /// Polls the version rows until shutdown.
-pub fn spawn_poller(state: AppState) {
+pub fn spawn_poller(core: Core) {
     tokio::spawn(async move {
-        let _ = state.versions.changed(&state.db).await;
+        let _ = core.versions.changed(&core.db).await;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                () = state.shutdown.cancelled() => break,
+                () = core.shutdown.cancelled() => break,
                 _ = tick.tick() => {}
             }
-            match state.versions.changed(&state.db).await {
+            match core.versions.changed(&core.db).await {
                 Ok(changed) => {
                     for cache in changed {
                         tracing::debug!(?cache, "reloading after a change on another instance");
-                        state.reload(cache).await;
+                        core.reload(cache).await;
                     }
                 }
                 Err(e) => tracing::debug!(error = %e, "version poll failed"),

@@ -4,6 +4,7 @@
 //! they may do costs no database round trip.
 
 pub mod accountability;
+pub mod client;
 pub mod ip;
 
 use std::collections::HashMap;

@@ -13,11 +13,11 @@ use uuid::Uuid;
 
 use crate::access::Accountability;
 use crate::access::accountability::ClientInfo;
+use crate::auth::Auth;
 use crate::auth::password::verify_password;
 use crate::error::{ApiError, Result};
 use crate::items::begin_write;
 use crate::services::activity;
-use crate::state::AppState;
 use crate::util::ids::nanoid;
 
 /// How tokens are handed to the client.
@@ -77,7 +77,7 @@ impl LoginAttempts {
 /// Checks credentials and opens a session. Every failure is `INVALID_CREDENTIALS` (or
 /// `INVALID_OTP`), so the answer never tells which part was wrong.
 pub async fn login(
-    state: &AppState,
+    auth: &Auth,
     email: &str,
     password: String,
     otp: Option<&str>,
@@ -89,7 +89,7 @@ pub async fn login(
             Expr::expr(Func::lower(Expr::col(directus_users::Column::Email)))
                 .eq(email.to_lowercase()),
         )
-        .one(&state.db)
+        .one(&auth.db)
         .await?;
     let Some(user) = user else {
         return Err(ApiError::invalid_credentials());
@@ -97,26 +97,26 @@ pub async fn login(
     if user.status != "active" || user.provider != "default" {
         return Err(ApiError::invalid_credentials());
     }
-    let settings = DirectusSettings::find().one(&state.db).await?;
+    let settings = DirectusSettings::find().one(&auth.db).await?;
     let allowed = settings
         .and_then(|s: directus_settings::Model| s.auth_login_attempts)
         .and_then(|n| u32::try_from(n).ok());
     if let Some(allowed) = allowed
-        && state.login_attempts.consume(user.id, allowed)
+        && auth.login_attempts.consume(user.id, allowed)
     {
-        let _gate = state.gate.enter().await;
+        let _gate = auth.gate.enter().await;
         DirectusUsers::update_many()
             .col_expr(directus_users::Column::Status, Expr::value("suspended"))
             .filter(directus_users::Column::Id.eq(user.id))
-            .exec(&state.db)
+            .exec(&auth.db)
             .await?;
-        state.static_tokens.clear();
+        auth.static_tokens.clear();
         return Err(ApiError::invalid_credentials());
     }
     let Some(hash) = user.password.clone() else {
         return Err(ApiError::invalid_credentials());
     };
-    if !verify_password(state.config.hash, password, hash).await? {
+    if !verify_password(auth.config.hash, password, hash).await? {
         return Err(ApiError::invalid_credentials());
     }
     if let Some(secret) = user.tfa_secret.as_deref() {
@@ -125,23 +125,19 @@ pub async fn login(
             _ => return Err(ApiError::invalid_otp()),
         }
     }
-    state.login_attempts.reset(user.id);
+    auth.login_attempts.reset(user.id);
 
     let refresh = nanoid(64);
     let now = Utc::now();
-    let acc = Accountability::for_user(
-        &state.access.get(),
-        Some(user.id),
-        user.role,
-        client.clone(),
-    );
+    let acc =
+        Accountability::for_user(&auth.access.get(), Some(user.id), user.role, client.clone());
     // One write behind the gate: on SQLite it queues behind other writers instead of racing
     // them for the lock.
-    let (txn, _gate) = begin_write(&state.db, &state.gate).await?;
+    let (txn, _gate) = begin_write(&auth.db, &auth.gate).await?;
     directus_sessions::ActiveModel {
         token: Set(refresh.clone()),
         user: Set(Some(user.id)),
-        expires: Set(now + state.config.refresh_token_ttl),
+        expires: Set(now + auth.config.refresh_token_ttl),
         ip: Set(client.ip.clone()),
         user_agent: Set(client.user_agent.clone()),
         share: Set(None),
@@ -162,43 +158,38 @@ pub async fn login(
     activity::record(&txn, "login", &acc, "directus_users", &user.id.to_string()).await?;
     txn.commit().await?;
     drop(_gate);
-    if state.flows.has_event_flows() {
+    if auth.events().is_some() {
         let mut meta = serde_json::Map::new();
         meta.insert("payload".into(), serde_json::json!({ "email": email }));
         meta.insert("status".into(), serde_json::json!("success"));
         meta.insert("user".into(), serde_json::json!(user.id.to_string()));
         meta.insert("provider".into(), serde_json::json!("default"));
-        crate::flows::events::announce(state, "auth.login", meta, Arc::new(acc.clone()));
+        auth.announce("auth.login", meta, Arc::new(acc.clone()));
     }
-    issue(state, &acc, refresh, mode)
+    issue(auth, &acc, refresh, mode)
 }
 
 /// Rotates a refresh token (json/cookie: the old token dies at once; session mode keeps it for
 /// `SESSION_REFRESH_GRACE_PERIOD`) and issues a new access token.
-pub async fn refresh(
-    state: &AppState,
-    token: &str,
-    mode: Mode,
-    client: &ClientInfo,
-) -> Result<Issued> {
+pub async fn refresh(auth: &Auth, token: &str, mode: Mode, client: &ClientInfo) -> Result<Issued> {
     let now = Utc::now();
     let session = DirectusSessions::find_by_id(token.to_owned())
         .filter(directus_sessions::Column::Expires.gte(now))
-        .one(&state.db)
+        .one(&auth.db)
         .await?
         .ok_or_else(ApiError::invalid_credentials)?;
     let user_id = session.user.ok_or_else(ApiError::invalid_credentials)?;
-    let user = DirectusUsers::find_by_id(user_id).one(&state.db).await?;
+    let user = DirectusUsers::find_by_id(user_id).one(&auth.db).await?;
     let Some(user) = user.filter(|u| u.status == "active") else {
-        let _gate = state.gate.enter().await;
+        let _gate = auth.gate.enter().await;
         DirectusSessions::delete_by_id(token.to_owned())
-            .exec(&state.db)
+            .exec(&auth.db)
             .await?;
         return Err(ApiError::invalid_credentials());
     };
     let new_token = nanoid(64);
-    let expires = now + state.config.refresh_token_ttl;
-    let (txn, gate) = begin_write(&state.db, &state.gate).await?;
+    let expires = now + auth.config.refresh_token_ttl;
+    let (txn, gate) = begin_write(&auth.db, &auth.gate).await?;
     if mode == Mode::Session {
         directus_sessions::ActiveModel {
             token: Set(new_token.clone()),
@@ -212,7 +203,7 @@ pub async fn refresh(
         }
         .insert(&txn)
         .await?;
-        let grace = std::cmp::min(now + state.config.session_refresh_grace, session.expires);
+        let grace = std::cmp::min(now + auth.config.session_refresh_grace, session.expires);
         DirectusSessions::update_many()
             .col_expr(directus_sessions::Column::Expires, Expr::value(grace))
             .col_expr(
@@ -244,22 +235,18 @@ pub async fn refresh(
         .await?;
     txn.commit().await?;
     drop(gate);
-    let acc = Accountability::for_user(
-        &state.access.get(),
-        Some(user.id),
-        user.role,
-        client.clone(),
-    );
-    issue(state, &acc, new_token, mode)
+    let acc =
+        Accountability::for_user(&auth.access.get(), Some(user.id), user.role, client.clone());
+    issue(auth, &acc, new_token, mode)
 }
 
 /// Ends a session; an unknown token is not an error.
-pub async fn logout(state: &AppState, token: &str, client: &ClientInfo) -> Result<()> {
+pub async fn logout(auth: &Auth, token: &str, client: &ClientInfo) -> Result<()> {
     let session = DirectusSessions::find_by_id(token.to_owned())
-        .one(&state.db)
+        .one(&auth.db)
         .await?;
     if let Some(session) = session {
-        let (txn, _gate) = begin_write(&state.db, &state.gate).await?;
+        let (txn, _gate) = begin_write(&auth.db, &auth.gate).await?;
         DirectusSessions::delete_by_id(token.to_owned())
             .exec(&txn)
             .await?;
@@ -278,13 +265,13 @@ pub async fn logout(state: &AppState, token: &str, client: &ClientInfo) -> Resul
     Ok(())
 }
 
-fn issue(state: &AppState, acc: &Accountability, refresh: String, mode: Mode) -> Result<Issued> {
+fn issue(auth: &Auth, acc: &Accountability, refresh: String, mode: Mode) -> Result<Issued> {
     let user = acc.user.ok_or_else(ApiError::invalid_credentials)?;
     let (ttl, session) = match mode {
-        Mode::Session => (state.config.session_cookie_ttl, Some(refresh.clone())),
-        _ => (state.config.access_token_ttl, None),
+        Mode::Session => (auth.config.session_cookie_ttl, Some(refresh.clone())),
+        _ => (auth.config.access_token_ttl, None),
     };
-    let access_token = state
+    let access_token = auth
         .jwt
         .issue(user, acc.role, acc.admin, acc.app, session, ttl)?;
     Ok(Issued {

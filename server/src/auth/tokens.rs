@@ -14,9 +14,9 @@ use uuid::Uuid;
 
 use crate::access::Accountability;
 use crate::access::accountability::ClientInfo;
+use crate::auth::Auth;
 use crate::auth::jwt::is_directus_jwt;
 use crate::error::{ApiError, Result};
-use crate::state::AppState;
 
 /// Longer tokens are refused without a lookup.
 const MAX_STATIC_TOKEN: usize = 4096;
@@ -125,9 +125,9 @@ impl StaticTokenCache {
 }
 
 /// Resolves a token into an accountability, or fails with the Directus error for it.
-pub async fn resolve(state: &AppState, token: &str, client: ClientInfo) -> Result<Accountability> {
+pub async fn resolve(auth: &Auth, token: &str, client: ClientInfo) -> Result<Accountability> {
     if is_directus_jwt(token) {
-        let claims = state.jwt.verify(token)?;
+        let claims = auth.jwt.verify(token)?;
         let user = claims.id.ok_or_else(ApiError::invalid_token)?;
         if let Some(session) = &claims.session {
             let now = chrono::Utc::now();
@@ -135,13 +135,13 @@ pub async fn resolve(state: &AppState, token: &str, client: ClientInfo) -> Resul
                 .filter(entity::directus_sessions::Column::Token.eq(session.as_str()))
                 .filter(entity::directus_sessions::Column::User.eq(user))
                 .filter(entity::directus_sessions::Column::Expires.gte(now))
-                .one(&state.db)
+                .one(&auth.db)
                 .await?;
             if found.is_none() {
                 return Err(ApiError::invalid_credentials());
             }
         }
-        let snapshot = state.access.get();
+        let snapshot = auth.access.get();
         let mut acc = Accountability::for_user(&snapshot, Some(user), claims.role, client);
         acc.session = claims.session;
         return Ok(acc);
@@ -151,7 +151,7 @@ pub async fn resolve(state: &AppState, token: &str, client: ClientInfo) -> Resul
         return Err(ApiError::invalid_credentials());
     }
     let key: Arc<str> = Arc::from(token);
-    let (user, role) = match state.static_tokens.0.get(&key) {
+    let (user, role) = match auth.static_tokens.0.get(&key) {
         Some(hit) => hit,
         None => {
             let row: Option<(Uuid, Option<Uuid>)> = DirectusUsers::find()
@@ -161,14 +161,14 @@ pub async fn resolve(state: &AppState, token: &str, client: ClientInfo) -> Resul
                 .filter(entity::directus_users::Column::Token.eq(token))
                 .filter(entity::directus_users::Column::Status.eq("active"))
                 .into_tuple()
-                .one(&state.db)
+                .one(&auth.db)
                 .await?;
             let found = row.ok_or_else(ApiError::invalid_credentials)?;
-            state.static_tokens.0.insert(key, found);
+            auth.static_tokens.0.insert(key, found);
             found
         }
     };
-    let snapshot = state.access.get();
+    let snapshot = auth.access.get();
     Ok(Accountability::for_user(
         &snapshot,
         Some(user),

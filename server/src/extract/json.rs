@@ -1,15 +1,17 @@
 //! JSON request bodies: `application/json` only, at most `MAX_PAYLOAD_SIZE` bytes, top level an
 //! object or array (Express's strict body parser); every failure is 400 `INVALID_PAYLOAD`.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::HeaderMap;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::config::Config;
 use crate::error::{ApiError, ErrorCode};
-use crate::state::AppState;
 
 /// A JSON body deserialised into `T`.
 pub struct ApiJson<T>(pub T);
@@ -68,16 +70,22 @@ pub fn parse_strict(bytes: &[u8]) -> Result<Value, ApiError> {
     Ok(value)
 }
 
-impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+    Arc<Config>: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_json(req.headers()) {
             return Err(ApiError::invalid_payload(
                 "Content-Type must be application/json",
             ));
         }
-        let bytes = read_limited(req, state.config.max_payload_size).await?;
+        let config = Arc::<Config>::from_ref(state);
+        let bytes = read_limited(req, config.max_payload_size).await?;
         let value = parse_strict(&bytes)?;
         serde_json::from_value(value)
             .map(ApiJson)
@@ -85,12 +93,17 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     }
 }
 
-impl FromRequest<AppState> for OptionalJson {
+impl<S> FromRequest<S> for OptionalJson
+where
+    S: Send + Sync,
+    Arc<Config>: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let json = is_json(req.headers());
-        let bytes = read_limited(req, state.config.max_payload_size).await?;
+        let config = Arc::<Config>::from_ref(state);
+        let bytes = read_limited(req, config.max_payload_size).await?;
         if !json || bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(None));
         }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::template::Scope;
 use crate::filter::validate::Source;
@@ -141,9 +141,49 @@ impl Source for ConditionSource<'_> {
     }
 }
 
+/// `$env` values with Directus's type casting (directus.md §3.2).
+pub fn cast_env(raw: &str) -> Value {
+    let t = raw.trim();
+    match t {
+        "true" => return json!(true),
+        "false" => return json!(false),
+        _ => {}
+    }
+    if !t.starts_with('0') || t == "0" || t.starts_with("0.") {
+        if let Ok(i) = t.parse::<i64>() {
+            return json!(i);
+        }
+        if let Ok(f) = t.parse::<f64>()
+            && f.is_finite()
+        {
+            return json!(f);
+        }
+    }
+    if let Ok(v) = serde_json::from_str::<Value>(t)
+        && (v.is_object() || v.is_array())
+    {
+        return v;
+    }
+    if t.contains(',') {
+        return Value::Array(t.split(',').map(cast_env).collect());
+    }
+    Value::String(raw.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn env_casting() {
+        assert_eq!(cast_env("true"), json!(true));
+        assert_eq!(cast_env("42"), json!(42));
+        assert_eq!(cast_env("0042"), json!("0042"));
+        assert_eq!(cast_env("a,b"), json!(["a", "b"]));
+        assert_eq!(cast_env("{\"x\":1}"), json!({"x": 1}));
+        assert_eq!(cast_env("secret-token"), json!("secret-token"));
+        assert_eq!(cast_env("1.5"), json!(1.5));
+    }
     use serde_json::json;
 
     fn chain() -> DataChain {

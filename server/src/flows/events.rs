@@ -1,31 +1,35 @@
-//! Event triggers (directus.md §2.7): the flow engine as the items service's event sink.
-//! Filter flows run inside the write's transaction, in the request, and may replace the
-//! payload (through their `return`) or refuse the write (a final reject becomes the request's
-//! error and rolls back what they wrote); action flows run in the background after the commit. Writes made by flows emit events only when
-//! their operation sets `emitEvents`, and nesting is bounded.
+//! Item events and flows (directus.md §2.7): the engine's answer to the items service's
+//! `EventSink` — filter flows run inside the write's transaction and may replace its payload or
+//! refuse it; action flows run in the background after the write — plus the non-item events
+//! (`auth.login`, `server.start`) announced through the core.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use super::engine::{self, RunInput, StepStatus};
+use super::engine::WeakEngine;
 use super::operations::trigger::MAX_DEPTH;
-use super::webhook::rejection_error;
+use super::run::{self, RunInput, StepStatus};
 use crate::access::Accountability;
 use crate::error::{ApiError, Result};
 use crate::items::events::{EventSink, TxnScope};
-use crate::state::AppState;
 
-/// The flow engine listening to item events at a given flow nesting depth.
+/// Runs event flows for the items service.
 pub struct FlowEvents {
-    pub state: AppState,
-    pub depth: u32,
+    engine: WeakEngine,
 }
 
+impl FlowEvents {
+    pub fn new(engine: WeakEngine) -> FlowEvents {
+        FlowEvents { engine }
+    }
+}
+
+/// `$trigger` of an event flow: `{event, collection?, key(s)?, payload?, …}`.
 fn trigger_value(event: &str, payload: Option<Value>, meta: Map<String, Value>) -> Value {
     let mut t = meta;
-    t.insert("event".into(), json!(event));
+    t.insert("event".into(), Value::String(event.to_owned()));
     if let Some(p) = payload {
         t.insert("payload".into(), p);
     }
@@ -34,8 +38,14 @@ fn trigger_value(event: &str, payload: Option<Value>, meta: Map<String, Value>) 
 
 #[async_trait]
 impl EventSink for FlowEvents {
+    fn any(&self) -> bool {
+        self.engine.upgrade().is_some_and(|e| e.has_event_flows())
+    }
+
     fn listens(&self, event: &str) -> (bool, bool) {
-        self.state.flows.listeners(event)
+        self.engine
+            .upgrade()
+            .map_or((false, false), |e| e.listeners(event))
     }
 
     async fn filter(
@@ -44,32 +54,33 @@ impl EventSink for FlowEvents {
         mut payload: Value,
         meta: Map<String, Value>,
         acc: &Arc<Accountability>,
+        depth: u32,
         scope: &TxnScope<'_>,
     ) -> Result<Value> {
-        if self.depth >= MAX_DEPTH {
+        let Some(engine) = self.engine.upgrade() else {
+            return Ok(payload);
+        };
+        if depth >= MAX_DEPTH {
             tracing::warn!(event, "event flows nested too deeply; filter flows skipped");
             return Ok(payload);
         }
-        for flow in self.state.flows.event_flows(event, true) {
+        for flow in engine.event_flows(event, true) {
             let input = RunInput {
                 trigger: trigger_value(event, Some(payload.clone()), meta.clone()),
                 accountability: Some(acc.clone()),
-                depth: self.depth,
+                depth,
                 keep_options: false,
                 method: None,
             };
-            let outcome = engine::run_in(&self.state, &flow, input, Some(scope)).await;
+            let outcome = run::run(&engine, &flow, input, Some(scope)).await;
             if outcome.last_status == Some(StepStatus::Reject) {
-                let err = rejection_error(&outcome, acc).unwrap_or_else(ApiError::forbidden);
+                let err = outcome.rejection(acc).unwrap_or_else(ApiError::forbidden);
                 let code = err.status().as_u16();
-                self.state
-                    .flows
-                    .log_in(&flow, outcome, Some(code), true)
-                    .await;
+                run::finish(engine.core(), &flow, outcome, Some(code), true).await;
                 return Err(err);
             }
             let value = outcome.return_value(&flow);
-            self.state.flows.log_in(&flow, outcome, None, true).await;
+            run::finish(engine.core(), &flow, outcome, None, true).await;
             if !value.is_null() {
                 payload = value;
             }
@@ -78,37 +89,33 @@ impl EventSink for FlowEvents {
     }
 
     async fn committed(&self, touched: Vec<String>) {
-        for collection in touched {
-            self.state.after_write(&collection).await;
+        if let Some(engine) = self.engine.upgrade() {
+            for collection in touched {
+                engine.core().invalidate(&collection).await;
+            }
         }
     }
 
-    fn action(&self, event: &str, meta: Map<String, Value>, acc: &Arc<Accountability>) {
-        if self.depth >= MAX_DEPTH {
+    fn action(&self, event: &str, meta: Map<String, Value>, acc: &Arc<Accountability>, depth: u32) {
+        let Some(engine) = self.engine.upgrade() else {
+            return;
+        };
+        if depth >= MAX_DEPTH {
             tracing::warn!(event, "event flows nested too deeply; action flows skipped");
             return;
         }
-        for flow in self.state.flows.event_flows(event, false) {
-            let state = self.state.clone();
+        for flow in engine.event_flows(event, false) {
             let input = RunInput {
                 trigger: trigger_value(event, None, meta.clone()),
                 accountability: Some(acc.clone()),
-                depth: self.depth,
+                depth,
                 keep_options: false,
                 method: None,
             };
-            self.state.flows.spawn(async move {
-                engine::run_and_log(&state, &flow, input).await;
+            let runner = engine.clone();
+            engine.core().spawn(async move {
+                run::run_and_finish(&runner, &flow, input, None).await;
             });
         }
     }
-}
-
-/// Announces a non-item event (`auth.login`, `server.start`) to action flows.
-pub fn announce(state: &AppState, event: &str, meta: Map<String, Value>, acc: Arc<Accountability>) {
-    FlowEvents {
-        state: state.clone(),
-        depth: 0,
-    }
-    .action(event, meta, &acc);
 }

@@ -10,19 +10,17 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Value as SqlValue;
-use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, TransactionTrait};
 use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::engine::RunOutcome;
-use super::model::FlowDef;
 use super::redact::{Redacted, Redactor, Scope};
-use crate::db::WriteGate;
+use super::run::outcome::RunOutcome;
+use crate::db::{WriteGate, insert_sql};
 use crate::query::values::format_timestamp;
+use crate::services::activity::{self, Activity, Revision};
 
 /// A finished run waiting to be written (the heavy JSON work happens in the writer).
 pub struct RunRecord {
@@ -34,16 +32,6 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
-    pub fn new(flow: &FlowDef, outcome: RunOutcome, http_status: Option<u16>) -> RunRecord {
-        RunRecord {
-            flow: flow.id,
-            full: flow.accountability.as_deref() == Some("all"),
-            trigger: flow.trigger.as_str().chars().take(16).collect(),
-            http_status,
-            outcome,
-        }
-    }
-
     /// The revision's `data` as JSON text: steps, the final chain and the run summary,
     /// redacted while serialising (no copy of the chain is made), with what `jsonb` refuses
     /// replaced.
@@ -319,125 +307,41 @@ impl Row {
     }
 }
 
-/// A multi-row INSERT built directly (values moved, not copied): `casts[i]` wraps column `i`'s
-/// placeholder (PostgreSQL `jsonb`).
-fn insert_sql(
-    backend: DatabaseBackend,
-    table: &str,
-    cols: &[&str],
-    casts: &[Option<&str>],
-    rows: usize,
-    returning: bool,
-) -> String {
-    let mut sql = format!(
-        "INSERT INTO \"{table}\" ({}) VALUES ",
-        cols.iter()
-            .map(|c| format!("\"{c}\""))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let mut n = 0;
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for (i, cast) in casts.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            n += 1;
-            let p = if backend == DatabaseBackend::Postgres {
-                format!("${n}")
-            } else {
-                "?".to_owned()
-            };
-            match cast {
-                Some(t) if backend == DatabaseBackend::Postgres => {
-                    sql.push_str(&format!("CAST({p} AS {t})"))
-                }
-                _ => sql.push_str(&p),
-            }
-        }
-        sql.push(')');
-    }
-    if returning {
-        sql.push_str(" RETURNING \"id\"");
-    }
-    sql
-}
-
-/// Runs an INSERT … RETURNING id and collects the ids in row order.
-async fn insert_ids(
-    db: &impl ConnectionTrait,
-    sql: String,
-    values: Vec<SqlValue>,
-    expected: usize,
-) -> Result<Vec<i32>, DbErr> {
-    let stmt = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
-    let rows = db.query_all_raw(stmt).await?;
-    if rows.len() != expected {
-        return Err(DbErr::Custom(format!(
-            "inserted {} rows, expected {expected}",
-            rows.len()
-        )));
-    }
-    rows.iter().map(|r| r.try_get_by_index::<i32>(0)).collect()
-}
-
 /// One transaction: the batch's activity rows, revisions and run summaries (values are
 /// copied so a failed batch can be written again run by run).
 async fn write(db: &DatabaseConnection, rows: &[Row]) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
     let txn = db.begin().await?;
     let n = rows.len();
-    let cols = [
-        "action",
-        "user",
-        "timestamp",
-        "ip",
-        "user_agent",
-        "collection",
-        "item",
-        "origin",
-    ];
-    let mut values = Vec::with_capacity(n * cols.len());
-    for r in rows {
-        values.extend([
-            SqlValue::String(Some("run".into())),
-            SqlValue::Uuid(r.user),
-            SqlValue::ChronoDateTimeUtc(Some(r.timestamp)),
-            SqlValue::String(r.ip.clone()),
-            SqlValue::String(r.user_agent.clone()),
-            SqlValue::String(Some("directus_flows".into())),
-            SqlValue::String(Some(r.flow.to_string())),
-            SqlValue::String(r.origin.clone()),
-        ]);
-    }
-    let sql = insert_sql(backend, "directus_activity", &cols, &[None; 8], n, true);
-    let activity_ids = insert_ids(&txn, sql, values, n).await?;
+    let activities = rows
+        .iter()
+        .map(|r| Activity {
+            action: "run",
+            user: r.user,
+            timestamp: r.timestamp,
+            ip: r.ip.clone(),
+            user_agent: r.user_agent.clone(),
+            collection: "directus_flows".to_owned(),
+            item: r.flow.to_string(),
+            origin: r.origin.clone(),
+        })
+        .collect();
+    let activity_ids = activity::insert(&txn, activities).await?;
 
     let full: Vec<usize> = (0..n).filter(|i| rows[*i].revision.is_some()).collect();
     let mut revision_ids: Vec<Option<i32>> = vec![None; n];
     if !full.is_empty() {
-        let mut values = Vec::with_capacity(full.len() * 4);
-        for &i in &full {
-            values.extend([
-                SqlValue::Int(Some(activity_ids[i])),
-                SqlValue::String(Some("directus_flows".into())),
-                SqlValue::String(Some(rows[i].flow.to_string())),
-                SqlValue::String(rows[i].revision.clone()),
-            ]);
-        }
-        let sql = insert_sql(
-            backend,
-            "directus_revisions",
-            &["activity", "collection", "item", "data"],
-            &[None, None, None, Some("jsonb")],
-            full.len(),
-            true,
-        );
-        let ids = insert_ids(&txn, sql, values, full.len()).await?;
+        let revisions = full
+            .iter()
+            .map(|&i| Revision {
+                activity: activity_ids[i],
+                collection: "directus_flows".to_owned(),
+                item: rows[i].flow.to_string(),
+                data: rows[i].revision.clone(),
+                delta: None,
+            })
+            .collect();
+        let ids = activity::insert_revisions(&txn, revisions).await?;
         for (k, &i) in full.iter().enumerate() {
             revision_ids[i] = Some(ids[k]);
         }
@@ -474,7 +378,7 @@ async fn write(db: &DatabaseConnection, rows: &[Row]) -> Result<(), DbErr> {
             SqlValue::String(r.ip.clone()),
         ]);
     }
-    let sql = insert_sql(backend, "sluice_runs", &cols, &[None; 12], n, false);
+    let sql = insert_sql(backend, "sluice_runs", &cols, &[], n, false);
     txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?;
     txn.commit().await

@@ -1,7 +1,14 @@
-//! The flow engine: flows compiled in memory (`model`, `engine`), the data chain and option
-//! templating (`chain`, `template`), one module per operation (`operations`), run logs with
-//! redaction (`log`, `redact`), webhook triggering (`webhook`) and flow documents
-//! (`document`, `store`). Dependencies point one way: routes → engine → operations → items.
+//! The flow engine. Dependencies point one way, top to bottom:
+//! - use cases: `webhook` (a trigger request end to end), `events` (item and auth events),
+//!   `schedule` (cron ticks), `service` (the rules of saving flows and operations, over
+//!   `store`);
+//! - `run`: one run — the step loop, its outcome, and `finish`, which logs it;
+//! - `engine`: the compiled flows and the operation registry;
+//! - `operations`: one module per operation type, each seeing only its `OpContext`;
+//! - `model`, `document`, `chain`, `template`, `redact`, `log`, `net`: compiled flows, flow
+//!   documents, the data chain, option templates, redaction, the run-log writer, outgoing HTTP.
+//!
+//! None of them knows the HTTP application: what runs need comes from `crate::core::Core`.
 
 pub mod chain;
 pub mod document;
@@ -9,11 +16,26 @@ pub mod engine;
 pub mod events;
 pub mod log;
 pub mod model;
+pub mod net;
 pub mod operations;
 pub mod redact;
+pub mod run;
 pub mod schedule;
+pub mod service;
 pub mod store;
 pub mod template;
 pub mod webhook;
 
+use std::sync::Arc;
+
 pub use engine::FlowEngine;
+
+use crate::core::Core;
+
+/// The engine on `core`, answering the core's item events, with the active flows loaded.
+pub async fn start(core: Core) -> Result<FlowEngine, sea_orm::DbErr> {
+    let engine = FlowEngine::new(core.clone());
+    core.set_events(Arc::new(events::FlowEvents::new(engine.downgrade())));
+    engine.reload().await?;
+    Ok(engine)
+}

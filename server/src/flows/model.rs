@@ -10,8 +10,10 @@ use entity::{directus_flows, directus_operations};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::operations::context::option_list;
 use super::operations::{Operation, Registry};
 use super::template::Template;
+use crate::items::events::event_name;
 
 /// How a flow is started.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,32 +140,14 @@ pub fn event_spec(options: &Value) -> Option<EventSpec> {
         Some("action") => false,
         _ => return None,
     };
-    let list = |v: Option<&Value>| -> Vec<String> {
-        match v {
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-            Some(Value::String(s)) => s
-                .split(',')
-                .map(|p| p.trim().to_owned())
-                .filter(|p| !p.is_empty())
-                .collect(),
-            _ => Vec::new(),
-        }
-    };
-    let scopes = list(options.get("scope"));
-    let collections = list(options.get("collections"));
+    let scopes = option_list(options.get("scope"));
+    let collections = option_list(options.get("collections"));
     let mut names = Vec::new();
     for scope in scopes {
         match scope.strip_prefix("items.") {
             Some(action) => {
                 for c in &collections {
-                    names.push(match c.strip_prefix("directus_") {
-                        Some(system) => format!("{system}.{action}"),
-                        None => format!("{c}.items.{action}"),
-                    });
+                    names.push(event_name(c, action));
                 }
             }
             None => names.push(scope),

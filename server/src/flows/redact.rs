@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Number, Value};
 
-use super::engine::cast_env;
+use super::chain::cast_env;
 
 /// What a secret value is replaced with.
 pub const REDACTED: &str = "--redacted--";

@@ -13,9 +13,9 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::engine::{self, RunInput};
+use super::engine::FlowEngine;
 use super::model::TriggerKind;
-use crate::state::AppState;
+use super::run::{self, RunInput};
 
 /// Claims one tick of one flow; true for the single caller that wins it.
 pub async fn claim(db: &DatabaseConnection, flow: Uuid, tick: i64) -> Result<bool, sea_orm::DbErr> {
@@ -45,7 +45,7 @@ pub async fn claim(db: &DatabaseConnection, flow: Uuid, tick: i64) -> Result<boo
 }
 
 /// Runs the schedule loop until shutdown.
-pub fn spawn(state: AppState) {
+pub fn spawn(engine: FlowEngine) {
     tokio::spawn(async move {
         loop {
             let now = Utc::now();
@@ -54,20 +54,21 @@ pub fn spawn(state: AppState) {
                 u64::try_from(1000 - i64::from(now.timestamp_subsec_millis())).unwrap_or(1000),
             );
             tokio::select! {
-                () = state.shutdown.cancelled() => break,
+                () = engine.core().shutdown.cancelled() => break,
                 () = tokio::time::sleep(wait) => {}
             }
             let Some(tick) = Utc.timestamp_opt(next, 0).single() else {
                 continue;
             };
-            run_tick(&state, tick).await;
+            run_tick(&engine, tick).await;
         }
     });
 }
 
-async fn run_tick(state: &AppState, tick: DateTime<Utc>) {
+async fn run_tick(engine: &FlowEngine, tick: DateTime<Utc>) {
+    let core = engine.core();
     let naive = tick.naive_utc();
-    for flow in state.flows.all() {
+    for flow in engine.all() {
         if flow.trigger != TriggerKind::Schedule {
             continue;
         }
@@ -77,13 +78,13 @@ async fn run_tick(state: &AppState, tick: DateTime<Utc>) {
         }
         // Behind the write gate: on SQLite the claim queues behind other writers.
         let claimed = {
-            let _gate = state.gate.enter().await;
-            claim(&state.db, flow.id, tick.timestamp()).await
+            let _gate = core.gate.enter().await;
+            claim(&core.db, flow.id, tick.timestamp()).await
         };
         match claimed {
             Ok(true) => {
-                let st = state.clone();
-                state.flows.spawn(async move {
+                let runner = engine.clone();
+                core.spawn(async move {
                     let input = RunInput {
                         trigger: Value::Null,
                         accountability: None,
@@ -91,7 +92,7 @@ async fn run_tick(state: &AppState, tick: DateTime<Utc>) {
                         keep_options: false,
                         method: None,
                     };
-                    engine::run_and_log(&st, &flow, input).await;
+                    run::run_and_finish(&runner, &flow, input, None).await;
                 });
             }
             Ok(false) => {}

@@ -14,6 +14,8 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::document::{FlowPlan, OpPlan};
+use super::model::FlowDef;
+use super::operations::Registry;
 use crate::access::Accountability;
 use crate::db::WriteGate;
 use crate::error::{ApiError, Result};
@@ -218,6 +220,23 @@ pub async fn replace(
     activity::record(&txn, "update", acc, "directus_flows", &id.to_string()).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// A saved flow — active or not — compiled with its operations (test runs).
+pub async fn compile_saved(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    registry: &Registry,
+) -> Result<Option<FlowDef>> {
+    let Some(row) = DirectusFlows::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    let ops = DirectusOperations::find()
+        .filter(directus_operations::Column::Flow.eq(id))
+        .order_by_asc(directus_operations::Column::DateCreated)
+        .all(db)
+        .await?;
+    Ok(Some(FlowDef::compile(&row, &ops, registry)))
 }
 
 /// A stored flow's operations as plans.

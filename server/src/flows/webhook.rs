@@ -1,18 +1,280 @@
-//! The webhook trigger (directus.md §2.3–§2.6 with product.md D1–D3, D10, S1): who may call
-//! a flow, the `$trigger` object built from the request, and the HTTP answer built from the
-//! run — `{"data": …}` envelopes by default, Directus's raw bodies and 204s on request.
+//! The webhook trigger, one use case end to end (directus.md §2.3–§2.6 with product.md D1–D3,
+//! D10, S1): who may call a flow, the `$trigger` object built from the request, the GET answer
+//! cache, the run, and the HTTP answer — `{"data": …}` envelopes by default, Directus's raw
+//! bodies and 204s on request. The builder's test runs (`POST /flows/{id}/test`) go through the
+//! same answer.
 
+use std::sync::Arc;
+
+use axum::extract::Request;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
+use uuid::Uuid;
 
-use super::engine::{RunOutcome, StepStatus};
-use super::model::FlowDef;
-use super::operations::OpError;
+use super::engine::FlowEngine;
+use super::model::{FlowDef, TriggerKind};
+use super::run::{self, RunInput, RunOutcome};
 use crate::access::{AccessSnapshot, Accountability};
-use crate::error::ApiError;
-use crate::filter::failures_error;
+use crate::core::Core;
+use crate::error::{ApiError, Result};
+use crate::extract::json::{is_json, parse_strict, read_limited};
+use crate::extract::query::parse_raw;
 use crate::filter::validate::{Mode, validate};
+use crate::protect::cache::{ResponseCache, webhook_key};
+use crate::query::Query;
+
+/// A webhook call: the flow's answer and the headers that go with it.
+pub async fn handle(
+    engine: &FlowEngine,
+    cache: Option<&ResponseCache>,
+    acc: Arc<Accountability>,
+    raw_id: &str,
+    req: Request,
+) -> Result<Response> {
+    let core = engine.core();
+    let path = req.uri().path().to_owned();
+    let method = req.method().clone();
+    let Ok(id) = Uuid::parse_str(raw_id) else {
+        return Err(ApiError::route_not_found(&path));
+    };
+    if !webhook_method(&method) {
+        return Err(ApiError::route_not_found(&path));
+    }
+    let flow = engine
+        .get(id)
+        .filter(|f| matches!(f.trigger, TriggerKind::Webhook | TriggerKind::Manual))
+        .filter(|f| f.webhook.as_ref().is_some_and(|w| w.method == method))
+        .ok_or_else(ApiError::forbidden)?;
+    if !may_trigger(&core.access.get(), &acc, &flow) {
+        return Err(ApiError::forbidden());
+    }
+    let Some(options) = flow.webhook.as_ref() else {
+        return Err(ApiError::forbidden());
+    };
+    let raw_query = parse_raw(&core.config, req.uri().query());
+    Query::from_params(&raw_query)?;
+    let cached = cache.filter(|_| method == Method::GET && options.cache_enabled);
+    let cache_key = cached.map(|_| {
+        let user = acc.user.map(|u| u.to_string());
+        webhook_key(
+            raw_id,
+            user.as_deref(),
+            &raw_query,
+            &options.cache_query_params,
+        )
+    });
+    if let (Some(cache), Some(key)) = (cached, &cache_key)
+        && let Some(hit) = cache.get(key).await
+    {
+        let remaining = hit
+            .expires_at
+            .saturating_sub(chrono::Utc::now().timestamp_millis())
+            .max(0)
+            / 1000;
+        let scope = if acc.role.is_none() {
+            "public"
+        } else {
+            "private"
+        };
+        let status = StatusCode::from_u16(hit.status).unwrap_or(StatusCode::OK);
+        let mut resp = json_response(
+            status,
+            Some(hit.body),
+            &format!("{scope}, max-age={remaining}"),
+        );
+        cache_status(cache, &mut resp, "HIT");
+        return Ok(resp);
+    }
+    let headers = headers_object(req.headers());
+    let json_body = is_json(req.headers());
+    let bytes = read_limited(req, core.config.max_payload_size).await?;
+    let body = if json_body && !bytes.iter().all(u8::is_ascii_whitespace) && method != Method::GET {
+        parse_strict(&bytes)?
+    } else {
+        json!({})
+    };
+    if flow.trigger == TriggerKind::Manual {
+        manual_checks(core, &acc, &flow, &body).await?;
+    }
+    let trigger = trigger_value(raw_id, raw_query, body, method.as_str(), headers);
+    let envelope = core.config.flows_response_envelope;
+    let input = RunInput {
+        trigger,
+        accountability: Some(acc.clone()),
+        depth: 0,
+        keep_options: false,
+        method: Some(method.to_string()),
+    };
+    if options.is_async {
+        let runner = engine.clone();
+        let status = if envelope { 202 } else { 204 };
+        core.spawn(async move {
+            let outcome = run::run(&runner, &flow, input, None).await;
+            run::finish(runner.core(), &flow, outcome, Some(status), false).await;
+        });
+        return Ok(accepted(envelope));
+    }
+    let outcome = run::run(engine, &flow, input, None).await;
+    let (status, text) = match answer(&flow, outcome, &acc, envelope, core).await {
+        Answer::Error(err) => return Ok(err.into_response()),
+        Answer::Success(status, text) => (status, text),
+    };
+    if let (Some(cache), Some(key), Some(text)) = (cached, &cache_key, &text)
+        && status == StatusCode::OK
+    {
+        cache.set(key, status.as_u16(), text.clone()).await;
+        let mut resp = json_response(status, Some(text.clone()), "no-cache");
+        cache_status(cache, &mut resp, "MISS");
+        return Ok(resp);
+    }
+    Ok(json_response(status, text, "no-cache"))
+}
+
+/// What a finished sync run answers.
+enum Answer {
+    /// The run's rejection as a Directus error (`error_on_reject`, or a panic).
+    Error(ApiError),
+    /// The status and body text of a success.
+    Success(StatusCode, Option<String>),
+}
+
+/// The one answer builder of webhook calls and test runs: decides the answer, then keeps the
+/// run (logged with the status it answered).
+async fn answer(
+    flow: &FlowDef,
+    outcome: RunOutcome,
+    acc: &Accountability,
+    envelope: bool,
+    core: &Core,
+) -> Answer {
+    let error_on_reject = flow.webhook.as_ref().is_some_and(|w| w.error_on_reject);
+    // A run a panic ended answers 500 even when the flow answers rejections with data.
+    if (error_on_reject || outcome.panicked)
+        && let Some(err) = outcome.rejection(acc)
+    {
+        let code = err.status().as_u16();
+        run::finish(core, flow, outcome, Some(code), false).await;
+        return Answer::Error(err);
+    }
+    if flow.accountability.is_none() {
+        // Nothing keeps the run: its `$last` moves into the answer instead of being copied.
+        let (status, text) = success_text(&outcome.into_return_value(flow), envelope);
+        return Answer::Success(status, text);
+    }
+    let (status, text) = success_text(&outcome.return_value(flow), envelope);
+    run::finish(core, flow, outcome, Some(status.as_u16()), false).await;
+    Answer::Success(status, text)
+}
+
+/// `POST /flows/{id}/test` (admins; a Sluice addition for the builder): runs a saved flow —
+/// active or not — with a sample request `{method?, headers?, query?, body?}` and answers the
+/// HTTP status and body a real call would get plus every step's status, options, output and
+/// duration (secrets redacted). The run is logged like any other.
+pub async fn test(
+    engine: &FlowEngine,
+    acc: Arc<Accountability>,
+    raw_id: &str,
+    sample: &Value,
+) -> Result<Value> {
+    let core = engine.core();
+    let id = Uuid::parse_str(raw_id).map_err(|_| ApiError::forbidden())?;
+    let flow = Arc::new(
+        super::store::compile_saved(&core.db, id, &engine.registry())
+            .await?
+            .ok_or_else(ApiError::forbidden)?,
+    );
+    let default_method = flow
+        .webhook
+        .as_ref()
+        .map_or_else(|| "POST".to_owned(), |w| w.method.to_string());
+    let method = sample
+        .get("method")
+        .and_then(Value::as_str)
+        .map_or(default_method, str::to_ascii_uppercase);
+    let query = match sample.get("query") {
+        Some(Value::Object(q)) => q.clone(),
+        None | Some(Value::Null) => Map::new(),
+        Some(_) => return Err(ApiError::invalid_payload("\"query\" must be an object")),
+    };
+    let mut headers = Map::new();
+    match sample.get("headers") {
+        Some(Value::Object(h)) => {
+            for (k, v) in h {
+                let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                headers.insert(k.to_ascii_lowercase(), json!(text));
+            }
+        }
+        None | Some(Value::Null) => {}
+        Some(_) => return Err(ApiError::invalid_payload("\"headers\" must be an object")),
+    }
+    let body = sample.get("body").cloned().unwrap_or_else(|| json!({}));
+    let trigger = if matches!(flow.trigger, TriggerKind::Webhook | TriggerKind::Manual) {
+        trigger_value(raw_id, query, body, &method, Value::Object(headers))
+    } else {
+        body
+    };
+    let input = RunInput {
+        trigger,
+        accountability: Some(acc.clone()),
+        depth: 0,
+        keep_options: true,
+        method: Some(method),
+    };
+    let outcome = run::run(engine, &flow, input, None).await;
+    let redactor = &core.redactor;
+    let steps: Vec<Value> = outcome
+        .steps
+        .iter()
+        .map(|s| {
+            json!({
+                "operation": s.operation.to_string(),
+                "key": s.key,
+                "status": s.status.as_str(),
+                "options": redactor.redact_chain(&s.options),
+                "data": redactor.redact_chain(outcome.chain.result(&s.key).unwrap_or(&Value::Null)),
+                "duration_ms": s.duration_ms,
+            })
+        })
+        .collect();
+    let trigger = redactor.redact_chain(outcome.chain.trigger());
+    let run_status = outcome.status();
+    let duration_ms = outcome.duration.as_secs_f64() * 1000.0;
+    let (status, body) = match answer(
+        &flow,
+        outcome,
+        &acc,
+        core.config.flows_response_envelope,
+        core,
+    )
+    .await
+    {
+        Answer::Error(err) => (err.status().as_u16(), err.body()),
+        Answer::Success(status, text) => (
+            status.as_u16(),
+            text.and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or(Value::Null),
+        ),
+    };
+    Ok(json!({
+        "status": status,
+        "body": body,
+        "run_status": run_status,
+        "duration_ms": duration_ms,
+        "steps": steps,
+        "trigger": trigger,
+    }))
+}
+
+/// Adds `CACHE_STATUS_HEADER: HIT|MISS` when configured.
+fn cache_status(cache: &ResponseCache, resp: &mut Response, value: &'static str) {
+    if let Some(name) = cache.status_header.as_deref()
+        && let Ok(h) = axum::http::HeaderName::from_bytes(name.as_bytes())
+    {
+        resp.headers_mut()
+            .insert(h, axum::http::HeaderValue::from_static(value));
+    }
+}
 
 /// Methods a webhook flow may answer (D1).
 pub fn webhook_method(m: &Method) -> bool {
@@ -91,57 +353,6 @@ pub fn trigger_value(
     Value::Object(t)
 }
 
-/// The error a rejected last step becomes with `error_on_reject` (directus.md §2.6).
-pub fn rejection_error(outcome: &RunOutcome, acc: &Accountability) -> Option<ApiError> {
-    if outcome.last_status != Some(StepStatus::Reject) {
-        return None;
-    }
-    let err = outcome.last_error.as_ref()?;
-    Some(match err {
-        OpError::Directus(e) => {
-            let mut out = ApiError::custom(e.status(), e.code().to_owned(), e.message().to_owned());
-            if let Some(first) = e.entries().first() {
-                for (k, v) in &first.extensions {
-                    out = out.with_extension(k, v.clone());
-                }
-            }
-            out
-        }
-        OpError::Validation(f) => failures_error(f),
-        OpError::Error { message, .. } if acc.admin => ApiError::custom(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_SERVER_ERROR",
-            message.clone(),
-        ),
-        OpError::Value(v) if acc.admin => {
-            let message = match v {
-                Value::String(s) => s.clone(),
-                other => other
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| "An unexpected error occurred.".into()),
-            };
-            let mut out = ApiError::custom(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL_SERVER_ERROR",
-                message,
-            );
-            if let Some(Value::Object(ext)) = v.get("extensions") {
-                for (k, val) in ext {
-                    out = out.with_extension(k, val.clone());
-                }
-            }
-            out
-        }
-        _ => ApiError::custom(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_SERVER_ERROR",
-            "An unexpected error occurred.",
-        ),
-    })
-}
-
 fn truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,
@@ -204,6 +415,66 @@ pub fn accepted(envelope: bool) -> Response {
     } else {
         StatusCode::NO_CONTENT.into_response()
     }
+}
+
+/// The checks of a manual trigger (directus.md §2.4): a collection the flow lists, selected
+/// keys when `requireSelection`, and — for non-admins — read access to the collection and to
+/// every key. Each failure is the generic 403.
+async fn manual_checks(
+    core: &Core,
+    acc: &Arc<Accountability>,
+    flow: &FlowDef,
+    body: &Value,
+) -> Result<()> {
+    let collection = body
+        .get("collection")
+        .and_then(Value::as_str)
+        .ok_or_else(ApiError::forbidden)?;
+    let allowed = flow
+        .options
+        .get("collections")
+        .and_then(Value::as_array)
+        .filter(|c| !c.is_empty())
+        .ok_or_else(ApiError::forbidden)?;
+    if !allowed.iter().any(|c| c.as_str() == Some(collection)) {
+        return Err(ApiError::forbidden());
+    }
+    let keys: Vec<Value> = body
+        .get("keys")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let require_selection = flow
+        .options
+        .get("requireSelection")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    if require_selection && keys.is_empty() {
+        return Err(ApiError::forbidden());
+    }
+    if !acc.admin {
+        let ctx = core.items_ctx(acc.clone());
+        let items = crate::items::Items::new(&core.db, &ctx, collection)
+            .map_err(|_| ApiError::forbidden())?;
+        let q = Query {
+            limit: Some(1),
+            ..Query::default()
+        };
+        items
+            .read_by_query(&q)
+            .await
+            .map_err(|_| ApiError::forbidden())?;
+        if !keys.is_empty() {
+            let found = items
+                .read_many(&keys, &Query::default())
+                .await
+                .map_err(|_| ApiError::forbidden())?;
+            if found.len() != keys.len() {
+                return Err(ApiError::forbidden());
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

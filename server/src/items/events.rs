@@ -13,9 +13,13 @@ pub use super::txn::TxnScope;
 use crate::access::Accountability;
 use crate::error::Result;
 
-/// Where item events go.
+/// Where item events go. `depth` counts how many listeners' own writes led here (listeners
+/// stop at a bound, so events cannot loop).
 #[async_trait]
 pub trait EventSink: Send + Sync {
+    /// Whether anything listens to any event (writes skip event work otherwise).
+    fn any(&self) -> bool;
+
     /// Whether anything listens for `event` as a filter / as an action.
     fn listens(&self, event: &str) -> (bool, bool);
 
@@ -27,6 +31,7 @@ pub trait EventSink: Send + Sync {
         payload: Value,
         meta: Map<String, Value>,
         acc: &Arc<Accountability>,
+        depth: u32,
         scope: &TxnScope<'_>,
     ) -> Result<Value>;
 
@@ -35,7 +40,7 @@ pub trait EventSink: Send + Sync {
     async fn committed(&self, touched: Vec<String>);
 
     /// Starts action listeners in the background.
-    fn action(&self, event: &str, meta: Map<String, Value>, acc: &Arc<Accountability>);
+    fn action(&self, event: &str, meta: Map<String, Value>, acc: &Arc<Accountability>, depth: u32);
 }
 
 /// The event name of an item action on a collection (`orders.items.create`, system

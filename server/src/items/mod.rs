@@ -49,6 +49,8 @@ pub struct ItemsContext {
     /// Item event listeners (`None`: writes emit no events, e.g. flow item operations
     /// without `emitEvents`).
     pub events: Option<Arc<dyn events::EventSink>>,
+    /// How many listeners' writes led to this one (0 for a request).
+    pub event_depth: u32,
 }
 
 /// The service for one collection.
@@ -563,6 +565,7 @@ pub fn context(
         gate: crate::db::WriteGate::none(),
         batcher: None,
         events: None,
+        event_depth: 0,
     }
 }
 

@@ -207,7 +207,15 @@ impl<C: super::Conn> Items<'_, C> {
                     "collection".into(),
                     Value::String(self.collection.name.clone()),
                 );
-                sink.filter(name, payload, meta, &self.ctx.acc, scope).await
+                sink.filter(
+                    name,
+                    payload,
+                    meta,
+                    &self.ctx.acc,
+                    self.ctx.event_depth,
+                    scope,
+                )
+                .await
             }
             _ => Ok(payload),
         }
@@ -219,7 +227,7 @@ impl<C: super::Conn> Items<'_, C> {
                 "collection".into(),
                 Value::String(self.collection.name.clone()),
             );
-            sink.action(name, meta, &self.ctx.acc);
+            sink.action(name, meta, &self.ctx.acc, self.ctx.event_depth);
         }
     }
 

@@ -14,7 +14,7 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::middleware::client_ip;
+use crate::access::client::client_ip;
 use crate::config::{Config, Store};
 use crate::error::{ApiError, ErrorCode};
 

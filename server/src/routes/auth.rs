@@ -12,8 +12,8 @@ use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
+use crate::access::client::client_info;
 use crate::auth::cookies;
-use crate::auth::middleware::client_info;
 use crate::auth::sessions::{self, Issued, Mode};
 use crate::auth::tokens::cookie_value;
 use crate::error::{ApiError, Result};
@@ -109,7 +109,7 @@ async fn login(
     let input = validate_login(body)?;
     let client = client_info(&state.config.proxy, &headers, Some(peer));
     let outcome = sessions::login(
-        &state,
+        &state.auth,
         &input.email,
         input.password,
         input.otp.as_deref(),
@@ -148,7 +148,7 @@ fn refresh_source(
         Mode::Json => in_body,
         Mode::Cookie => cookie_value(headers, &state.config.refresh_cookie.name),
         Mode::Session => cookie_value(headers, &state.config.session_cookie.name)
-            .and_then(|jwt| state.jwt.session_of(&jwt)),
+            .and_then(|jwt| state.auth.jwt.session_of(&jwt)),
     };
     let token = token.filter(|t| !t.is_empty()).ok_or_else(|| {
         ApiError::invalid_payload("The refresh token is required in either the payload or cookie")
@@ -174,7 +174,7 @@ async fn refresh(
 ) -> Result<Response> {
     let (token, mode) = refresh_source(&state, &headers, body_object(&body)?)?;
     let client = client_info(&state.config.proxy, &headers, Some(peer));
-    let issued = sessions::refresh(&state, &token, mode, &client).await?;
+    let issued = sessions::refresh(&state.auth, &token, mode, &client).await?;
     Ok(token_response(&state, issued, mode))
 }
 
@@ -186,7 +186,7 @@ async fn logout(
 ) -> Result<Response> {
     let (token, _mode) = refresh_source(&state, &headers, body_object(&body)?)?;
     let client = client_info(&state.config.proxy, &headers, Some(peer));
-    sessions::logout(&state, &token, &client).await?;
+    sessions::logout(&state.auth, &token, &client).await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
     for cfg in [&state.config.refresh_cookie, &state.config.session_cookie] {
         if cookie_value(&headers, &cfg.name).is_some()

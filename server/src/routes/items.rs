@@ -86,7 +86,7 @@ async fn singleton_read(
 }
 
 /// Reads back what a mutation touched with the caller's permissions; 204 when they cannot.
-async fn answer_with(
+pub async fn answer_with(
     state: &AppState,
     acc: &Acc,
     collection: &str,
@@ -138,7 +138,7 @@ pub async fn create(
             ));
         }
     };
-    state.after_write(collection).await;
+    state.invalidate(collection).await;
     answer_with(state, &acc, collection, keys, many, q).await
 }
 
@@ -162,7 +162,7 @@ pub async fn update_collection(
                 items.create_one(&body, opts).await?;
             }
         }
-        state.after_write(collection).await;
+        state.invalidate(collection).await;
         let ctx = state.items_ctx(acc.0.clone());
         let items = Items::new(&state.db, &ctx, collection)?;
         return singleton_read(&items, q).await.map(data);
@@ -198,7 +198,7 @@ pub async fn update_collection(
             ));
         }
     };
-    state.after_write(collection).await;
+    state.invalidate(collection).await;
     answer_with(state, &acc, collection, keys, true, q).await
 }
 
@@ -236,7 +236,7 @@ pub async fn delete_collection(
             ));
         }
     }
-    state.after_write(collection).await;
+    state.invalidate(collection).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -273,7 +273,7 @@ pub async fn update(
     let key = items
         .update_one(&json!(id), &body, WriteOptions::default())
         .await?;
-    state.after_write(collection).await;
+    state.invalidate(collection).await;
     answer_with(state, &acc, collection, vec![key], false, q).await
 }
 
@@ -283,7 +283,7 @@ pub async fn delete(state: &AppState, acc: Acc, collection: &str, id: &str) -> R
     items
         .delete_one(&json!(id), WriteOptions::default())
         .await?;
-    state.after_write(collection).await;
+    state.invalidate(collection).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -94,7 +94,7 @@ async fn create_collection(
 ) -> Result<Response> {
     let schema = state.schema.get();
     let name = svc::create_collection(&state.db, &state.gate, &schema, &body).await?;
-    state.after_write("directus_collections").await;
+    state.invalidate("directus_collections").await;
     let schema = state.schema.get();
     match schema.collection(&name) {
         Some(c) => Ok(data(c.to_json())),
@@ -119,7 +119,7 @@ async fn update_collection(
         return Err(unknown_collection(&name));
     }
     svc::update_collection(&state.db, &state.gate, &name, &body).await?;
-    state.after_write("directus_collections").await;
+    state.invalidate("directus_collections").await;
     let schema = state.schema.get();
     schema
         .collection(&name)
@@ -134,8 +134,8 @@ async fn delete_collection(
 ) -> Result<Response> {
     let schema = state.schema.get();
     svc::delete_collection(&state.db, &state.gate, &schema, &name).await?;
-    state.after_write("directus_collections").await;
-    state.after_write("directus_permissions").await;
+    state.invalidate("directus_collections").await;
+    state.invalidate("directus_permissions").await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -189,7 +189,7 @@ async fn create_field(
 ) -> Result<Response> {
     let schema = state.schema.get();
     let field = svc::create_field(&state.db, &state.gate, &schema, &name, &body).await?;
-    state.after_write("directus_fields").await;
+    state.invalidate("directus_fields").await;
     field_response(&state, &name, &field)
 }
 
@@ -211,7 +211,7 @@ async fn update_field(
 ) -> Result<Response> {
     let schema = state.schema.get();
     svc::update_field(&state.db, &state.gate, &schema, &name, &field, &body).await?;
-    state.after_write("directus_fields").await;
+    state.invalidate("directus_fields").await;
     field_response(&state, &name, &field)
 }
 
@@ -222,6 +222,6 @@ async fn delete_field(
 ) -> Result<Response> {
     let schema = state.schema.get();
     svc::delete_field(&state.db, &state.gate, &schema, &name, &field).await?;
-    state.after_write("directus_fields").await;
+    state.invalidate("directus_fields").await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -96,7 +96,7 @@ async fn update_me(
     items
         .update_one(&json!(id.to_string()), &body, WriteOptions::default())
         .await?;
-    state.after_write("directus_users").await;
+    state.invalidate("directus_users").await;
     let user = items.read_one(&json!(id.to_string()), &q.query).await?;
     Ok(Json(json!({ "data": user })).into_response())
 }

@@ -177,15 +177,7 @@ fn implied_special(spec: &ColumnSpec) -> Vec<String> {
 }
 
 fn special_csv(meta: Option<&Map<String, Value>>, spec: &ColumnSpec) -> Option<String> {
-    let mut list: Vec<String> = match meta.and_then(|m| m.get("special")) {
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        Some(Value::String(s)) => s.split(',').map(|p| p.trim().to_owned()).collect(),
-        _ => Vec::new(),
-    };
+    let mut list = crate::util::list::option_list(meta.and_then(|m| m.get("special")));
     for s in implied_special(spec) {
         if !list.contains(&s) {
             list.push(s);

@@ -13,7 +13,7 @@ use rquickjs::promise::PromiseState;
 use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Function, Object, Runtime};
 use serde_json::Value;
 
-use super::{OpContext, OpError, Operation};
+use super::context::{OpContext, OpError, Operation};
 use crate::flows::redact::{Redactor, Scope};
 
 pub struct Exec;
@@ -215,14 +215,14 @@ pub fn run_script(
 #[async_trait]
 impl Operation for Exec {
     async fn run(&self, options: Value, ctx: &OpContext<'_>) -> Result<Value, OpError> {
-        let config = &ctx.state.config;
+        let config = &ctx.core.config;
         let limits = ScriptLimits {
             timeout: config.flows_run_script_timeout,
             memory_bytes: (config.flows_run_script_max_memory_mb as usize).max(1) * 1024 * 1024,
         };
         // Each sandbox may use its whole memory limit: wait (up to the script's own timeout)
         // for one of FLOWS_RUN_SCRIPT_CONCURRENCY turns before copying anything for it.
-        let Some(turn) = ctx.state.flows.script_turn(limits.timeout).await else {
+        let Some(turn) = ctx.core.script_turn(limits.timeout).await else {
             return Err(OpError::error(format!(
                 "No script sandbox became free within {} ms (FLOWS_RUN_SCRIPT_CONCURRENCY)",
                 limits.timeout.as_millis()

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{OpContext, OpError, Operation, on_items, option_object};
+use super::context::{OpContext, OpError, Operation, on_items, option_object};
 use crate::access::Accountability;
 use crate::access::accountability::ClientInfo;
 use crate::items::WriteOptions;
@@ -26,7 +26,7 @@ pub fn accountability_for(
 ) -> Result<Arc<Accountability>, OpError> {
     let run = ctx.accountability;
     let ip = run.and_then(|a| a.ip.clone());
-    let snapshot = ctx.state.access.get();
+    let snapshot = ctx.core.access.get();
     match options
         .get("permissions")
         .and_then(Value::as_str)
@@ -71,17 +71,7 @@ fn collection(options: &Value) -> Result<String, OpError> {
 
 /// Keys as Directus reads them: an array, a scalar, or a comma-separated string.
 pub fn keys(v: Option<&Value>) -> Vec<Value> {
-    match v {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a.iter().filter(|k| !k.is_null()).cloned().collect(),
-        Some(Value::String(s)) => s
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| json!(s))
-            .collect(),
-        Some(other) => vec![other.clone()],
-    }
+    super::context::option_values(v)
 }
 
 /// The `query` option (object or JSON string; null values count as absent, so a template that
@@ -107,7 +97,7 @@ fn columns_only(ctx: &OpContext<'_>, options: &Value, payload: Value) -> Value {
     let Ok(name) = collection(options) else {
         return payload;
     };
-    let schema = ctx.state.schema.get();
+    let schema = ctx.core.schema.get();
     let Some(coll) = schema.collection(&name) else {
         return payload;
     };
@@ -135,12 +125,12 @@ fn items_context(
     let mut ictx = ctx.items_ctx(acc);
     // Flows' own writes emit item events only when asked to (directus.md §2.7).
     let emit = options.get("emitEvents").and_then(Value::as_bool) == Some(true);
-    ictx.events = (emit && ctx.state.flows.has_event_flows()).then(|| {
-        Arc::new(crate::flows::events::FlowEvents {
-            state: ctx.state.clone(),
-            depth: ctx.depth + 1,
-        }) as Arc<dyn crate::items::events::EventSink>
-    });
+    ictx.events = if emit {
+        ctx.core.events().cloned()
+    } else {
+        None
+    };
+    ictx.event_depth = ctx.depth + 1;
     Ok((ictx, name))
 }
 
@@ -230,6 +220,7 @@ impl Operation for ItemDelete {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn keys_forms() {
@@ -246,5 +237,87 @@ mod tests {
         let q = query(&json!({"query": "{\"limit\": \"10\"}"})).unwrap();
         assert_eq!(q.limit, Some(10));
         assert!(query(&json!({"query": "nope"})).is_err());
+    }
+
+    use crate::flows::operations::testing::Harness;
+
+    async fn run(h: &Harness, op: &dyn Operation, options: Value) -> Value {
+        h.run(op, options)
+            .await
+            .unwrap_or_else(|e| panic!("{}", e.data()))
+    }
+
+    #[tokio::test]
+    async fn create_read_update_delete_a_row_keeping_only_columns() {
+        let h = Harness::new(Value::Null).await;
+        let roles = |extra: Value| {
+            let mut o = json!({"collection": "directus_roles", "permissions": "$full"});
+            o.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            o
+        };
+        // `path` is not a column: it is dropped instead of refused (product.md S1).
+        let created = run(
+            &h,
+            &ItemCreate,
+            roles(json!({"payload": {"name": "Editors", "path": "/x"}})),
+        )
+        .await;
+        let key = created[0].clone();
+        let read = run(&h, &ItemRead, roles(json!({"key": key}))).await;
+        assert_eq!(read["name"], "Editors", "{read}");
+        run(
+            &h,
+            &ItemUpdate,
+            roles(json!({"key": key, "payload": "{\"name\": \"Authors\"}"})),
+        )
+        .await;
+        let listed = run(
+            &h,
+            &ItemRead,
+            roles(json!({"query": {"filter": {"name": {"_eq": "Authors"}}}})),
+        )
+        .await;
+        assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+        // The access picture followed the write (the role is known to it).
+        let id = Uuid::parse_str(key.as_str().unwrap()).unwrap();
+        assert!(h.core.access.get().role_exists(id));
+        run(&h, &ItemDelete, roles(json!({"key": key}))).await;
+        let gone = run(
+            &h,
+            &ItemRead,
+            roles(json!({"query": {"filter": {"name": {"_eq": "Authors"}}}})),
+        )
+        .await;
+        assert_eq!(gone, json!([]));
+        assert!(!h.core.access.get().role_exists(id));
+    }
+
+    #[tokio::test]
+    async fn the_public_is_refused_and_a_collection_is_required() {
+        let h = Harness::new(Value::Null).await;
+        let refused = h
+            .run(
+                &ItemCreate,
+                json!({"collection": "directus_roles", "permissions": "$public", "payload": {"name": "x"}}),
+            )
+            .await;
+        let Err(OpError::Directus(e)) = refused else {
+            panic!("expected FORBIDDEN");
+        };
+        assert_eq!(e.code(), "FORBIDDEN");
+        let missing = h.run(&ItemRead, json!({"permissions": "$full"})).await;
+        assert!(matches!(missing, Err(OpError::Error { .. })));
+        let bad_role = h
+            .run(
+                &ItemRead,
+                json!({"collection": "directus_roles", "permissions": "not-a-role"}),
+            )
+            .await;
+        let Err(OpError::Error { message, .. }) = bad_role else {
+            panic!("expected an error");
+        };
+        assert!(message.contains("isn't a valid role ID"), "{message}");
     }
 }

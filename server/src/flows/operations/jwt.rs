@@ -7,7 +7,7 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Map, Value, json};
 
-use super::{OpContext, OpError, Operation, option_object, option_string};
+use super::context::{OpContext, OpError, Operation, option_object, option_string};
 use crate::util::duration::parse_duration;
 
 pub struct JsonWebToken;

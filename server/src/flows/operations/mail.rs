@@ -9,27 +9,14 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::Value;
 
-use super::{OpContext, OpError, Operation, option_string};
+use super::context::{OpContext, OpError, Operation, option_string};
 use crate::config::EmailConfig;
 
 pub struct Mail;
 
 /// Addresses from a list or comma-separated text.
 pub fn addresses(v: Option<&Value>) -> Vec<String> {
-    match v {
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect(),
-        Some(Value::String(s)) => s
-            .split(',')
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty())
-            .collect(),
-        _ => Vec::new(),
-    }
+    super::context::option_list(v)
 }
 
 fn escape(s: &str) -> String {
@@ -138,10 +125,10 @@ pub async fn send(cfg: &EmailConfig, msg: Message) -> Result<(), String> {
 #[async_trait]
 impl Operation for Mail {
     async fn run(&self, options: Value, ctx: &OpContext<'_>) -> Result<Value, OpError> {
-        let cfg = ctx.state.config.email.clone();
-        let flow = ctx.flow.id;
+        let cfg = ctx.core.config.email.clone();
+        let flow = ctx.flow_id;
         match message(&cfg, &options) {
-            Ok(msg) => ctx.state.flows.spawn(async move {
+            Ok(msg) => ctx.core.spawn(async move {
                 if let Err(e) = send(&cfg, msg).await {
                     tracing::warn!(%flow, error = %e, "mail operation: sending failed");
                 }

@@ -6,115 +6,19 @@
 //! target, never through a proxy from `HTTP(S)_PROXY`/`ALL_PROXY`: a proxy would resolve and
 //! reach the target where the deny list cannot see it.
 
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value, json};
 
-use super::{OpContext, OpError, Operation, option_object};
-use crate::access::ip::IpRule;
+use super::context::{OpContext, OpError, Operation, option_object};
+use crate::flows::net::denied_message;
 
 pub struct Request;
 
 /// The largest response body a request operation keeps.
 pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
-
-/// Addresses flows may not reach.
-#[derive(Clone, Debug, Default)]
-pub struct DenyList {
-    rules: Vec<IpRule>,
-    /// `0.0.0.0` was listed: loopback, unspecified and this machine's interface addresses.
-    local: bool,
-    interfaces: Vec<IpAddr>,
-}
-
-impl DenyList {
-    pub fn new(entries: &[String]) -> DenyList {
-        let mut list = DenyList::default();
-        for e in entries {
-            if e.trim() == "0.0.0.0" {
-                list.local = true;
-            } else if let Some(rule) = IpRule::parse(e) {
-                list.rules.push(rule);
-            }
-        }
-        if list.local {
-            list.interfaces = if_addrs::get_if_addrs()
-                .map(|ifs| ifs.into_iter().map(|i| i.ip()).collect())
-                .unwrap_or_default();
-        }
-        list
-    }
-
-    pub fn denies(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-            v4 => v4,
-        };
-        if self.local && (ip.is_loopback() || ip.is_unspecified() || self.interfaces.contains(&ip))
-        {
-            return true;
-        }
-        self.rules.iter().any(|r| r.matches(&ip))
-    }
-}
-
-fn denied_message(host: &str) -> String {
-    format!("Requested domain \"{host}\" resolves to a denied IP address")
-}
-
-/// DNS resolution that refuses hosts resolving to a denied address.
-struct GuardedResolver(Arc<DenyList>);
-
-impl Resolve for GuardedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        let deny = self.0.clone();
-        Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if addrs.iter().any(|a| deny.denies(a.ip())) {
-                return Err(denied_message(&host).into());
-            }
-            let it: Addrs = Box::new(addrs.into_iter());
-            Ok(it)
-        })
-    }
-}
-
-/// The shared client for request operations.
-pub fn client(deny: Arc<DenyList>, timeout: Duration) -> reqwest::Client {
-    let redirect_deny = deny.clone();
-    let policy = reqwest::redirect::Policy::custom(move |attempt| {
-        if attempt.previous().len() >= 10 {
-            return attempt.error("too many redirects");
-        }
-        let literal = attempt
-            .url()
-            .host_str()
-            .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
-            .and_then(|h| h.parse::<IpAddr>().ok());
-        match literal {
-            Some(ip) if redirect_deny.denies(ip) => {
-                let host = attempt.url().host_str().unwrap_or_default().to_owned();
-                attempt.error(denied_message(&host))
-            }
-            _ => attempt.follow(),
-        }
-    });
-    reqwest::Client::builder()
-        .no_proxy()
-        .dns_resolver(Arc::new(GuardedResolver(deny)))
-        .redirect(policy)
-        .timeout(timeout)
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .unwrap_or_default()
-}
 
 /// Headers from `[{header, value}]`, an object, or a JSON string of either.
 pub fn headers(v: Option<&Value>) -> Result<Map<String, Value>, OpError> {
@@ -246,23 +150,22 @@ impl Operation for Request {
         if let Ok(ip) = host
             .trim_start_matches('[')
             .trim_end_matches(']')
-            .parse::<IpAddr>()
-            && ctx.state.flows.deny_list().denies(ip)
+            .parse::<std::net::IpAddr>()
+            && ctx.core.deny.denies(ip)
         {
             return Err(OpError::error(denied_message(&host)));
         }
         let headers = headers(options.get("headers"))?;
         let (body, is_json) = body(options.get("body"));
         let mut req = ctx
-            .state
-            .flows
-            .http()
+            .core
+            .http
             .request(method, url)
             .headers(header_map(&headers, is_json)?);
         if let Some(b) = body {
             req = req.body(b);
         }
-        let timeout = ctx.state.config.flows_request_timeout;
+        let timeout = ctx.core.config.flows_request_timeout;
         let resp = req
             .send()
             .await
@@ -302,20 +205,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn deny_list_covers_local_addresses() {
-        let d = DenyList::new(&["0.0.0.0".into(), "169.254.169.254".into()]);
-        assert!(d.denies("127.0.0.1".parse().unwrap()));
-        assert!(d.denies("::1".parse().unwrap()));
-        assert!(d.denies("::ffff:127.0.0.1".parse().unwrap()));
-        assert!(d.denies("169.254.169.254".parse().unwrap()));
-        assert!(!d.denies("93.184.216.34".parse().unwrap()));
-        let open = DenyList::new(&[]);
-        assert!(!open.denies("127.0.0.1".parse().unwrap()));
-        let cidr = DenyList::new(&["10.0.0.0/8".into()]);
-        assert!(cidr.denies("10.1.2.3".parse().unwrap()));
-    }
-
-    #[test]
     fn headers_and_bodies() {
         let h = headers(Some(
             &json!([{"header": "X-A", "value": "1"}, {"header": "X-A", "value": "2"}]),
@@ -336,5 +225,86 @@ mod tests {
             "text/plain"
         );
         assert!(header_map(&Map::new(), false).unwrap().is_empty());
+    }
+
+    use axum::Json;
+    use axum::http::StatusCode;
+    use axum::routing::post;
+
+    use crate::core::Core;
+    use crate::flows::operations::testing::Harness;
+
+    /// A local endpoint that echoes its body and answers `status` from the query.
+    async fn endpoint() -> String {
+        let app = axum::Router::new().route(
+            "/echo",
+            post(
+                |headers: axum::http::HeaderMap, Json(body): Json<Value>| async move {
+                    let code = body["status"].as_u64().unwrap_or(200) as u16;
+                    let auth = headers
+                        .get("x-key")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    (
+                        StatusCode::from_u16(code).unwrap(),
+                        Json(json!({"got": body, "key": auth})),
+                    )
+                },
+            ),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}/echo")
+    }
+
+    #[tokio::test]
+    async fn sends_json_with_headers_and_answers_the_response_object() {
+        let core = Core::for_tests_with(|c| c.import_ip_deny_list = Vec::new()).await;
+        let h = Harness::on(core, Value::Null);
+        let url = endpoint().await;
+        let options = json!({"method": "post", "url": url, "body": {"n": 1},
+            "headers": [{"header": "X-Key", "value": "k"}]});
+        let out = h
+            .run(&Request, options)
+            .await
+            .unwrap_or_else(|e| panic!("{}", e.data()));
+        assert_eq!(out["status"], 200, "{out}");
+        assert_eq!(out["data"], json!({"got": {"n": 1}, "key": "k"}));
+        assert_eq!(out["headers"]["content-type"], "application/json");
+        // A non-2xx answer rejects with the same object.
+        let failed = h
+            .run(
+                &Request,
+                json!({"method": "POST", "url": url, "body": {"status": 418}}),
+            )
+            .await;
+        let Err(OpError::Value(v)) = failed else {
+            panic!("expected the response object as the reject");
+        };
+        assert_eq!(
+            (v["status"].clone(), v["statusText"].clone()),
+            (json!(418), json!("I'm a teapot"))
+        );
+    }
+
+    #[tokio::test]
+    async fn the_deny_list_refuses_this_machine_by_default() {
+        let h = Harness::new(Value::Null).await;
+        let url = endpoint().await;
+        let Err(OpError::Error { message, .. }) = h
+            .run(&Request, json!({"method": "POST", "url": url, "body": {}}))
+            .await
+        else {
+            panic!("expected a refusal");
+        };
+        assert!(message.contains("denied IP address"), "{message}");
+        let bad = h
+            .run(
+                &Request,
+                json!({"url": "http://x", "method": "NOT A METHOD"}),
+            )
+            .await;
+        assert!(matches!(bad, Err(OpError::Error { .. })));
     }
 }

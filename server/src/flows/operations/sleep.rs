@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{OpContext, OpError, Operation};
+use super::context::{OpContext, OpError, Operation};
 
 pub struct Sleep;
 
@@ -32,7 +32,7 @@ impl Operation for Sleep {
         let wait = duration(options.get("milliseconds"));
         tokio::select! {
             () = tokio::time::sleep(wait) => Ok(Value::Null),
-            () = ctx.state.shutdown.cancelled() => Err(OpError::error("The server is shutting down")),
+            () = ctx.core.shutdown.cancelled() => Err(OpError::error("The server is shutting down")),
         }
     }
 }
@@ -50,5 +50,21 @@ mod tests {
         assert_eq!(duration(Some(&json!(-5))), Duration::ZERO);
         assert_eq!(duration(Some(&json!(1e12))), MAX_SLEEP);
         assert_eq!(duration(None), Duration::ZERO);
+    }
+
+    use crate::flows::operations::testing::Harness;
+
+    #[tokio::test]
+    async fn waits_and_answers_null_unless_the_server_shuts_down() {
+        let h = Harness::new(Value::Null).await;
+        let started = std::time::Instant::now();
+        assert_eq!(
+            h.run(&Sleep, json!({"milliseconds": 20})).await.ok(),
+            Some(Value::Null)
+        );
+        assert!(started.elapsed() >= Duration::from_millis(20));
+        h.core.shutdown.cancel();
+        let out = h.run(&Sleep, json!({"milliseconds": 3_600_000})).await;
+        assert!(matches!(out, Err(OpError::Error { .. })));
     }
 }

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use axum::http::StatusCode;
 use serde_json::Value;
 
-use super::{OpContext, OpError, Operation, option_string};
+use super::context::{OpContext, OpError, Operation, option_string};
 use crate::error::ApiError;
 
 pub struct ThrowError;
@@ -56,5 +56,23 @@ mod tests {
         assert_eq!(e.status().as_u16(), 500);
         let e = build(&json!({"status": 200}));
         assert_eq!(e.status().as_u16(), 500);
+    }
+
+    #[tokio::test]
+    async fn always_rejects_with_the_error_it_describes() {
+        let h = crate::flows::operations::testing::Harness::new(Value::Null).await;
+        let out = h
+            .run(
+                &ThrowError,
+                json!({"code": "nope", "status": 409, "message": "m"}),
+            )
+            .await;
+        let Err(OpError::Directus(e)) = out else {
+            panic!("expected a Directus error");
+        };
+        assert_eq!(
+            (e.status().as_u16(), e.code(), e.message()),
+            (409, "NOPE", "m")
+        );
     }
 }

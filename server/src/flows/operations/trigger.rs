@@ -9,9 +9,7 @@ use futures::{StreamExt, stream};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{OpContext, OpError, Operation, option_object};
-use crate::flows::engine::{self, RunInput};
-use crate::flows::model::TriggerKind;
+use super::context::{OpContext, OpError, Operation, option_object};
 
 pub struct TriggerFlow;
 
@@ -52,29 +50,24 @@ impl Operation for TriggerFlow {
             .get("flow")
             .and_then(Value::as_str)
             .and_then(|s| Uuid::parse_str(s).ok())
-            .and_then(|id| ctx.state.flows.get(id))
-            .filter(|f| f.trigger == TriggerKind::Operation);
+            .filter(|id| ctx.runner.operation_flow(*id));
         let Some(target) = target else {
-            tracing::warn!(flow = %ctx.flow.id, "trigger operation: target flow is not an active operation flow");
+            tracing::warn!(flow = %ctx.flow_id, "trigger operation: target flow is not an active operation flow");
             return Ok(Value::Null);
         };
         let payload = option_object(options.get("payload"))?;
         let run_one = |payload: Value| {
-            let target = target.clone();
-            async move {
-                let input = RunInput {
-                    trigger: payload,
-                    accountability: ctx.accountability.cloned(),
-                    depth: ctx.depth + 1,
-                    keep_options: false,
-                    method: None,
-                };
-                engine::run_and_log_in(ctx.state, &target, input, ctx.scope).await
-            }
+            ctx.runner.run_operation_flow(
+                target,
+                payload,
+                ctx.accountability.cloned(),
+                ctx.depth + 1,
+                ctx.scope,
+            )
         };
         match payload {
             Some(Value::Array(items)) => {
-                let config = &ctx.state.config;
+                let config = &ctx.core.config;
                 if items.len() > config.flows_trigger_max_items {
                     return Err(OpError::error(format!(
                         "The payload has {} elements; a trigger operation runs at most {} \
@@ -140,5 +133,83 @@ mod tests {
             mode(&json!({"iterationMode": "batch", "batchSize": "3"})),
             Mode::Batch(3)
         );
+    }
+
+    use crate::flows::operations::testing::Harness;
+
+    async fn harness() -> (Harness, Uuid) {
+        let mut h = Harness::new(Value::Null).await;
+        let target = Uuid::new_v4();
+        h.runner.flow = Some(target);
+        (h, target)
+    }
+
+    fn runs(h: &Harness) -> Vec<(Uuid, Value, u32)> {
+        h.runner.runs.lock().unwrap().clone()
+    }
+
+    #[tokio::test]
+    async fn runs_the_target_once_with_its_payload_one_level_deeper() {
+        let (h, target) = harness().await;
+        let out = h
+            .run(
+                &TriggerFlow,
+                json!({"flow": target.to_string(), "payload": "{\"a\": 1}"}),
+            )
+            .await;
+        assert_eq!(out.ok(), Some(json!({"ran": {"a": 1}})));
+        assert_eq!(runs(&h), vec![(target, json!({"a": 1}), 1)]);
+    }
+
+    #[tokio::test]
+    async fn an_array_payload_runs_once_per_element_in_order_in_every_mode() {
+        let (h, target) = harness().await;
+        for mode in [
+            json!({}),
+            json!({"iterationMode": "serial"}),
+            json!({"iterationMode": "batch", "batchSize": 2}),
+        ] {
+            let mut options = mode.clone();
+            options["flow"] = json!(target.to_string());
+            options["payload"] = json!([1, 2, 3]);
+            let out = h.run(&TriggerFlow, options).await;
+            assert_eq!(
+                out.ok(),
+                Some(json!([{"ran": 1}, {"ran": 2}, {"ran": 3}])),
+                "{mode}"
+            );
+        }
+        assert_eq!(runs(&h).len(), 9);
+    }
+
+    #[tokio::test]
+    async fn a_flow_that_is_not_an_operation_flow_is_not_run() {
+        let (h, _) = harness().await;
+        let other = Uuid::new_v4().to_string();
+        assert_eq!(
+            h.run(&TriggerFlow, json!({"flow": other})).await.ok(),
+            Some(Value::Null)
+        );
+        assert_eq!(
+            h.run(&TriggerFlow, json!({"flow": "nope"})).await.ok(),
+            Some(Value::Null)
+        );
+        assert!(runs(&h).is_empty());
+    }
+
+    #[tokio::test]
+    async fn depth_and_array_length_are_bounded() {
+        let (mut h, target) = harness().await;
+        let options = json!({"flow": target.to_string(), "payload": vec![0; 1001]});
+        let Err(OpError::Error { message, .. }) = h.run(&TriggerFlow, options).await else {
+            panic!("expected an error");
+        };
+        assert!(message.contains("FLOWS_TRIGGER_MAX_ITEMS"), "{message}");
+        h.depth = MAX_DEPTH;
+        let deep = h
+            .run(&TriggerFlow, json!({"flow": target.to_string()}))
+            .await;
+        assert!(matches!(deep, Err(OpError::Error { .. })));
+        assert!(runs(&h).is_empty());
     }
 }

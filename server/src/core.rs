@@ -1,0 +1,273 @@
+//! `Core`: the narrow handle that the flow engine, its operations, sessions and the background
+//! tasks receive instead of the whole application — the database and its write gate, the
+//! configuration, the access and schema pictures, group commit, the run-log writer, background
+//! tasks and shutdown, the item-event sink, what outgoing requests and scripts share, and
+//! `invalidate`, the one call that follows a write to a system collection. The HTTP layer
+//! (`state::AppState`) holds a `Core` and adds only what requests need.
+
+use std::future::Future;
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sea_orm::DatabaseConnection;
+use serde_json::{Map, Value};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::access::{AccessStore, Accountability};
+use crate::config::Config;
+use crate::db::WriteGate;
+use crate::flows::chain::cast_env;
+use crate::flows::log::RunLogger;
+use crate::flows::net::{DenyList, client};
+use crate::flows::redact::Redactor;
+use crate::items::events::EventSink;
+use crate::items::{Batcher, ItemsContext};
+use crate::schema::SchemaStore;
+use crate::sync::Versions;
+
+/// Which in-memory picture a collection's rows feed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cache {
+    Access,
+    Schema,
+    Flows,
+}
+
+/// The pictures a write to `collection` makes stale.
+pub fn caches_for(collection: &str) -> &'static [Cache] {
+    match collection {
+        "directus_users"
+        | "directus_roles"
+        | "directus_policies"
+        | "directus_access"
+        | "directus_permissions" => &[Cache::Access],
+        "directus_collections" | "directus_fields" => &[Cache::Schema],
+        "directus_flows" | "directus_operations" => &[Cache::Flows],
+        _ => &[],
+    }
+}
+
+/// Something kept in step with a picture: reloaded (the compiled flows) or emptied (token and
+/// answer caches) whenever it changes, here or on another instance.
+#[async_trait]
+pub trait Follower: Send + Sync {
+    async fn reloaded(&self, cache: Cache);
+}
+
+/// The shared handle (one `Arc`: clones are cheap).
+#[derive(Clone)]
+pub struct Core(Arc<CoreInner>);
+
+/// What `Core` holds.
+pub struct CoreInner {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub access: AccessStore,
+    pub schema: SchemaStore,
+    /// One writer at a time on SQLite (none on PostgreSQL).
+    pub gate: WriteGate,
+    /// Group commit for item creates (SQLite).
+    pub batcher: Option<Batcher>,
+    /// Cancelled when the server begins a graceful shutdown.
+    pub shutdown: CancellationToken,
+    /// Run logs, written in batches off the request path.
+    pub logger: RunLogger,
+    /// Background runs and sends, waited for at shutdown.
+    pub tasks: TaskTracker,
+    /// `$env` (the allow-listed variables, cast as Directus casts them).
+    pub env: Arc<Value>,
+    pub redactor: Arc<Redactor>,
+    /// The client of `request` operations (deny list applied to every address it connects to).
+    pub http: reqwest::Client,
+    pub deny: Arc<DenyList>,
+    /// Turns for `exec` sandboxes (`FLOWS_RUN_SCRIPT_CONCURRENCY`).
+    scripts: Arc<Semaphore>,
+    /// Versions of the pictures, shared with other instances.
+    pub versions: Versions,
+    events: OnceLock<Arc<dyn EventSink>>,
+    followers: RwLock<Vec<Arc<dyn Follower>>>,
+}
+
+impl std::ops::Deref for Core {
+    type Target = CoreInner;
+
+    fn deref(&self) -> &CoreInner {
+        &self.0
+    }
+}
+
+impl Core {
+    /// A core on a prepared (migrated, bootstrapped) database whose pictures are loaded.
+    pub fn new(config: Arc<Config>, db: DatabaseConnection) -> Core {
+        let gate = WriteGate::for_backend(&db);
+        let env: Map<String, Value> = config
+            .flows_env
+            .iter()
+            .map(|(k, v)| (k.clone(), cast_env(v)))
+            .collect();
+        let redactor = Arc::new(Redactor::new(&config.flows_env));
+        let deny = Arc::new(DenyList::new(&config.import_ip_deny_list));
+        let batcher =
+            (!crate::db::is_postgres(&db)).then(|| Batcher::start(db.clone(), gate.clone()));
+        Core(Arc::new(CoreInner {
+            logger: RunLogger::start(db.clone(), gate.clone(), redactor.clone()),
+            http: client(deny.clone(), config.flows_request_timeout),
+            scripts: Arc::new(Semaphore::new(config.flows_run_script_concurrency.max(1))),
+            env: Arc::new(Value::Object(env)),
+            access: AccessStore::default(),
+            schema: SchemaStore::default(),
+            tasks: TaskTracker::new(),
+            shutdown: CancellationToken::new(),
+            versions: Versions::default(),
+            events: OnceLock::new(),
+            followers: RwLock::new(Vec::new()),
+            redactor,
+            deny,
+            batcher,
+            gate,
+            config,
+            db,
+        }))
+    }
+
+    /// Loads the access and schema pictures from the database.
+    pub async fn load(&self) -> Result<(), sea_orm::DbErr> {
+        self.access.reload(&self.db).await?;
+        self.schema.reload(&self.db).await
+    }
+
+    /// Where item events go (set once, by the flow engine).
+    pub fn set_events(&self, sink: Arc<dyn EventSink>) {
+        let _ = self.0.events.set(sink);
+    }
+
+    /// The item-event sink, when something listens at all.
+    pub fn events(&self) -> Option<&Arc<dyn EventSink>> {
+        self.0.events.get().filter(|s| s.any())
+    }
+
+    /// Announces a non-item event (`auth.login`, `server.start`) to action flows.
+    pub fn announce(&self, event: &str, meta: Map<String, Value>, acc: Arc<Accountability>) {
+        if let Some(sink) = self.events() {
+            sink.action(event, meta, &acc, 0);
+        }
+    }
+
+    /// Keeps `follower` in step with the pictures.
+    pub fn follow(&self, follower: Arc<dyn Follower>) {
+        self.0
+            .followers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(follower);
+    }
+
+    /// The items-service context for one caller.
+    pub fn items_ctx(&self, acc: Arc<Accountability>) -> ItemsContext {
+        ItemsContext {
+            schema: self.schema.get(),
+            access: self.access.get(),
+            acc,
+            config: self.config.clone(),
+            gate: self.gate.clone(),
+            batcher: self.batcher.clone(),
+            events: self.events().cloned(),
+            event_depth: 0,
+        }
+    }
+
+    /// After a write to `collection`: refreshes what it made stale, here and — through the
+    /// version rows — on every other instance sharing the database.
+    pub async fn invalidate(&self, collection: &str) {
+        let caches = caches_for(collection);
+        if caches.is_empty() {
+            return;
+        }
+        for cache in caches {
+            self.reload(*cache).await;
+        }
+        let bumped = {
+            let _gate = self.gate.enter().await;
+            self.versions.bump(&self.db, caches).await
+        };
+        if let Err(e) = bumped {
+            tracing::warn!(error = %e, "could not publish a cache version");
+        }
+    }
+
+    /// Reloads one picture from the database and tells its followers.
+    pub async fn reload(&self, cache: Cache) {
+        let result = match cache {
+            Cache::Access => self.access.reload(&self.db).await,
+            Cache::Schema => self.schema.reload(&self.db).await,
+            Cache::Flows => Ok(()),
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, ?cache, "cache reload failed");
+        }
+        let followers: Vec<Arc<dyn Follower>> = self
+            .0
+            .followers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        for f in followers {
+            f.reloaded(cache).await;
+        }
+    }
+
+    /// Runs a future in the background, tracked so shutdown can wait for it.
+    pub fn spawn<F>(&self, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.spawn(fut);
+    }
+
+    /// Waits up to `wait` for a turn to run an `exec` sandbox; `None` when none came.
+    pub async fn script_turn(&self, wait: Duration) -> Option<OwnedSemaphorePermit> {
+        tokio::time::timeout(wait, self.0.scripts.clone().acquire_owned())
+            .await
+            .ok()?
+            .ok()
+    }
+
+    /// Waits for background work (up to `grace`) and flushes pending run logs.
+    pub async fn close(&self, grace: Duration) {
+        self.tasks.close();
+        if tokio::time::timeout(grace, self.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("background flow runs still going at shutdown");
+        }
+        self.logger.close().await;
+    }
+
+    /// A core on a fresh in-memory SQLite database (migrated, with the admin, its role and
+    /// the public policy), for unit tests of operations and the engine without a server.
+    pub async fn for_tests() -> Core {
+        Core::for_tests_with(|_| {}).await
+    }
+
+    /// [`Core::for_tests`] with the configuration adjusted first.
+    pub async fn for_tests_with(tweak: impl FnOnce(&mut Config)) -> Core {
+        let mut config = Config::for_tests();
+        tweak(&mut config);
+        let db = match crate::db::connect(&config).await {
+            Ok(db) => db,
+            Err(e) => panic!("test database: {e}"),
+        };
+        if let Err(e) = crate::db::prepare(&db, &config).await {
+            panic!("test database: {e}");
+        }
+        let core = Core::new(Arc::new(config), db);
+        if let Err(e) = core.load().await {
+            panic!("test pictures: {e}");
+        }
+        core
+    }
+}

@@ -1,0 +1,308 @@
+//! One run of a flow (directus.md §2.5): its input, the step loop — render each operation's
+//! options, run its handler, follow resolve or reject, record the step — bounded by a step
+//! limit, the flow's answer per its `return` option, and `finish`, which decides once whether
+//! and how the run is logged. A step that panics ends its run as a failed one with a generic
+//! error (the panic is logged, never shown). `outcome` holds what a run leaves.
+
+pub mod outcome;
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use futures::FutureExt;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+pub use outcome::{RunOutcome, StepRecord, StepStatus};
+
+use super::chain::DataChain;
+use super::engine::FlowEngine;
+use super::log::RunRecord;
+use super::model::{FlowDef, ReturnSpec, TriggerKind};
+use super::operations::{OpContext, OpError, Runner};
+use super::template::get_path;
+use crate::access::Accountability;
+use crate::core::Core;
+use crate::error::ApiError;
+use crate::items::events::TxnScope;
+
+/// The most operations one run may execute (a guard against loops saving could not catch).
+pub const MAX_STEPS: usize = 1000;
+
+/// What a run needs.
+pub struct RunInput {
+    pub trigger: Value,
+    pub accountability: Option<Arc<Accountability>>,
+    pub depth: u32,
+    /// Keep each step's rendered options even when the flow is not logged (test runs).
+    pub keep_options: bool,
+    /// The HTTP method for webhook runs (run logs).
+    pub method: Option<String>,
+}
+
+impl RunInput {
+    /// Whether steps keep their rendered options (only logged or test runs need them).
+    fn keeps_options(flow: &FlowDef) -> bool {
+        flow.accountability.is_some()
+    }
+}
+
+/// The accountability as the data chain shows it.
+fn accountability_value(acc: Option<&Arc<Accountability>>) -> Value {
+    let Some(a) = acc else {
+        return Value::Null;
+    };
+    // Built by hand: serde's `to_value` costs twice as much on every run.
+    let uuid = |u: Option<Uuid>| u.map_or(Value::Null, |u| Value::String(u.to_string()));
+    let mut m = Map::with_capacity(8);
+    m.insert("role".into(), uuid(a.role));
+    m.insert(
+        "roles".into(),
+        Value::Array(
+            a.roles
+                .iter()
+                .map(|r| Value::String(r.to_string()))
+                .collect(),
+        ),
+    );
+    m.insert("user".into(), uuid(a.user));
+    m.insert("admin".into(), Value::Bool(a.admin));
+    m.insert("app".into(), Value::Bool(a.app));
+    m.insert("ip".into(), a.ip.clone().map_or(Value::Null, Value::String));
+    if let Some(ua) = &a.user_agent {
+        m.insert("userAgent".into(), Value::String(ua.clone()));
+    }
+    if let Some(o) = &a.origin {
+        m.insert("origin".into(), Value::String(o.clone()));
+    }
+    Value::Object(m)
+}
+
+/// Runs a flow (directus.md §2.5) without logging it; its database work belongs to `scope`
+/// when given (event filter flows run inside the write that caused them, directus.md §2.7).
+pub async fn run(
+    engine: &FlowEngine,
+    flow: &FlowDef,
+    input: RunInput,
+    scope: Option<&TxnScope<'_>>,
+) -> RunOutcome {
+    let started = Instant::now();
+    let started_at = Utc::now();
+    let core = engine.core();
+    let mut chain = DataChain::new(
+        input.trigger,
+        accountability_value(input.accountability.as_ref()),
+        core.env.clone(),
+        flow.flow_value.clone(),
+    );
+    let mut steps = Vec::new();
+    let mut last_status = None;
+    let mut last_error = None;
+    let mut aborted = None;
+    let mut panicked = false;
+    let mut next = flow.root;
+    let keep_options = input.keep_options || RunInput::keeps_options(flow);
+    while let Some(i) = next {
+        if steps.len() >= MAX_STEPS {
+            aborted = Some(format!("stopped after {MAX_STEPS} operations"));
+            break;
+        }
+        let op = &flow.operations[i];
+        let step_started = Instant::now();
+        // Rendering and the handler may hold bugs: a panic in either becomes this step's
+        // rejection and ends the run. Nothing the step shares is left half-changed: the chain
+        // is only borrowed until the step's result is recorded below.
+        let step = AssertUnwindSafe(async {
+            let Some(handler) = &op.handler else {
+                return (StepStatus::Unknown, Value::Null, Value::Null, None, None);
+            };
+            let rendered = if handler.redacted_options() {
+                let redacted = core.redactor.redact_chain(&chain.snapshot());
+                op.options.render(&redacted, Utc::now())
+            } else {
+                op.options.render(&chain, Utc::now())
+            };
+            match rendered {
+                Err(e) => {
+                    let err = OpError::Error {
+                        name: e.js_name().into(),
+                        message: e.to_string(),
+                    };
+                    (
+                        StepStatus::Reject,
+                        err.data(),
+                        Value::Null,
+                        op.reject,
+                        Some(err),
+                    )
+                }
+                Ok(options) => {
+                    let ctx = OpContext {
+                        core,
+                        runner: engine,
+                        chain: &chain,
+                        accountability: input.accountability.as_ref(),
+                        flow_id: flow.id,
+                        flow_name: &flow.name,
+                        depth: input.depth,
+                        scope,
+                    };
+                    let kept = if keep_options {
+                        options.clone()
+                    } else {
+                        Value::Null
+                    };
+                    match handler.run(options, &ctx).await {
+                        Ok(v) => (StepStatus::Resolve, v, kept, op.resolve, None),
+                        Err(e) => (StepStatus::Reject, e.data(), kept, op.reject, Some(e)),
+                    }
+                }
+            }
+        })
+        .catch_unwind()
+        .await;
+        let (status, data, options, successor, error) = match step {
+            Ok(done) => done,
+            Err(_) => {
+                // The panic's text and place were printed by the panic hook; they may carry
+                // data, so neither goes into the run.
+                tracing::error!(
+                    flow = %flow.id,
+                    operation = %op.key,
+                    kind = %op.kind,
+                    "a flow operation panicked; its run ends as failed"
+                );
+                panicked = true;
+                let err = OpError::Directus(ApiError::internal(anyhow::anyhow!(
+                    "operation {} panicked",
+                    op.kind
+                )));
+                (StepStatus::Reject, err.data(), Value::Null, None, Some(err))
+            }
+        };
+        chain.record(&op.key, data);
+        steps.push(StepRecord {
+            operation: op.id,
+            key: op.key.clone(),
+            status,
+            options,
+            duration_ms: step_started.elapsed().as_secs_f64() * 1000.0,
+        });
+        last_status = Some(status);
+        last_error = error;
+        next = successor;
+    }
+    RunOutcome {
+        chain,
+        steps,
+        last_status,
+        last_error,
+        aborted,
+        panicked,
+        started_at,
+        duration: started.elapsed(),
+        accountability: input.accountability,
+        method: input.method,
+    }
+}
+
+/// Keeps a finished run: the one place that decides whether and how it is logged. Flows
+/// without `accountability` are not; inside an open write transaction (`in_txn`) the log is
+/// queued without waiting, since the queue's writer may itself wait for that transaction's
+/// write lock; otherwise the caller waits for room in the bounded queue.
+pub async fn finish(
+    core: &Core,
+    flow: &FlowDef,
+    outcome: RunOutcome,
+    http_status: Option<u16>,
+    in_txn: bool,
+) {
+    let Some(level) = flow.accountability.as_deref() else {
+        return;
+    };
+    let record = RunRecord {
+        flow: flow.id,
+        full: level == "all",
+        trigger: flow.trigger.as_str().chars().take(16).collect(),
+        http_status,
+        outcome,
+    };
+    if in_txn {
+        let logger = core.logger.clone();
+        core.spawn(async move { logger.submit(record).await });
+    } else {
+        core.logger.submit(record).await;
+    }
+}
+
+/// Runs a flow, keeps it, and returns its answer (operation-triggered and background runs).
+pub async fn run_and_finish(
+    engine: &FlowEngine,
+    flow: &FlowDef,
+    input: RunInput,
+    scope: Option<&TxnScope<'_>>,
+) -> Value {
+    let outcome = run(engine, flow, input, scope).await;
+    let value = outcome.return_value(flow);
+    finish(engine.core(), flow, outcome, None, scope.is_some()).await;
+    value
+}
+
+#[async_trait]
+impl Runner for FlowEngine {
+    fn operation_flow(&self, id: Uuid) -> bool {
+        self.get(id)
+            .is_some_and(|f| f.trigger == TriggerKind::Operation)
+    }
+
+    async fn run_operation_flow(
+        &self,
+        id: Uuid,
+        payload: Value,
+        accountability: Option<Arc<Accountability>>,
+        depth: u32,
+        scope: Option<&TxnScope<'_>>,
+    ) -> Value {
+        let Some(flow) = self.get(id).filter(|f| f.trigger == TriggerKind::Operation) else {
+            return Value::Null;
+        };
+        let input = RunInput {
+            trigger: payload,
+            accountability,
+            depth,
+            keep_options: false,
+            method: None,
+        };
+        run_and_finish(self, &flow, input, scope).await
+    }
+}
+
+impl RunOutcome {
+    /// The answer, moving `$last` out instead of copying it when nothing else needs the run.
+    pub fn into_return_value(self, flow: &FlowDef) -> Value {
+        match flow.return_spec {
+            ReturnSpec::Last => self.chain.into_last(),
+            _ => self.return_value(flow),
+        }
+    }
+
+    /// The flow's answer per its `return` option (product.md D10).
+    pub fn return_value(&self, flow: &FlowDef) -> Value {
+        match &flow.return_spec {
+            ReturnSpec::Nothing => Value::Null,
+            ReturnSpec::Last => self.chain.last().clone(),
+            ReturnSpec::All => self.chain.snapshot(),
+            ReturnSpec::Path(p) => get_path(&self.chain, p)
+                .ok()
+                .flatten()
+                .map(|v| v.into_owned())
+                .unwrap_or(Value::Null),
+            ReturnSpec::OperationKey(k) => self.chain.result(k).cloned().unwrap_or(Value::Null),
+            ReturnSpec::Template(t) => t.render(&self.chain, Utc::now()).unwrap_or(Value::Null),
+            ReturnSpec::Literal(v) => v.clone(),
+        }
+    }
+}
