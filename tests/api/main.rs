@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod browser;
+mod engine_seam;
 mod errors;
 mod fixtures;
 mod flows;

@@ -187,10 +187,15 @@ impl TestApp {
         r.body["data"].clone()
     }
 
+    /// How many times this server has read and compiled its flows.
+    pub fn flow_reloads(&self) -> u64 {
+        self.server.as_ref().expect("running").state.flows.reloads()
+    }
+
     /// Waits until queued run logs are written.
     pub async fn flush_logs(&self) {
         if let Some(s) = &self.server {
-            s.state.flows.flush_logs().await;
+            s.state.logger.flush().await;
         }
     }
 
