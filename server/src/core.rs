@@ -27,28 +27,7 @@ use crate::items::events::EventSink;
 use crate::items::{Batcher, ItemsContext};
 use crate::schema::SchemaStore;
 use crate::sync::Versions;
-
-/// Which in-memory picture a collection's rows feed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cache {
-    Access,
-    Schema,
-    Flows,
-}
-
-/// The pictures a write to `collection` makes stale.
-pub fn caches_for(collection: &str) -> &'static [Cache] {
-    match collection {
-        "directus_users"
-        | "directus_roles"
-        | "directus_policies"
-        | "directus_access"
-        | "directus_permissions" => &[Cache::Access],
-        "directus_collections" | "directus_fields" => &[Cache::Schema],
-        "directus_flows" | "directus_operations" => &[Cache::Flows],
-        _ => &[],
-    }
-}
+pub use crate::sync::{Cache, caches_for};
 
 /// Something kept in step with a picture: reloaded (the compiled flows) or emptied (token and
 /// answer caches) whenever it changes, here or on another instance.
@@ -217,6 +196,20 @@ impl Core {
         for f in followers {
             f.reloaded(cache).await;
         }
+    }
+
+    /// Reloads what other instances sharing the database change, until shutdown.
+    pub fn follow_other_instances(&self) {
+        let core = self.clone();
+        crate::sync::spawn_poller(
+            self.db.clone(),
+            self.versions.clone(),
+            self.shutdown.clone(),
+            move |cache| {
+                let core = core.clone();
+                async move { core.reload(cache).await }
+            },
+        );
     }
 
     /// Runs a future in the background, tracked so shutdown can wait for it.

@@ -142,7 +142,7 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Serv
         cache,
         rate_limits,
     });
-    sync::spawn_poller(core.clone());
+    core.follow_other_instances();
     flows::schedule::spawn(flows.clone());
     core.announce(
         "server.start",

@@ -1,8 +1,10 @@
 //! Keeping several instances that share one database coherent: each write that changes an
 //! in-memory picture (access rules, schema, flows) stores a new random version in `sluice_kv`;
-//! every instance polls those rows once a second and reloads what changed.
+//! every instance polls those rows once a second and reloads what changed. Which pictures
+//! there are (`Cache`) and which collections feed them are named here.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,9 +12,31 @@ use entity::prelude::SluiceKv;
 use entity::sluice_kv;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use tokio_util::sync::CancellationToken;
 
-use crate::core::{Cache, Core};
 use crate::util::ids::nanoid;
+
+/// Which in-memory picture a collection's rows feed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cache {
+    Access,
+    Schema,
+    Flows,
+}
+
+/// The pictures a write to `collection` makes stale.
+pub fn caches_for(collection: &str) -> &'static [Cache] {
+    match collection {
+        "directus_users"
+        | "directus_roles"
+        | "directus_policies"
+        | "directus_access"
+        | "directus_permissions" => &[Cache::Access],
+        "directus_collections" | "directus_fields" => &[Cache::Schema],
+        "directus_flows" | "directus_operations" => &[Cache::Flows],
+        _ => &[],
+    }
+}
 
 fn key(cache: Cache) -> &'static str {
     match cache {
@@ -78,22 +102,31 @@ impl Versions {
     }
 }
 
-/// Polls the version rows until shutdown.
-pub fn spawn_poller(core: Core) {
+/// Polls the version rows until `shutdown` and calls `reload` for each picture another
+/// instance changed.
+pub fn spawn_poller<F, Fut>(
+    db: DatabaseConnection,
+    versions: Versions,
+    shutdown: CancellationToken,
+    reload: F,
+) where
+    F: Fn(Cache) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
     tokio::spawn(async move {
-        let _ = core.versions.changed(&core.db).await;
+        let _ = versions.changed(&db).await;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                () = core.shutdown.cancelled() => break,
+                () = shutdown.cancelled() => break,
                 _ = tick.tick() => {}
             }
-            match core.versions.changed(&core.db).await {
+            match versions.changed(&db).await {
                 Ok(changed) => {
                     for cache in changed {
                         tracing::debug!(?cache, "reloading after a change on another instance");
-                        core.reload(cache).await;
+                        reload(cache).await;
                     }
                 }
                 Err(e) => tracing::debug!(error = %e, "version poll failed"),
