@@ -7,6 +7,7 @@ mod browser;
 mod errors;
 mod fixtures;
 mod flows;
+mod fuzz_regressions;
 mod items_api;
 mod lifecycle;
 mod operations;

@@ -1,0 +1,59 @@
+//! Inputs the fuzz targets (docs/fuzzing.md) once failed on, sent over HTTP the way they reach
+//! the server in production.
+
+use serde_json::{Value, json};
+use tests::TestApp;
+
+/// Every operation's (x, y) in an exported flow document.
+fn positions(doc: &Value) -> Vec<(i64, i64)> {
+    doc["operations"]
+        .as_array()
+        .map(|ops| {
+            ops.iter()
+                .map(|o| {
+                    (
+                        o["position_x"].as_i64().unwrap_or(0),
+                        o["position_y"].as_i64().unwrap_or(0),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Laying out operations next to one placed at `i32::MAX` overflowed (a panic that dropped the
+/// connection in debug builds, wrapped-around negative positions in release builds).
+#[tokio::test]
+async fn flow_positions_at_the_integer_limit_are_laid_out() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let doc = json!({"name": "edge", "trigger": "webhook", "operations": [
+        {"key": "a", "operation": "condition", "options": {}, "reject": "c",
+         "position_x": i32::MAX, "position_y": i32::MAX},
+        {"key": "b", "operation": "log", "options": {}},
+        {"key": "c", "operation": "log", "options": {}}
+    ]});
+    let created = admin.post("/flows", doc).await;
+    assert_eq!(created.status, 200, "{}", created.text);
+    let id = created.body["data"]["id"].as_str().expect("flow id");
+
+    let exported = admin.get(&format!("/flows/{id}?export=document")).await;
+    assert_eq!(exported.status, 200, "{}", exported.text);
+    let doc = exported.body["data"].clone();
+    let placed = positions(&doc);
+    assert_eq!(placed.len(), 3, "{doc}");
+    assert!(
+        placed
+            .iter()
+            .all(|&(x, y)| (1..=i64::from(i32::MAX)).contains(&x)
+                && (1..=i64::from(i32::MAX)).contains(&y)),
+        "{placed:?}"
+    );
+
+    // The export posts again and exports the same.
+    let again = admin.post("/flows", doc.clone()).await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    let id2 = again.body["data"]["id"].as_str().expect("flow id");
+    let exported2 = admin.get(&format!("/flows/{id2}?export=document")).await;
+    assert_eq!(exported2.body["data"], doc);
+}
