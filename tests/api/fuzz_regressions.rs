@@ -57,3 +57,27 @@ async fn flow_positions_at_the_integer_limit_are_laid_out() {
     let exported2 = admin.get(&format!("/flows/{id2}?export=document")).await;
     assert_eq!(exported2.body["data"], doc);
 }
+
+/// `fields[1]=name&fields[]=id`: the pushed `id` took the key `"1"` and overwrote `name`, so a
+/// query parameter was dropped without a word.
+#[tokio::test]
+async fn bracket_push_after_an_index_keeps_both_values() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let created = admin
+        .post(
+            "/collections",
+            json!({"collection": "things", "schema": {}, "fields": [
+                {"field": "name", "type": "string"}]}),
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.text);
+    let item = admin.post("/items/things", json!({"name": "kept"})).await;
+    assert_eq!(item.status, 200, "{}", item.text);
+
+    let r = admin.get("/items/things?fields[1]=name&fields[]=id").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let row = &r.body["data"][0];
+    assert_eq!(row["name"], "kept", "{}", r.text);
+    assert!(row["id"].is_number(), "{}", r.text);
+}

@@ -81,7 +81,12 @@ fn insert(target: &mut Value, segs: &[Seg], value: Value, limits: &QsLimits) {
                     }
                 }
                 Value::Object(o) => {
-                    let k = o.len().to_string();
+                    // The next free index: `a[1]=x&a[]=y` already holds "1".
+                    let mut n = o.len();
+                    while o.contains_key(n.to_string().as_str()) {
+                        n += 1;
+                    }
+                    let k = n.to_string();
                     let mut child = Value::Null;
                     if rest.is_empty() {
                         child = value;
@@ -188,6 +193,8 @@ mod tests {
             json!({"filter": {"status": {"_eq": "active"}, "n": {"_in": ["1", "2"]}}})
         );
         assert_eq!(p("a[600]=x"), json!({"a": {"600": "x"}}));
+        // Found by fuzz::query_string: the pushed value overwrote the given index.
+        assert_eq!(p("a[1]=x&a[]=y"), json!({"a": {"1": "x", "2": "y"}}));
         assert_eq!(p("%5Bweird=1"), json!({"[weird": "1"}));
     }
 
