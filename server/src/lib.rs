@@ -15,6 +15,8 @@ pub mod error;
 pub mod extract;
 pub mod filter;
 pub mod flows;
+#[cfg(test)]
+mod fuzz;
 pub mod items;
 pub mod permissions;
 pub mod protect;
