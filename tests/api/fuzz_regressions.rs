@@ -81,3 +81,43 @@ async fn bracket_push_after_an_index_keeps_both_values() {
     assert_eq!(row["name"], "kept", "{}", r.text);
     assert!(row["id"].is_number(), "{}", r.text);
 }
+
+/// `a=1&a[x]=1&a=1&a[x]=1&…`: each repeat wrapped the previous value one level deeper, so 1000
+/// parameters built a 500-level value that no JSON reader (serde's limit is 128) takes back,
+/// e.g. a webhook's `$trigger.query` in its run log.
+#[tokio::test]
+async fn repeated_keys_do_not_nest_a_query_string_deeper() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let flow = admin
+        .post(
+            "/flows",
+            json!({"name": "q", "trigger": "webhook", "options": {"method": "GET"},
+                   "operations": [{"key": "t", "operation": "transform",
+                                   "options": {"json": {"seen": "{{$trigger.query.a.x}}"}}}]}),
+        )
+        .await;
+    assert_eq!(flow.status, 200, "{}", flow.text);
+    let id = flow.body["data"]["id"].as_str().expect("flow id");
+    let query = "a=1&a[x]=1&".repeat(200);
+
+    let r = admin.get(&format!("/flows/trigger/{id}?{query}")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    app.flush_logs().await;
+    let rev = admin
+        .get(&format!(
+            "/revisions?filter[item][_eq]={id}&filter[collection][_eq]=directus_flows"
+        ))
+        .await;
+    assert_eq!(rev.status, 200, "{}", rev.text);
+    let a = &rev.body["data"][0]["data"]["data"]["$trigger"]["query"]["a"];
+    assert!(
+        a.is_object(),
+        "{}",
+        rev.text.chars().take(300).collect::<String>()
+    );
+    // Every value is kept: 200 of `a` and 200 of `a[x]`.
+    let x = a["x"].as_array().map_or(0, Vec::len);
+    assert_eq!(x, 200, "{a}");
+    assert_eq!(a.as_object().map_or(0, |o| o.len()), 201, "{a}");
+}
