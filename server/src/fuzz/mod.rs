@@ -31,6 +31,10 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, Test
 
 use watchdog::Watchdog;
 
+/// The server's allocator (`main.rs`), so the fuzz figures count what the server would spend.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Inputs per target in an ordinary `cargo test`.
 pub(crate) const DEFAULT_CASES: u64 = 256;
 /// Longest one input may take before the run is declared hung.
@@ -173,10 +177,7 @@ pub(crate) fn run<S>(
             spawn("fuzz-generate", GENERATOR_STACK)
                 .spawn_scoped(scope, || {
                     let value = generate(&strategy(), case).1.current();
-                    eprintln!(
-                        "fuzz target {target}, seed {seed}, case {case}:\n{}",
-                        shown(&value)
-                    );
+                    eprintln!("fuzz target {target}, seed {seed}, case {case}:\n{value:#?}");
                     value
                 })
                 .expect("the generator thread starts")
