@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: formatting and lints, unit tests, the API suite on SQLite and on the local
-# PostgreSQL (each test makes and drops its own database), and the browser tests against a
-# real server with the built web app. CI calls exactly this (.ci/run).
+# Runs every test: formatting and lints, unit tests, a short run of every fuzz target, the API
+# suite on SQLite and on the local PostgreSQL (each test makes and drops its own database), and
+# the browser tests against a real server with the built web app. CI calls exactly this (.ci/run).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -28,6 +28,12 @@ step "unit and API tests on SQLite"
 # Some API tests run the binary as a child process (tests/support/process.rs).
 cargo build -p server --bin sluice
 SLUICE_TEST_DB=sqlite cargo test
+
+step "fuzz (short)"
+# Each fuzz target (docs/fuzzing.md) on the unit-test build just made: 10 000 inputs, or 20 s,
+# whichever comes first (the plain run above gave each 256). The 1 000 000-input runs and how to
+# replay a failing input are in docs/fuzzing.md.
+SLUICE_FUZZ_CASES=10000 SLUICE_FUZZ_SECS=20 cargo test --lib fuzz -- --nocapture --test-threads 1
 
 step "web app unit tests (host)"
 cargo test -p app

@@ -21,7 +21,9 @@
 //! - `core` (the narrow handle runs and services share), `sync` (versions that keep several
 //!   instances coherent), `db` (connection, migrations, bootstrap, the SQLite write gate),
 //!   `config` (typed settings), `error` (the one HTTP error type), `util` (pure helpers: ids,
-//!   durations, JavaScript semantics).
+//!   durations, JavaScript semantics, comma-or-array lists);
+//! - `fuzz` (tests only): a fuzz target for every parser that takes outside input
+//!   (`docs/fuzzing.md`).
 
 pub mod access;
 pub mod auth;
@@ -32,6 +34,8 @@ pub mod error;
 pub mod extract;
 pub mod filter;
 pub mod flows;
+#[cfg(test)]
+mod fuzz;
 pub mod items;
 pub mod permissions;
 pub mod protect;

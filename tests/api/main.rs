@@ -8,6 +8,7 @@ mod engine_seam;
 mod errors;
 mod fixtures;
 mod flows;
+mod fuzz_regressions;
 mod hardening_flows;
 mod items_api;
 mod lifecycle;

@@ -201,17 +201,25 @@ fn layout(
 ) -> Vec<(i32, i32)> {
     let mut pos: Vec<Option<(i32, i32)>> = objs.iter().map(|o| given_position(o)).collect();
     let mut taken: Vec<(i32, i32)> = pos.iter().flatten().copied().collect();
-    // Given positions may sit anywhere up to i32::MAX: offsets saturate there, and a cell
-    // that cannot move further down stays where it is.
+    // Moves down in steps of 2 until no placed box is within 14 (Directus's grid): one pass over
+    // the boxes in the same column band, in y order, jumping straight past each one in the way,
+    // so placing n operations costs O(n² log n), not O(n³). Given positions go up to i32::MAX:
+    // offsets saturate there instead of overflowing.
     let free = |mut p: (i32, i32), taken: &Vec<(i32, i32)>| {
-        while taken
+        let mut ys: Vec<i32> = taken
             .iter()
-            .any(|t| t.0.abs_diff(p.0) < 14 && t.1.abs_diff(p.1) < 14)
-        {
-            let Some(down) = p.1.checked_add(2) else {
-                break;
-            };
-            p.1 = down;
+            .filter(|t| t.0.abs_diff(p.0) < 14)
+            .map(|t| t.1)
+            .collect();
+        ys.sort_unstable();
+        for y in ys {
+            if y.abs_diff(p.1) < 14 {
+                let steps = (i64::from(y) + 14 - i64::from(p.1) + 1) / 2;
+                match i32::try_from(i64::from(p.1) + 2 * steps) {
+                    Ok(next) => p.1 = next,
+                    Err(_) => break,
+                }
+            }
         }
         p
     };

@@ -27,7 +27,7 @@ fn text(fields: &Map<String, Value>, key: &str) -> Option<String> {
 }
 
 /// A flow row from a document's fields (defaults as Directus).
-fn flow_row(
+pub(crate) fn flow_row(
     id: Uuid,
     fields: &Map<String, Value>,
     acc: &Accountability,

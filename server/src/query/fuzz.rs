@@ -1,41 +1,19 @@
-//! Property tests: random, nested and hostile filter and query JSON thrown at the query module
-//! (`Query::from_json`, `filter::parse`, dynamic variables, `to_condition`, the search
-//! condition) and built into SQL for both backends. Whatever the input: no panic, and no
-//! user-supplied string ever reaches the SQL text — only the bound values.
+//! Fuzz target for the query module (`docs/fuzzing.md`): random, nested and hostile filter
+//! and query JSON (`Query::from_json`, `filter::parse`, dynamic variables, `to_condition`, the
+//! search condition) built into SQL for both backends, run under the fuzzing harness of
+//! `crate::fuzz`. Whatever the input: no panic, no hang, refusals are `INVALID_QUERY` or
+//! `FORBIDDEN`, and no user-supplied string ever reaches the SQL text — only the bound values.
 
 use proptest::prelude::*;
 use sea_orm::sea_query::{
-    Alias, Asterisk, Condition, Expr, ExprTrait, PostgresQueryBuilder, Query as SqlQuery,
-    SqliteQueryBuilder,
+    Alias, Asterisk, PostgresQueryBuilder, Query as SqlQuery, SqliteQueryBuilder,
 };
-use serde_json::{Map, Number, Value, json};
+use serde_json::{Map, Value, json};
 
 use super::Query;
-use super::filter::{self, DynamicContext, SqlTarget};
-use super::select::search_condition;
-use crate::schema::{Collection, Field, FieldType};
-
-/// Every generated user string carries this marker, which no SQL the builders write contains.
-const MARK: &str = "§¤";
-
-const FIELDS: &[(&str, FieldType)] = &[
-    ("id", FieldType::Integer),
-    ("name", FieldType::String),
-    ("body", FieldType::Text),
-    ("qty", FieldType::Integer),
-    ("big", FieldType::BigInteger),
-    ("price", FieldType::Float),
-    ("cost", FieldType::Decimal),
-    ("flag", FieldType::Boolean),
-    ("data", FieldType::Json),
-    ("ref", FieldType::Uuid),
-    ("day", FieldType::Date),
-    ("at", FieldType::Time),
-    ("made", FieldType::DateTime),
-    ("stamp", FieldType::Timestamp),
-    ("tags", FieldType::Csv),
-    ("pass", FieldType::Hash),
-];
+use super::filter::{self, SqlTarget};
+use crate::fuzz::generate::{self as gen_shared, json_bytes};
+use crate::fuzz::sql::{FIELDS, MARK, check_filter, sample};
 
 /// Operator names beyond the SQL ones: refused in queries, so the fuzzer must see them too.
 const EXTRA_OPERATORS: &[&str] = &["_regex", "_some", "_and", "_or"];
@@ -52,27 +30,6 @@ fn operators() -> Vec<&'static str> {
 const FUNCTIONS: &[&str] = &[
     "year", "month", "week", "day", "weekday", "hour", "minute", "second", "count",
 ];
-
-fn sample() -> Collection {
-    let fields = FIELDS
-        .iter()
-        .map(|(name, kind)| Field {
-            name: (*name).to_owned(),
-            kind: *kind,
-            nullable: *name != "id",
-            unique: false,
-            primary_key: *name == "id",
-            auto_increment: *name == "id",
-            default_value: None,
-            max_length: (*kind == FieldType::String).then_some(255),
-            numeric_precision: None,
-            numeric_scale: None,
-            special: Vec::new(),
-            meta: None,
-        })
-        .collect();
-    Collection::new("sample".into(), fields, None)
-}
 
 /// Pieces of text that break naive SQL, JSON or LIKE handling.
 fn fragment() -> impl Strategy<Value = String> {
@@ -110,6 +67,7 @@ fn fragment() -> impl Strategy<Value = String> {
         .prop_map(str::to_owned),
         "\\PC{0,10}",
         ".{0,6}",
+        gen_shared::fragment(),
     ]
 }
 
@@ -120,21 +78,7 @@ fn user_string() -> impl Strategy<Value = String> {
 }
 
 fn number() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        any::<i64>().prop_map(|n| json!(n)),
-        any::<u64>().prop_map(|n| json!(n)),
-        any::<f64>().prop_filter_map("finite", |f| Number::from_f64(f).map(Value::Number)),
-        prop::sample::select(vec![
-            json!(0),
-            json!(-1),
-            json!(i64::MIN),
-            json!(u64::MAX),
-            json!(1e308),
-            json!(-1e308),
-            json!(2_147_483_648i64),
-            json!(0.5),
-        ]),
-    ]
+    gen_shared::number()
 }
 
 /// Strings the query module interprets: dynamic variables (with absurd adjustments), literals,
@@ -154,6 +98,11 @@ fn meaningful() -> impl Strategy<Value = String> {
             "$CURRENT_USER",
             "$CURRENT_USER.email",
             "$CURRENT_USER.a.b.c",
+            "$CURRENT_USER.a.b",
+            "$CURRENT_USER.n",
+            "$CURRENT_USER.",
+            "$CURRENT_ROLE.name",
+            "$CURRENT_ROLE.x.y",
             "$CURRENT_ROLE",
             "$CURRENT_ROLES",
             "$CURRENT_POLICIES",
@@ -333,167 +282,112 @@ fn query_json() -> impl Strategy<Value = Value> {
         )
 }
 
-fn context() -> DynamicContext {
-    DynamicContext {
-        now: chrono::Utc::now(),
-        user: Some("11111111-1111-4111-8111-111111111111".into()),
-        role: None,
-        roles: vec!["22222222-2222-4222-8222-222222222222".into()],
-        policies: Vec::new(),
-        user_fields: Some(
-            json!({"email": format!("{MARK}x'--@example.com")})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-        ),
-        role_fields: None,
+/// Filters at and past the limits: nesting around `MAX_DEPTH`, rule counts around
+/// `MAX_RULES`, lists around `MAX_LIST`, very long values.
+fn hostile_filter() -> impl Strategy<Value = Value> {
+    let depth = filter::MAX_DEPTH;
+    let rules = filter::MAX_RULES;
+    let list = filter::MAX_LIST;
+    prop_oneof![
+        (depth - 3..depth + 5, rule())
+            .prop_map(|(n, r)| (0..n).fold(r, |acc, _| json!({"_and": [acc]}))),
+        (depth - 3..depth + 5, rule())
+            .prop_map(|(n, r)| (0..n).fold(r, |acc, _| json!({"_or": [acc, {}]}))),
+        (rules - 3..rules + 3, rule()).prop_map(|(n, r)| json!({"_or": vec![r; n]})),
+        (
+            list - 3..list + 3,
+            prop::sample::select(vec!["_in", "_nin", "_between"]),
+            field_key()
+        )
+            .prop_map(|(n, op, f)| json!({ f: { op: (0..n).collect::<Vec<_>>() } })),
+        (list - 3..list + 3, field_key())
+            .prop_map(|(n, f)| json!({ f: { "_in": vec!["1"; n].join(",") } })),
+        (field_key(), gen_shared::long_text(), operator())
+            .prop_map(|(f, t, op)| json!({ f: { op: format!("{MARK}{t}") } })),
+        gen_shared::deep(rule().boxed()),
+    ]
+}
+
+/// One input of the SQL target.
+#[derive(Clone, Debug)]
+enum SqlInput {
+    Filter(Value),
+    Query(Value),
+    Json(Value),
+    Search(String),
+    /// A `filter` parameter as JSON text, possibly mangled.
+    Text(Vec<u8>),
+}
+
+fn sql_input() -> impl Strategy<Value = SqlInput> {
+    prop_oneof![
+        8 => filter_json().prop_map(SqlInput::Filter),
+        1 => hostile_filter().prop_map(SqlInput::Filter),
+        4 => query_json().prop_map(SqlInput::Query),
+        2 => json_value().prop_map(SqlInput::Json),
+        1 => user_string().prop_map(SqlInput::Search),
+        2 => json_bytes(filter_json().boxed()).prop_map(SqlInput::Text),
+    ]
+}
+
+fn check_query(q: &Value) -> Result<bool, TestCaseError> {
+    // Also as the JSON string a flow option may carry.
+    let _ = Query::from_json(&Value::String(q.to_string()));
+    match Query::from_json(q) {
+        Ok(parsed) => {
+            let filter = parsed.filter.clone().unwrap_or_else(|| json!({}));
+            let built = check_filter(&filter, parsed.search.as_deref())?;
+            if let Some(s) = &parsed.search {
+                prop_assert!(!s.contains('\0'));
+            }
+            if let Some(l) = parsed.limit {
+                prop_assert!(l >= -1);
+            }
+            Ok(built || parsed.filter.is_none())
+        }
+        Err(e) => {
+            prop_assert_eq!(e.code(), "INVALID_QUERY");
+            Ok(false)
+        }
     }
 }
 
-/// Builds the SELECT for a condition on one backend and returns the SQL text.
-fn sql_text(cond: Condition, postgres: bool) -> String {
-    let mut stmt = SqlQuery::select();
-    stmt.from(Alias::new("sample"))
-        .column(Asterisk)
-        .cond_where(cond);
-    if postgres {
-        stmt.build(PostgresQueryBuilder).0
-    } else {
-        stmt.build(SqliteQueryBuilder).0
-    }
-}
-
-/// The filter and every part of it that is a filter on its own (branches of `_and`/`_or`,
-/// and each single `{field: {op: value}}`), so one bad rule does not hide the good ones.
-fn parts(f: &Value, out: &mut Vec<Value>) {
-    out.push(f.clone());
-    let Value::Object(o) = f else {
-        return;
-    };
-    for (k, v) in o {
-        match (k.as_str(), v) {
-            ("_and" | "_or", Value::Array(items)) => items.iter().for_each(|i| parts(i, out)),
-            (_, Value::Object(ops)) if o.len() > 1 || ops.len() > 1 => {
-                for (op, arg) in ops {
-                    out.push(json!({ k: { op: arg } }));
+fn check_sql(input: SqlInput) -> crate::fuzz::CaseResult {
+    match input {
+        SqlInput::Filter(f) => check_filter(&f, None),
+        SqlInput::Query(q) => check_query(&q),
+        SqlInput::Json(v) => {
+            let _ = Query::from_json(&v);
+            if let Ok(p) = filter::parse(&v) {
+                let coll = sample();
+                let all = |_: &str| true;
+                for postgres in [false, true] {
+                    let t = SqlTarget {
+                        collection: &coll,
+                        postgres,
+                        allowed: &all,
+                        guards: &[],
+                    };
+                    if let Ok(c) = filter::to_condition(&p, &t) {
+                        let sql = crate::fuzz::sql::sql_text(c, postgres);
+                        prop_assert!(!sql.contains(MARK), "{sql}");
+                    }
                 }
             }
-            (_, v) if o.len() > 1 => out.push(json!({ k: v })),
-            _ => {}
+            Ok(false)
+        }
+        SqlInput::Search(term) => check_filter(&json!({}), Some(&term)),
+        SqlInput::Text(bytes) => {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            check_query(&json!({ "filter": text }))
         }
     }
 }
 
-/// Runs a filter (and each of its parts) through the pipeline on both backends.
-fn check_filter(f: &Value, search: Option<&str>) -> Result<(), TestCaseError> {
-    let mut all = Vec::new();
-    parts(f, &mut all);
-    for p in &all {
-        check_one(p, search)?;
-    }
-    Ok(())
-}
-
-/// Runs one filter through the whole pipeline on both backends; checks the SQL text.
-fn check_one(f: &Value, search: Option<&str>) -> Result<(), TestCaseError> {
-    let coll = sample();
-    let mut resolved = f.clone();
-    filter::resolve_dynamic(&mut resolved, &context());
-    let parsed = filter::parse(&resolved);
-    for postgres in [false, true] {
-        // A partially granted field, as permissions produce them.
-        let guards = vec![(
-            "body".to_owned(),
-            Condition::all().add(Expr::col(Alias::new("flag")).eq(true)),
-        )];
-        let allowed = |name: &str| name != "pass";
-        let t = SqlTarget {
-            collection: &coll,
-            postgres,
-            allowed: &allowed,
-            guards: &guards,
-        };
-        let mut cond = Condition::all();
-        if let Ok(p) = &parsed {
-            match filter::to_condition(p, &t) {
-                Ok(c) => cond = cond.add(c),
-                Err(e) => prop_assert!(
-                    matches!(e.code(), "INVALID_QUERY" | "FORBIDDEN"),
-                    "unexpected error {} for {f}",
-                    e.code()
-                ),
-            }
-        }
-        if let Some(term) = search {
-            cond = cond.add(search_condition(&t, term));
-        }
-        let sql = sql_text(cond, postgres);
-        prop_assert!(
-            !sql.contains(MARK),
-            "user text reached the SQL ({}): {sql}\nfilter: {f}",
-            if postgres { "postgres" } else { "sqlite" }
-        );
-        prop_assert!(!sql.contains('\0'), "NUL in SQL: {sql:?}");
-        prop_assert!(!sql.contains("DROP"), "{sql}");
-    }
-    Ok(())
-}
-
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 768,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
-
-proptest! {
-    #![proptest_config(config())]
-
-    #[test]
-    fn random_filters_never_panic_and_stay_bound(f in filter_json()) {
-        check_filter(&f, None)?;
-    }
-
-    #[test]
-    fn random_queries_never_panic_and_stay_bound(q in query_json()) {
-        // Also as the JSON string a flow option may carry.
-        let _ = Query::from_json(&Value::String(q.to_string()));
-        match Query::from_json(&q) {
-            Ok(parsed) => {
-                let filter = parsed.filter.clone().unwrap_or_else(|| json!({}));
-                check_filter(&filter, parsed.search.as_deref())?;
-                if let Some(s) = &parsed.search {
-                    prop_assert!(!s.contains('\0'));
-                }
-                if let Some(l) = parsed.limit {
-                    prop_assert!(l >= -1);
-                }
-            }
-            Err(e) => prop_assert_eq!(e.code(), "INVALID_QUERY"),
-        }
-    }
-
-    #[test]
-    fn arbitrary_json_is_refused_cleanly(v in json_value()) {
-        let _ = Query::from_json(&v);
-        if let Ok(p) = filter::parse(&v) {
-            let coll = sample();
-            let all = |_: &str| true;
-            for postgres in [false, true] {
-                let t = SqlTarget { collection: &coll, postgres, allowed: &all, guards: &[] };
-                if let Ok(c) = filter::to_condition(&p, &t) {
-                    let sql = sql_text(c, postgres);
-                    prop_assert!(!sql.contains(MARK), "{sql}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn hostile_search_terms_are_bound(term in user_string()) {
-        check_filter(&json!({}), Some(&term))?;
-    }
+/// Filter and query JSON through the parser into SQL for both backends.
+#[test]
+fn filter_sql() {
+    crate::fuzz::run("query::fuzz::filter_sql", sql_input, 0.2, check_sql);
 }
 
 #[test]

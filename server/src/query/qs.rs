@@ -81,7 +81,12 @@ fn insert(target: &mut Value, segs: &[Seg], value: Value, limits: &QsLimits) {
                     }
                 }
                 Value::Object(o) => {
-                    let k = o.len().to_string();
+                    // The next free index: `a[1]=x&a[]=y` already holds "1".
+                    let mut n = o.len();
+                    while o.contains_key(n.to_string().as_str()) {
+                        n += 1;
+                    }
+                    let k = n.to_string();
                     let mut child = Value::Null;
                     if rest.is_empty() {
                         child = value;
@@ -135,7 +140,8 @@ fn insert(target: &mut Value, segs: &[Seg], value: Value, limits: &QsLimits) {
     }
 }
 
-/// Puts a value at a slot: a leaf merges repeated keys into arrays, like qs.
+/// Puts a value at a slot: a leaf merges repeated keys into arrays, like qs. A leaf given to
+/// an object (`a[x]=1&a=2`) joins it under the next free index, so repeats never nest deeper.
 fn place(slot: &mut Value, rest: &[Seg], value: Value, limits: &QsLimits) {
     if !rest.is_empty() {
         insert(slot, rest, value, limits);
@@ -144,6 +150,7 @@ fn place(slot: &mut Value, rest: &[Seg], value: Value, limits: &QsLimits) {
     match slot {
         Value::Null => *slot = value,
         Value::Array(items) => items.push(value),
+        Value::Object(_) => insert(slot, &[Seg::Push], value, limits),
         other => {
             let first = std::mem::take(other);
             *other = Value::Array(vec![first, value]);
@@ -188,6 +195,13 @@ mod tests {
             json!({"filter": {"status": {"_eq": "active"}, "n": {"_in": ["1", "2"]}}})
         );
         assert_eq!(p("a[600]=x"), json!({"a": {"600": "x"}}));
+        // Found by fuzz::query_string: the pushed value overwrote the given index, and
+        // repeats nested the value one level deeper each time.
+        assert_eq!(p("a[1]=x&a[]=y"), json!({"a": {"1": "x", "2": "y"}}));
+        assert_eq!(
+            p("a=1&a[x]=2&a=3&a[x]=4"),
+            json!({"a": {"0": "1", "x": ["2", "4"], "2": "3"}})
+        );
         assert_eq!(p("%5Bweird=1"), json!({"[weird": "1"}));
     }
 
