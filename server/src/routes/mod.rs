@@ -133,3 +133,52 @@ async fn answer_in_time(
 async fn not_found(uri: Uri) -> Response {
     ApiError::route_not_found(uri.path()).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::routing::get;
+
+    use super::*;
+
+    async fn boom() -> &'static str {
+        panic!("secret internals")
+    }
+
+    /// Over a real socket: a handler that panics answers a Directus 500 without its message,
+    /// and the same connection then serves the next request.
+    #[tokio::test]
+    async fn a_panicking_handler_answers_a_directus_500_and_the_connection_lives_on() {
+        let router = Router::new()
+            .route("/boom", get(boom))
+            .route("/ok", get(|| async { "fine" }));
+        let app = outermost(router);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        // One connection for both requests.
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .build()
+            .unwrap();
+        let r = client
+            .get(format!("http://{addr}/boom"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 500);
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"],
+            "INTERNAL_SERVER_ERROR"
+        );
+        assert!(!body.to_string().contains("secret internals"), "{body}");
+        let r = client
+            .get(format!("http://{addr}/ok"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.text().await.unwrap(), "fine");
+    }
+}
