@@ -599,6 +599,7 @@ mod tests {
             (1.5e-6, "0.0000015"),
             (1e-7, "1e-7"),
             (1.5e-7, "1.5e-7"),
+            (1.25e-7, "1.25e-7"),
             (-2.5e-10, "-2.5e-10"),
             (5e-324, "5e-324"),
             (f64::MAX, "1.7976931348623157e+308"),
@@ -671,6 +672,14 @@ mod tests {
         // `JSON.stringify("\u0001\u001f\u007f\u2028é")` → "\u0001\u001f" escaped, the rest as is.
         push_json(&mut out, &json!("\u{1}\u{1f}\u{7f}\u{2028}é"));
         assert_eq!(out, "\"\\u0001\\u001f\u{7f}\u{2028}é\"");
+    }
+
+    #[test]
+    fn embedded_json_text_matches_serde_for_integer_data() {
+        let value = json!({"a": [1, -2, "x\u{7f}é\u{1F600}"], "b": {"c": null, "d": false}});
+        let mut out = String::new();
+        push_json(&mut out, &value);
+        assert_eq!(out, serde_json::to_string(&value).unwrap());
     }
 
     #[test]
