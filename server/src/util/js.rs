@@ -38,14 +38,13 @@ pub fn is_space(c: char) -> bool {
             | ' '
             | '\u{a0}'
             | '\u{1680}'
-            | '\u{2000}'..='\u{200a}'
             | '\u{2028}'
             | '\u{2029}'
             | '\u{202f}'
             | '\u{205f}'
             | '\u{3000}'
             | '\u{feff}'
-    )
+    ) || ('\u{2000}'..='\u{200a}').contains(&c)
 }
 
 /// `String.prototype.trim()`.
@@ -303,7 +302,11 @@ pub fn parse_date(text: &str) -> Option<i64> {
         return None;
     }
     let ms = parse_iso(t)
-        .or_else(|| DateTime::parse_from_rfc2822(t).ok().map(|d| d.timestamp_millis()))
+        .or_else(|| {
+            DateTime::parse_from_rfc2822(t)
+                .ok()
+                .map(|d| d.timestamp_millis())
+        })
         .or_else(|| parse_to_string_form(t))
         .or_else(|| parse_slashed(t))?;
     (-MAX_DATE_MS..=MAX_DATE_MS).contains(&ms).then_some(ms)
@@ -398,7 +401,11 @@ fn parse_iso(t: &str) -> Option<i64> {
             if oh > 23 || om > 59 {
                 return None;
             }
-            offset_minutes = if negative { -(oh * 60 + om) } else { oh * 60 + om };
+            offset_minutes = if negative {
+                -(oh * 60 + om)
+            } else {
+                oh * 60 + om
+            };
         }
         Some(_) => return None,
     }
@@ -739,7 +746,10 @@ mod tests {
         ];
         for (text, expected) in cases {
             let got = string_to_number(text);
-            assert!(same(got, *expected), "Number({text:?}) = {got}, not {expected}");
+            assert!(
+                same(got, *expected),
+                "Number({text:?}) = {got}, not {expected}"
+            );
         }
     }
 
@@ -762,7 +772,10 @@ mod tests {
         ];
         for (value, expected) in cases {
             let got = to_number(&value);
-            assert!(same(got, expected), "Number({value}) = {got}, not {expected}");
+            assert!(
+                same(got, expected),
+                "Number({value}) = {got}, not {expected}"
+            );
         }
     }
 
@@ -770,7 +783,9 @@ mod tests {
     fn decimal_literals_only() {
         assert_eq!(decimal_literal("-1.5e2"), Some(-150.0));
         assert_eq!(decimal_literal("+3"), Some(3.0));
-        for text in ["Infinity", "inf", "nan", "0x10", "", "+", "-.", "1e", " 1", "1 "] {
+        for text in [
+            "Infinity", "inf", "nan", "0x10", "", "+", "-.", "1e", " 1", "1 ",
+        ] {
             assert_eq!(decimal_literal(text), None, "{text:?}");
         }
     }
@@ -908,7 +923,9 @@ mod tests {
     #[test]
     fn calendar_arithmetic_agrees_with_chrono() {
         // Every day over a few centuries either side of the epoch, and some far-off ones.
-        let days = (-200_000..200_000).step_by(7).chain([-3_000_000, 3_000_000]);
+        let days = (-200_000..200_000)
+            .step_by(7)
+            .chain([-3_000_000, 3_000_000]);
         for day in days {
             let (y, m, d) = civil_from_days(day);
             assert_eq!(days_from_civil(y, m, d), day);
