@@ -1314,6 +1314,30 @@ async fn condition_between_and_nbetween_follow_d7() {
     assert_eq!(r["errors"][0]["extensions"]["type"], "nbetween", "{r}");
 }
 
+/// The filter reads numeric and date text the way JavaScript's `Number()`, Joi and `Date` do:
+/// surrounding white space is ECMAScript's (no-break space, U+2028, …), and U+0085 (NEL) is
+/// not part of it, so `"\u{85}5"` is text, not the number 5.
+#[tokio::test]
+async fn condition_reads_numbers_and_dates_with_javascript_white_space() {
+    let app = TestApp::spawn().await;
+    let nel_eq = condition_flow(&app, json!({"n": {"_eq": "\u{85}5"}})).await;
+    let nbsp_eq = condition_flow(&app, json!({"n": {"_eq": "\u{a0}5"}})).await;
+    let below = condition_flow(&app, json!({"n": {"_lt": 10}})).await;
+    let after = condition_flow(&app, json!({"at": {"_gt": "2024-01-01"}})).await;
+    // `_eq` with numeric text also accepts its number, only when `Number(text)` is one.
+    assert!(!passes(&app, &nel_eq, json!({"n": 5}), "", &[]).await);
+    assert!(passes(&app, &nel_eq, json!({"n": "\u{85}5"}), "", &[]).await);
+    assert!(passes(&app, &nbsp_eq, json!({"n": 5}), "", &[]).await);
+    // A number rule converts trimmed numeric text; NEL text is not a number.
+    assert!(passes(&app, &below, json!({"n": "\u{2028}5\u{3000}"}), "", &[]).await);
+    let r = call(&app, &below, json!({"n": "\u{85}5"})).await;
+    assert_eq!(r["pass"], false, "{r}");
+    assert_eq!(r["errors"][0]["extensions"]["type"], "required", "{r}");
+    // Likewise for dates.
+    assert!(passes(&app, &after, json!({"at": "\u{feff}2024-06-01 "}), "", &[]).await);
+    assert!(!passes(&app, &after, json!({"at": "\u{85}2024-06-01"}), "", &[]).await);
+}
+
 #[tokio::test]
 async fn condition_compares_dates_with_now_adjustments() {
     let app = TestApp::spawn().await;

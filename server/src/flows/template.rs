@@ -11,8 +11,10 @@
 use std::borrow::Cow;
 use std::cell::OnceCell;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Number, Value};
+
+use crate::util::js;
 
 /// Deepest path a placeholder or `return` option may use (micromustache `get` default).
 pub const MAX_PATH_DEPTH: usize = 10;
@@ -192,25 +194,6 @@ pub fn get_path<'a>(
     Ok(Path::parse(raw)?.lookup(scope))
 }
 
-/// JavaScript `String.prototype.trim` (and regex `\s`) whitespace.
-fn is_js_space(c: char) -> bool {
-    matches!(
-        c,
-        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-    )
-}
-
-fn js_trim(s: &str) -> &str {
-    s.trim_matches(is_js_space)
-}
-
 fn is_quote(c: char) -> bool {
     matches!(c, '\'' | '"' | '`')
 }
@@ -224,7 +207,7 @@ fn to_path(raw: &str) -> Result<Vec<String>, TemplateError> {
         let Some((inside, after_close)) = after_open.split_once(']') else {
             return Err(syntax(format!("Missing ] in varName \"{raw}\"")));
         };
-        let inside = js_trim(inside);
+        let inside = js::trim(inside);
         if inside.is_empty() {
             return Err(syntax("Unexpected token ]".to_owned()));
         }
@@ -256,7 +239,7 @@ fn prop_between_brackets(prop: &str) -> Result<&str, TemplateError> {
 
 /// micromustache `pushPropName`: dotted names before, between or after bracket groups.
 fn push_dotted(names: &mut Vec<String>, text: &str, pre_dot: bool) -> Result<(), TemplateError> {
-    let mut part = js_trim(text);
+    let mut part = js::trim(text);
     if part.is_empty() {
         return Ok(());
     }
@@ -264,7 +247,7 @@ fn push_dotted(names: &mut Vec<String>, text: &str, pre_dot: bool) -> Result<(),
         if !pre_dot {
             return Err(syntax(format!("Unexpected . at the start of \"{text}\"")));
         }
-        part = js_trim(after_dot);
+        part = js::trim(after_dot);
         if part.is_empty() {
             return Ok(());
         }
@@ -275,7 +258,7 @@ fn push_dotted(names: &mut Vec<String>, text: &str, pre_dot: bool) -> Result<(),
         return Err(syntax(format!("Unexpected \".\" at the end of \"{text}\"")));
     }
     for name in part.split('.') {
-        let name = js_trim(name);
+        let name = js::trim(name);
         if name.is_empty() {
             return Err(syntax(format!("Empty prop name when parsing \"{text}\"")));
         }
@@ -441,8 +424,8 @@ fn compile_str(s: &str) -> Node {
 
 /// Directus's `^\{\{\s*([^}\s]+)\s*\}\}$`: the path of a string that is one placeholder.
 fn whole_placeholder(s: &str) -> Option<&str> {
-    let inner = js_trim(s.strip_prefix("{{")?.strip_suffix("}}")?);
-    let valid = !inner.is_empty() && !inner.chars().any(|c| c == '}' || is_js_space(c));
+    let inner = js::trim(s.strip_prefix("{{")?.strip_suffix("}}")?);
+    let valid = !inner.is_empty() && !inner.chars().any(|c| c == '}' || js::is_space(c));
     valid.then_some(inner)
 }
 
@@ -473,7 +456,7 @@ fn tokenize(template: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
             )));
         };
         let (inner, after_inner) = after_open.split_at(close);
-        let var = js_trim(inner);
+        let var = js::trim(inner);
         if var.is_empty() {
             return Err(syntax(format!(
                 "Unexpected \"}}}}\" tag found at position {}",
@@ -561,7 +544,7 @@ impl<'a> RenderCtx<'a> {
             path.is_now().then(|| {
                 let text = self
                     .now_text
-                    .get_or_init(|| self.now.to_rfc3339_opts(SecondsFormat::Millis, true));
+                    .get_or_init(|| js::iso_string(self.now.timestamp_millis()));
                 Cow::Owned(Value::String(text.clone()))
             })
         })
@@ -577,135 +560,9 @@ impl<'a> RenderCtx<'a> {
 fn push_display(out: &mut String, value: &Value) {
     match value {
         Value::String(s) => out.push_str(s),
-        Value::Number(n) => push_js_number(out, n),
+        Value::Number(n) => js::push_number(out, n),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Null | Value::Array(_) | Value::Object(_) => push_json(out, value),
-    }
-}
-
-/// `JSON.stringify` of a JSON value (compact, JavaScript number formatting).
-fn push_json(out: &mut String, value: &Value) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => push_js_number(out, n),
-        Value::String(s) => push_json_string(out, s),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                push_json(out, item);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (key, item)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                push_json_string(out, key);
-                out.push(':');
-                push_json(out, item);
-            }
-            out.push('}');
-        }
-    }
-}
-
-fn push_json_string(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => {
-                let byte = u32::from(c) as usize;
-                out.push_str("\\u00");
-                out.push(char::from(HEX[byte >> 4]));
-                out.push(char::from(HEX[byte & 0xf]));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// JavaScript `Number.prototype.toString()`; integers stored as integers keep every digit.
-fn push_js_number(out: &mut String, n: &Number) {
-    if let Some(i) = n.as_i64() {
-        out.push_str(&i.to_string());
-    } else if let Some(u) = n.as_u64() {
-        out.push_str(&u.to_string());
-    } else if let Some(f) = n.as_f64() {
-        push_js_f64(out, f);
-    } else {
-        out.push_str(&n.to_string());
-    }
-}
-
-/// ECMAScript Number::toString(x) (radix 10) on Rust's shortest round-trip digits.
-fn push_js_f64(out: &mut String, x: f64) {
-    if x.is_nan() {
-        out.push_str("NaN");
-        return;
-    }
-    if x == 0.0 {
-        out.push('0'); // also -0
-        return;
-    }
-    if x < 0.0 {
-        out.push('-');
-    }
-    let x = x.abs();
-    if x.is_infinite() {
-        out.push_str("Infinity");
-        return;
-    }
-    let sci = format!("{x:e}"); // `d[.ddd]e[-]N`, shortest digits that round-trip
-    let Some((mantissa, exp)) = sci.split_once('e') else {
-        out.push_str(&sci);
-        return;
-    };
-    let Ok(exp) = exp.parse::<i64>() else {
-        out.push_str(&sci);
-        return;
-    };
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let k = digits.len() as i64;
-    let n = exp + 1; // value = 0.digits × 10^n
-    let zeros = |count: i64| "0".repeat(usize::try_from(count).unwrap_or_default());
-    if k <= n && n <= 21 {
-        out.push_str(&digits);
-        out.push_str(&zeros(n - k));
-    } else if 0 < n && n <= 21 {
-        let (int, frac) = digits.split_at(usize::try_from(n).unwrap_or_default());
-        out.push_str(int);
-        out.push('.');
-        out.push_str(frac);
-    } else if -6 < n && n <= 0 {
-        out.push_str("0.");
-        out.push_str(&zeros(-n));
-        out.push_str(&digits);
-    } else {
-        let (head, tail) = digits.split_at(1.min(digits.len()));
-        out.push_str(head);
-        if !tail.is_empty() {
-            out.push('.');
-            out.push_str(tail);
-        }
-        let exponent = n - 1;
-        out.push('e');
-        out.push(if exponent >= 0 { '+' } else { '-' });
-        out.push_str(&exponent.abs().to_string());
+        Value::Null | Value::Array(_) | Value::Object(_) => js::push_json(out, value),
     }
 }
 
@@ -890,14 +747,6 @@ mod tests {
             text.contains(r#""text":"quote \" backslash \\ newline \n tab \t ctrl \u0001""#),
             "{text}"
         );
-    }
-
-    #[test]
-    fn embedded_json_text_matches_serde_for_integer_data() {
-        let value = json!({"a": [1, -2, "x\u{7f}é\u{1F600}"], "b": {"c": null, "d": false}});
-        let mut out = String::new();
-        push_json(&mut out, &value);
-        assert_eq!(out, serde_json::to_string(&value).unwrap());
     }
 
     #[test]
@@ -1284,45 +1133,7 @@ mod tests {
         assert_eq!(get_path(&json!([1]), "0").unwrap(), None);
     }
 
-    // --- number formatting ---------------------------------------------------------------------
-
-    fn js(x: f64) -> String {
-        let mut out = String::new();
-        push_js_f64(&mut out, x);
-        out
-    }
-
-    #[test]
-    fn floats_format_like_javascript() {
-        let cases: &[(f64, &str)] = &[
-            (1.0, "1"),
-            (0.5, "0.5"),
-            (-0.0, "0"),
-            (0.0, "0"),
-            (-1.5, "-1.5"),
-            (100.0, "100"),
-            (123.456, "123.456"),
-            (0.1 + 0.2, "0.30000000000000004"),
-            (1e21, "1e+21"),
-            (1.5e21, "1.5e+21"),
-            (1e20, "100000000000000000000"),
-            (123456789012345680000.0, "123456789012345680000"),
-            (1e-6, "0.000001"),
-            (1.5e-6, "0.0000015"),
-            (1e-7, "1e-7"),
-            (1.25e-7, "1.25e-7"),
-            (-2.5e-10, "-2.5e-10"),
-            (5e-324, "5e-324"),
-            (f64::MAX, "1.7976931348623157e+308"),
-            (9007199254740993.0, "9007199254740992"),
-            (f64::NAN, "NaN"),
-            (f64::INFINITY, "Infinity"),
-            (f64::NEG_INFINITY, "-Infinity"),
-        ];
-        for (x, expected) in cases {
-            assert_eq!(js(*x), *expected, "{x:e}");
-        }
-    }
+    // --- number formatting (the digits themselves: `util::js`) ------------------------------
 
     #[test]
     fn numbers_in_templates() {

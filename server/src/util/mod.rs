@@ -2,4 +2,5 @@
 
 pub mod duration;
 pub mod ids;
+pub mod js;
 pub mod list;
