@@ -1,8 +1,10 @@
-//! Reusable, page-agnostic UI pieces. Nothing here calls the API directly.
+//! Reusable, page-agnostic UI pieces shared by the pages and the flow builder. None calls the
+//! API, except the flow header's status switch.
 
 pub mod copy_button;
 pub mod empty_state;
 pub mod error_alert;
+pub mod flow_header;
 pub mod icon;
 pub mod json_editor;
 pub mod kv_editor;

@@ -35,16 +35,14 @@ use crate::{
     api::{
         self, ApiError,
         access::PUBLIC_POLICY,
+        flow_access,
         flows::{Flow, Operation},
     },
     components::{
         error_alert::ErrorAlert,
+        flow_header::{FlowHeader, FlowTab},
         icon::{Icon, IconName},
         spinner::{PageSpinner, Spinner},
-    },
-    pages::flows::{
-        access_model,
-        header::{FlowHeader, FlowTab},
     },
     paths,
     state::{
@@ -125,13 +123,13 @@ fn load_lookups(b: Builder, session: Session) {
     });
     spawn_local(async move {
         let id = b.flow_id.get_value();
-        let filter = access_model::trigger_filter(Some(PUBLIC_POLICY));
+        let filter = flow_access::trigger_filter(Some(PUBLIC_POLICY));
         if let Ok(rows) = session
             .authed(move |t| api::access::permissions(t, Some(filter.clone())))
             .await
         {
             b.public.set(Some(
-                rows.iter().any(|p| access_model::grant(p, &id).is_some()),
+                rows.iter().any(|p| flow_access::grant(p, &id).is_some()),
             ));
         }
     });

@@ -8,17 +8,20 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_params_map};
 use serde_json::json;
 
-use super::{
-    access_model::{self, Grant},
-    header::{FlowHeader, FlowTab},
-    runs::flow_signal,
-};
+use super::lookups::flow_signal;
 use crate::{
     api::{
         self, ApiError, ApiRequest,
         access::{AccessRow, PUBLIC_POLICY, Permission, Policy, Role},
+        flow_access::{self, Grant},
     },
-    components::{error_alert::ErrorAlert, skeleton::Skeleton, spinner::Spinner, switch::Switch},
+    components::{
+        error_alert::ErrorAlert,
+        flow_header::{FlowHeader, FlowTab},
+        skeleton::Skeleton,
+        spinner::Spinner,
+        switch::Switch,
+    },
     paths,
     state::{
         confirm::{Question, use_confirm},
@@ -40,7 +43,7 @@ async fn load(session: Session) -> Result<AccessData, ApiError> {
     let policies = session.authed(api::access::policies).await?;
     let rows = session.authed(api::access::access_rows).await?;
     let perms = session
-        .authed(|t| api::access::permissions(t, Some(access_model::trigger_filter(None))))
+        .authed(|t| api::access::permissions(t, Some(flow_access::trigger_filter(None))))
         .await?;
     Ok(AccessData {
         roles,
@@ -52,7 +55,7 @@ async fn load(session: Session) -> Result<AccessData, ApiError> {
 
 /// Grants `flow` to `policy` (one new row).
 async fn grant(session: Session, policy: String, flow: String) -> Result<(), ApiError> {
-    let body = access_model::grant_body(&policy, &flow);
+    let body = flow_access::grant_body(&policy, &flow);
     session
         .authed(move |t| api::access::create(t, "permissions", body.clone()))
         .await
@@ -71,7 +74,7 @@ async fn revoke(
         .iter()
         .filter(|p| p.policy.as_deref() == Some(policy.as_str()))
     {
-        match access_model::grant(p, &flow) {
+        match flow_access::grant(p, &flow) {
             Some(Grant::This) => {
                 let id = p.id.to_string();
                 session
@@ -80,7 +83,7 @@ async fn revoke(
             }
             Some(Grant::InList(list)) => {
                 let id = p.id.to_string();
-                let body = json!({ "permissions": access_model::without(&list, &flow) });
+                let body = json!({ "permissions": flow_access::without(&list, &flow) });
                 session
                     .authed(move |t| {
                         api::access::update(t, "permissions", id.clone(), body.clone())
@@ -101,7 +104,7 @@ fn policy_state(d: &AccessData, policy: &str, flow: &str) -> Option<Grant> {
         .iter()
         .filter(|p| p.policy.as_deref() == Some(policy))
     {
-        match access_model::grant(p, flow) {
+        match flow_access::grant(p, flow) {
             Some(Grant::All) => return Some(Grant::All),
             Some(g) => best = Some(g),
             None => {}

@@ -10,11 +10,12 @@ use leptos_router::{
 };
 use serde_json::json;
 
-use super::{access_model, header::set_active, import::ImportDialog, new_flow::NewFlowDialog};
+use super::{import::ImportDialog, new_flow::NewFlowDialog};
 use crate::{
     api::{
         self, ApiError,
         access::{AccessRow, PUBLIC_POLICY, Permission, Policy},
+        flow_access,
         flows::Flow,
         runs::{Run, RunCount},
     },
@@ -69,7 +70,7 @@ async fn load(session: Session) -> Result<ListData, ApiError> {
         }
     }
     let perms: Vec<Permission> = session
-        .authed(|t| api::access::permissions(t, Some(access_model::trigger_filter(None))))
+        .authed(|t| api::access::permissions(t, Some(flow_access::trigger_filter(None))))
         .await
         .unwrap_or_default();
     let rows: Vec<AccessRow> = session
@@ -90,7 +91,7 @@ async fn load(session: Session) -> Result<ListData, ApiError> {
     for f in &flows {
         let granting: HashSet<String> = perms
             .iter()
-            .filter(|p| access_model::grant(p, &f.id).is_some())
+            .filter(|p| flow_access::grant(p, &f.id).is_some())
             .filter_map(|p| p.policy.clone())
             .collect();
         if granting.contains(PUBLIC_POLICY) {
@@ -155,8 +156,12 @@ pub fn FlowsListPage() -> impl IntoView {
         status.update(|s| {
             s.insert(f.id.clone(), on);
         });
+        let id = f.id.clone();
         spawn_local(async move {
-            match set_active(session, &f, on).await {
+            match session
+                .authed(move |t| api::flows::set_active(t, id.clone(), on))
+                .await
+            {
                 Ok(_) => {
                     toasts.success(if on {
                         format!("'{}' turned on", f.name)

@@ -9,7 +9,7 @@ use leptos::{ev, prelude::*};
 use leptos_router::hooks::use_navigate;
 use serde_json::Value;
 
-use super::runs::{caller, user_emails};
+use super::lookups::{caller, user_emails};
 use crate::{
     api::{
         self, ApiError,

@@ -2,8 +2,6 @@
 //! caller, HTTP status, steps — with an All/Failed filter and paging kept in the URL; a
 //! run opens as a drawer at `/runs/:runId`.
 
-use std::collections::HashMap;
-
 use leptos::prelude::*;
 use leptos_router::{
     components::A,
@@ -11,70 +9,27 @@ use leptos_router::{
 };
 
 use super::{
-    header::{FlowHeader, FlowTab},
+    lookups::{caller, flow_signal, user_emails},
     run_detail::RunDrawer,
 };
 use crate::{
-    api::{self, ApiError, flows::Flow, runs::Run},
+    api,
     components::{
-        copy_button::CopyButton, empty_state::EmptyState, error_alert::ErrorAlert, icon::IconName,
-        pagination::Pagination, skeleton::Skeleton,
+        copy_button::CopyButton,
+        empty_state::EmptyState,
+        error_alert::ErrorAlert,
+        flow_header::{FlowHeader, FlowTab},
+        icon::IconName,
+        pagination::Pagination,
+        skeleton::Skeleton,
     },
     paths,
-    state::session::{Session, use_session},
+    state::session::use_session,
     util::{dom, time},
 };
 
 /// Rows per page.
 const PER_PAGE: u32 = 25;
-
-/// Emails of users by id (for the Caller column).
-pub async fn user_emails(session: Session) -> HashMap<String, String> {
-    session
-        .authed(api::users::list)
-        .await
-        .map(|list| {
-            list.into_iter()
-                .map(|u| (u.id.clone(), u.email.clone().unwrap_or(u.id)))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// "ada@example.com", "Public" or "—".
-pub fn caller(users: &HashMap<String, String>, run: &Run) -> String {
-    match &run.user {
-        Some(u) => users.get(u).cloned().unwrap_or_else(|| u.clone()),
-        None if run.trigger.as_deref() == Some("webhook")
-            || run.trigger.as_deref() == Some("manual") =>
-        {
-            "Public".to_owned()
-        }
-        None => "—".to_owned(),
-    }
-}
-
-/// Loads the flow row for a flow page's header.
-pub fn flow_signal(
-    session: Session,
-    id: Memo<String>,
-) -> (RwSignal<Option<Flow>>, RwSignal<Option<ApiError>>) {
-    let flow = RwSignal::new(None);
-    let error = RwSignal::new(None);
-    Effect::new(move |_| {
-        let id = id.get();
-        leptos::task::spawn_local(async move {
-            match session
-                .authed(move |t| api::flows::get(t, id.clone()))
-                .await
-            {
-                Ok(f) => flow.set(Some(f)),
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    });
-    (flow, error)
-}
 
 /// The runs page (and the run drawer when `:run` is in the URL).
 #[component]

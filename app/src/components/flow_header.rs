@@ -3,7 +3,6 @@
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
-use serde_json::json;
 
 use crate::{
     api::{self, flows::Flow},
@@ -12,10 +11,7 @@ use crate::{
         switch::Switch,
     },
     paths,
-    state::{
-        session::{Session, use_session},
-        toasts::use_toasts,
-    },
+    state::{session::use_session, toasts::use_toasts},
 };
 
 /// Which tab is current.
@@ -27,15 +23,6 @@ pub enum FlowTab {
     Runs,
     /// Who may trigger it.
     Access,
-}
-
-/// Turns a flow on or off at once; returns the updated row.
-pub async fn set_active(session: Session, flow: &Flow, on: bool) -> Result<Flow, api::ApiError> {
-    let id = flow.id.clone();
-    let status = if on { "active" } else { "inactive" };
-    session
-        .authed(move |t| api::flows::patch(t, id.clone(), json!({ "status": status })))
-        .await
 }
 
 /// The flow header.
@@ -56,12 +43,15 @@ pub fn FlowHeader(
     let name = move || flow.with(|f| f.as_ref().map(|f| f.name.clone()).unwrap_or_default());
     let active = Signal::derive(move || flow.with(|f| f.as_ref().is_some_and(Flow::is_active)));
     let toggle = Callback::new(move |on: bool| {
-        let Some(f) = flow.get_untracked() else {
+        let Some(id) = flow.with_untracked(|f| f.as_ref().map(|f| f.id.clone())) else {
             return;
         };
         busy.set(true);
         spawn_local(async move {
-            match set_active(session, &f, on).await {
+            match session
+                .authed(move |t| api::flows::set_active(t, id.clone(), on))
+                .await
+            {
                 Ok(updated) => {
                     flow.update(|x| {
                         if let Some(x) = x {
