@@ -1,5 +1,6 @@
-//! Reusable, page-agnostic UI pieces shared by the pages and the flow builder. None calls the
-//! API, except the flow header's status switch.
+//! Reusable, page-agnostic UI pieces shared by the pages and the flow builder. They reach
+//! the server only through calls handed to them ([`mutation`]) and the flow header's status
+//! switch.
 
 pub mod copy_button;
 pub mod empty_state;
@@ -11,6 +12,7 @@ pub mod kv_editor;
 pub mod layout;
 pub mod menu;
 pub mod modal;
+pub mod mutation;
 pub mod overlays;
 pub mod pagination;
 pub mod skeleton;

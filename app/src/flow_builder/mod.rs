@@ -42,6 +42,7 @@ use crate::{
         error_alert::ErrorAlert,
         flow_header::{FlowHeader, FlowTab},
         icon::{Icon, IconName},
+        mutation::{Mutation, Mutations, use_mutations},
         spinner::{PageSpinner, Spinner},
     },
     paths,
@@ -135,18 +136,11 @@ fn load_lookups(b: Builder, session: Session) {
     });
 }
 
-/// Saves and reports the outcome in a toast; true on success.
-async fn save_with_toast(b: Builder, session: Session) -> bool {
-    match save::save(b, session).await {
-        Ok(()) => {
-            b.toasts.success("All changes saved");
-            true
-        }
-        Err(e) => {
-            b.toasts.error(format!("Not saved: {}", e.message));
-            false
-        }
-    }
+/// Saves the staged edits and reports the outcome in a toast.
+fn save_changes(m: Mutations, b: Builder, session: Session) -> Mutation<(), Mutations> {
+    m.mutate(save::save(b, session))
+        .success("All changes saved")
+        .error("Not saved")
 }
 
 #[component]
@@ -154,6 +148,7 @@ fn Editor(id: String, flow: Flow, ops: Vec<Operation>) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
     let confirm = use_confirm();
+    let m = use_mutations();
     let guard = use_nav_guard();
     let draft = Draft::from_api(&flow, &ops);
     let b = provide_builder(session, toasts, id.clone(), flow, draft);
@@ -208,7 +203,7 @@ fn Editor(id: String, flow: Flow, ops: Vec<Operation>) -> impl IntoView {
     });
     guard.register(GuardHooks {
         dirty: Rc::new(move || b.dirty.try_get_untracked().unwrap_or(0)),
-        save: Rc::new(move || Box::pin(save_with_toast(b, session))),
+        save: Rc::new(move || Box::pin(save_changes(m, b, session).exec())),
         discard: Rc::new(move || {
             b.discard();
         }),
@@ -219,9 +214,7 @@ fn Editor(id: String, flow: Flow, ops: Vec<Operation>) -> impl IntoView {
         let key = e.key().to_ascii_lowercase();
         if ctrl && key == "s" {
             e.prevent_default();
-            spawn_local(async move {
-                save_with_toast(b, session).await;
-            });
+            save_changes(m, b, session).run();
         } else if ctrl && key == "enter" {
             e.prevent_default();
             b.test_open.set(true);
@@ -261,11 +254,7 @@ fn Editor(id: String, flow: Flow, ops: Vec<Operation>) -> impl IntoView {
             }
         });
     };
-    let save_click = move |_| {
-        spawn_local(async move {
-            save_with_toast(b, session).await;
-        });
-    };
+    let save_click = move |_| save_changes(m, b, session).run();
     let save_state = move || {
         let n = b.dirty.get();
         if b.saving.get() {

@@ -3,23 +3,23 @@
 
 use std::collections::HashMap;
 
-use leptos::{prelude::*, task::spawn_local};
-use serde_json::json;
+use leptos::prelude::*;
+use serde_json::{Value, json};
 
 use crate::{
     api::{self, ApiError, access::Role, users::UserRow},
     components::{
         copy_button::CopyButton,
-        error_alert::ErrorAlert,
+        error_alert::{ErrorAlert, ErrorSlot},
         icon::{Icon, IconName},
         modal::Modal,
+        mutation::use_mutations,
         skeleton::Skeleton,
         spinner::Spinner,
     },
     state::{
-        confirm::{Question, use_confirm},
+        confirm::Question,
         session::{Session, use_session},
-        toasts::use_toasts,
     },
     util::dom,
 };
@@ -35,103 +35,63 @@ async fn load(session: Session) -> Result<(Vec<UserRow>, Vec<Role>), ApiError> {
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
-    let confirm = use_confirm();
+    let m = use_mutations();
     let data = LocalResource::new(move || load(session));
     let creating = RwSignal::new(false);
     let shown_token = RwSignal::new(None::<(String, String)>);
-    let patch = move |u: UserRow, body: serde_json::Value, done: String| {
-        spawn_local(async move {
-            let id = u.id.clone();
-            match session
-                .authed(move |t| api::users::update(t, id.clone(), body.clone()))
-                .await
-            {
-                Ok(_) => {
-                    toasts.success(done);
-                    data.refetch();
-                }
-                Err(e) => toasts.error(format!(
-                    "Couldn't update {}: {}",
-                    u.email.unwrap_or_default(),
-                    e.message
-                )),
-            }
-        });
+    let update = move |id: String, body: Value| {
+        session.authed(move |t| api::users::update(t, id.clone(), body.clone()))
+    };
+    let patch = move |u: UserRow, body: Value, done: String| {
+        m.mutate(update(u.id, body))
+            .success(done)
+            .error(format!("Couldn't update {}", u.email.unwrap_or_default()))
+            .refetch(data)
+            .run();
     };
     let generate = move |u: UserRow| {
-        spawn_local(async move {
-            let email = u.email.clone().unwrap_or_else(|| u.id.clone());
-            if u.token.is_some()
-                && !confirm
-                    .ask(Question::danger(
-                        format!("Replace the token of {email}?"),
-                        "The current token stops working at once.",
-                        "Replace token",
-                    ))
-                    .await
-            {
-                return;
-            }
-            let token = dom::random_token(32);
-            let id = u.id.clone();
-            let body = json!({ "token": token });
-            match session
-                .authed(move |t| api::users::update(t, id.clone(), body.clone()))
-                .await
-            {
-                Ok(_) => {
-                    shown_token.set(Some((email, token)));
-                    data.refetch();
-                }
-                Err(e) => toasts.error(format!("Couldn't set the token: {}", e.message)),
-            }
-        });
+        let email = u.email.clone().unwrap_or_else(|| u.id.clone());
+        let token = dom::random_token(32);
+        m.mutate(update(u.id.clone(), json!({ "token": token })))
+            .confirm_if(
+                u.token.is_some(),
+                Question::danger(
+                    format!("Replace the token of {email}?"),
+                    "The current token stops working at once.",
+                    "Replace token",
+                ),
+            )
+            .error("Couldn't set the token")
+            .refetch(data)
+            .then(move |_| shown_token.set(Some((email, token))))
+            .run();
     };
     let revoke = move |u: UserRow| {
-        spawn_local(async move {
-            let email = u.email.clone().unwrap_or_default();
-            if confirm
-                .ask(Question::danger(
-                    format!("Revoke the token of {email}?"),
-                    "Calls with this token will be refused.",
-                    "Revoke token",
-                ))
-                .await
-            {
-                patch(
-                    u,
-                    json!({ "token": null }),
-                    format!("Token of {email} revoked"),
-                );
-            }
-        });
+        let email = u.email.clone().unwrap_or_default();
+        m.mutate(update(u.id, json!({ "token": null })))
+            .confirm(Question::danger(
+                format!("Revoke the token of {email}?"),
+                "Calls with this token will be refused.",
+                "Revoke token",
+            ))
+            .success(format!("Token of {email} revoked"))
+            .error(format!("Couldn't update {email}"))
+            .refetch(data)
+            .run();
     };
     let delete = move |u: UserRow| {
-        spawn_local(async move {
-            let email = u.email.clone().unwrap_or_default();
-            if !confirm
-                .ask(Question::danger(
-                    format!("Delete {email}?"),
-                    "The user can no longer sign in. This cannot be undone.",
-                    "Delete user",
-                ))
-                .await
-            {
-                return;
-            }
-            let id = u.id.clone();
-            match session
-                .authed(move |t| api::users::delete(t, id.clone()))
-                .await
-            {
-                Ok(()) => {
-                    toasts.success(format!("Deleted {email}"));
-                    data.refetch();
-                }
-                Err(e) => toasts.error(format!("Couldn't delete: {}", e.message)),
-            }
-        });
+        let email = u.email.clone().unwrap_or_default();
+        let id = u.id;
+        m.mutate(session.authed(move |t| api::users::delete(t, id.clone())))
+            .confirm(Question::danger(
+                format!("Delete {email}?"),
+                "The user can no longer sign in. This cannot be undone.",
+                "Delete user",
+            ))
+            .success(format!("Deleted {email}"))
+            .error("Couldn't delete")
+            .refetch(data)
+            .run();
     };
     let me = move || session.user().map(|u| u.id);
     let table = move || {
@@ -241,7 +201,7 @@ pub fn UsersPage() -> impl IntoView {
 #[component]
 fn NewUserDialog(roles: Vec<Role>, on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
+    let m = use_mutations();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let first = RwSignal::new(String::new());
@@ -251,35 +211,25 @@ fn NewUserDialog(roles: Vec<Role>, on_close: Callback<()>, on_done: Callback<()>
     let error = RwSignal::new(None::<ApiError>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        busy.set(true);
         let r = role.get_untracked();
         let mut body = json!({
             "email": email.get_untracked().trim(),
             "first_name": first.get_untracked(),
             "last_name": last.get_untracked(),
-            "role": if r.is_empty() { serde_json::Value::Null } else { json!(r) },
+            "role": if r.is_empty() { Value::Null } else { json!(r) },
             "status": "active",
         });
         let pw = password.get_untracked();
         if !pw.is_empty() {
             body["password"] = json!(pw);
         }
-        spawn_local(async move {
-            match session
-                .authed(move |t| api::users::create(t, body.clone()))
-                .await
-            {
-                Ok(u) => {
-                    toasts.success(format!("Created {}", u.email.unwrap_or_default()));
-                    on_done.run(());
-                    on_close.run(());
-                }
-                Err(e) => {
-                    error.set(Some(e));
-                    busy.set(false);
-                }
-            }
-        });
+        m.mutate(session.authed(move |t| api::users::create(t, body.clone())))
+            .busy(busy)
+            .success_with(|u| format!("Created {}", u.email.clone().unwrap_or_default()))
+            .error_in(error)
+            .refetch(on_done)
+            .then(move |_| on_close.run(()))
+            .run();
     };
     view! {
         <Modal title="New user" on_close=on_close testid="new-user-dialog">
@@ -310,7 +260,7 @@ fn NewUserDialog(roles: Vec<Role>, on_close: Callback<()>, on_done: Callback<()>
                         {roles.into_iter().map(|r| view! { <option value=r.id.clone()>{r.name.clone()}</option> }).collect_view()}
                     </select>
                 </div>
-                {move || error.get().map(|e| view! { <ErrorAlert error=e context="Couldn't create the user" /> })}
+                <ErrorSlot error=error context="Couldn't create the user" />
                 <footer class="modal__footer">
                     <button class="button" type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
                     <button class="button button--primary" type="submit" data-testid="new-user-create" disabled=move || busy.get() || email.get().trim().is_empty()>

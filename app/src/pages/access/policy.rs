@@ -2,7 +2,7 @@
 //! read, update, delete), each with an item filter and a field list, plus the flows it may
 //! trigger.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 use serde_json::{Value, json};
 
@@ -13,13 +13,13 @@ use crate::{
         schema::Collection,
     },
     components::{
-        error_alert::ErrorAlert, json_editor::JsonEditor, skeleton::Skeleton, spinner::Spinner,
+        error_alert::ErrorAlert, json_editor::JsonEditor, modal::Modal, mutation::use_mutations,
+        skeleton::Skeleton, spinner::Spinner,
     },
     paths,
     state::{
-        confirm::{Question, use_confirm},
+        confirm::Question,
         session::{Session, use_session},
-        toasts::use_toasts,
     },
 };
 
@@ -178,8 +178,7 @@ fn PermissionEditor(
     on_done: Callback<()>,
 ) -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
-    let confirm = use_confirm();
+    let m = use_mutations();
     let allowed = RwSignal::new(row.is_some());
     let filter = RwSignal::new(
         row.as_ref()
@@ -194,7 +193,6 @@ fn PermissionEditor(
     let busy = RwSignal::new(false);
     let row_id = row.as_ref().map(|r| r.id.to_string());
     let save = move |_| {
-        busy.set(true);
         let list: Vec<String> = fields
             .get_untracked()
             .split(',')
@@ -211,8 +209,9 @@ fn PermissionEditor(
         });
         let on = allowed.get_untracked();
         let row_id = row_id.clone();
-        spawn_local(async move {
-            let result = match (on, row_id) {
+        let removing = !on && row_id.is_some();
+        let call = async move {
+            match (on, row_id) {
                 (true, Some(id)) => session
                     .authed(move |t| {
                         api::access::update(t, "permissions", id.clone(), body.clone())
@@ -224,33 +223,28 @@ fn PermissionEditor(
                     .await
                     .map(drop),
                 (false, Some(id)) => {
-                    if !confirm
-                        .ask(Question::danger(
-                            "Remove this permission?",
-                            "Holders of the policy lose this access at once.",
-                            "Remove",
-                        ))
-                        .await
-                    {
-                        busy.set(false);
-                        return;
-                    }
                     session
                         .authed(move |t| api::access::delete(t, "permissions", id.clone()))
                         .await
                 }
                 (false, None) => Ok(()),
-            };
-            busy.set(false);
-            match result {
-                Ok(()) => {
-                    toasts.success("Permission saved");
-                    on_done.run(());
-                    on_close.run(());
-                }
-                Err(e) => toasts.error(format!("Not saved: {}", e.message)),
             }
-        });
+        };
+        m.mutate(call)
+            .confirm_if(
+                removing,
+                Question::danger(
+                    "Remove this permission?",
+                    "Holders of the policy lose this access at once.",
+                    "Remove",
+                ),
+            )
+            .busy(busy)
+            .success("Permission saved")
+            .error("Not saved")
+            .refetch(on_done)
+            .then(move |()| on_close.run(()))
+            .run();
     };
     let title = format!(
         "{action} on {}",
@@ -258,7 +252,7 @@ fn PermissionEditor(
             .map_or_else(String::new, |r| r.collection.clone())
     );
     view! {
-        <crate::components::modal::Modal title=title on_close=on_close testid="permission-editor">
+        <Modal title=title on_close=on_close testid="permission-editor">
             <div class="modal__body form">
                 <label class="check">
                     <input type="checkbox" data-testid="perm-allowed" prop:checked=move || allowed.get() on:change=move |ev| allowed.set(event_target_checked(&ev)) />
@@ -280,6 +274,6 @@ fn PermissionEditor(
                     "Save"
                 </button>
             </footer>
-        </crate::components::modal::Modal>
+        </Modal>
     }
 }

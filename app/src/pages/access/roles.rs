@@ -1,6 +1,6 @@
 //! `/admin/access`: roles (with the policies they get) and policies; create, link and delete.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use leptos_router::components::A;
 use serde_json::json;
 
@@ -13,13 +13,13 @@ use crate::{
         error_alert::ErrorAlert,
         icon::{Icon, IconName},
         modal::Modal,
+        mutation::use_mutations,
         skeleton::Skeleton,
     },
     paths,
     state::{
-        confirm::{Question, use_confirm},
+        confirm::Question,
         session::{Session, use_session},
-        toasts::use_toasts,
     },
 };
 
@@ -42,50 +42,29 @@ async fn load(session: Session) -> Result<Data, ApiError> {
 #[component]
 pub fn AccessPage() -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
-    let confirm = use_confirm();
+    let m = use_mutations();
     let data = LocalResource::new(move || load(session));
     let new_role = RwSignal::new(String::new());
     let new_policy = RwSignal::new(String::new());
     let editing = RwSignal::new(None::<Role>);
 
     let create = move |collection: &'static str, body: serde_json::Value, done: String| {
-        spawn_local(async move {
-            match session
-                .authed(move |t| api::access::create(t, collection, body.clone()))
-                .await
-            {
-                Ok(_) => {
-                    toasts.success(done);
-                    data.refetch();
-                }
-                Err(e) => toasts.error(e.message),
-            }
-        });
+        m.mutate(session.authed(move |t| api::access::create(t, collection, body.clone())))
+            .success(done)
+            .refetch(data)
+            .run();
     };
     let remove = move |collection: &'static str, id: String, title: String| {
-        spawn_local(async move {
-            if !confirm
-                .ask(Question::danger(
-                    format!("Delete {title}?"),
-                    "Users and rules that depend on it lose that access. This cannot be undone.",
-                    "Delete",
-                ))
-                .await
-            {
-                return;
-            }
-            match session
-                .authed(move |t| api::access::delete(t, collection, id.clone()))
-                .await
-            {
-                Ok(()) => {
-                    toasts.success(format!("Deleted {title}"));
-                    data.refetch();
-                }
-                Err(e) => toasts.error(format!("Couldn't delete: {}", e.message)),
-            }
-        });
+        m.mutate(session.authed(move |t| api::access::delete(t, collection, id.clone())))
+            .confirm(Question::danger(
+                format!("Delete {title}?"),
+                "Users and rules that depend on it lose that access. This cannot be undone.",
+                "Delete",
+            ))
+            .success(format!("Deleted {title}"))
+            .error("Couldn't delete")
+            .refetch(data)
+            .run();
     };
     let content = move || {
         let Some(result) = data.get() else {
@@ -204,7 +183,7 @@ fn RolePolicies(
     on_done: Callback<()>,
 ) -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
+    let m = use_mutations();
     let Some(d) = data else {
         return ().into_any();
     };
@@ -224,28 +203,29 @@ fn RolePolicies(
                                     <input type="checkbox" prop:checked=checked on:change=move |ev| {
                                         let on = event_target_checked(&ev);
                                         let (pid, rid) = (pid.clone(), rid.clone());
-                                        spawn_local(async move {
-                                            let result = if on {
+                                        let call = async move {
+                                            if on {
                                                 let body = json!({"role": rid, "policy": pid});
-                                                session.authed(move |t| api::access::create(t, "access", body.clone())).await.map(drop)
+                                                session.authed(move |t| api::access::create(t, "access", body.clone())).await?;
                                             } else {
                                                 let ids: Vec<String> = rows.get_untracked().into_iter().filter(|a| a.policy == pid && a.role.as_deref() == Some(rid.as_str())).map(|a| a.id).collect();
                                                 let mut r = Ok(());
                                                 for id in ids {
                                                     r = session.authed(move |t| api::access::delete(t, "access", id.clone())).await;
                                                 }
-                                                r
-                                            };
-                                            match result {
-                                                Ok(()) => {
-                                                    if let Ok(r) = session.authed(api::access::access_rows).await {
-                                                        rows.set(r);
-                                                    }
-                                                    on_done.run(());
-                                                }
-                                                Err(e) => toasts.error(e.message),
+                                                r?;
                                             }
-                                        });
+                                            // The links as they are now; a failed reload keeps the old list.
+                                            Ok(session.authed(api::access::access_rows).await.ok())
+                                        };
+                                        m.mutate(call)
+                                            .then(move |fresh| {
+                                                if let Some(r) = fresh {
+                                                    rows.set(r);
+                                                }
+                                            })
+                                            .refetch(on_done)
+                                            .run();
                                     } />
                                     <span>{p.label()}</span>
                                 </label>

@@ -1,7 +1,7 @@
 //! `/admin/data/:collection`: the items table with paging, sort (click a column), search and
 //! create/edit/delete, so a flow's effects can be seen without curl.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use serde_json::Value;
 
@@ -12,15 +12,12 @@ use crate::{
         empty_state::EmptyState,
         error_alert::ErrorAlert,
         icon::{Icon, IconName},
+        mutation::use_mutations,
         pagination::Pagination,
         skeleton::Skeleton,
     },
     paths,
-    state::{
-        confirm::{Question, use_confirm},
-        session::use_session,
-        toasts::use_toasts,
-    },
+    state::{confirm::Question, session::use_session},
     util::text,
 };
 
@@ -30,8 +27,7 @@ const PER_PAGE: u32 = 25;
 #[component]
 pub fn ItemsPage() -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
-    let confirm = use_confirm();
+    let m = use_mutations();
     let params = use_params_map();
     let collection = Memo::new(move |_| params.read().get("collection").unwrap_or_default());
     let page = RwSignal::new(1u32);
@@ -86,29 +82,18 @@ pub fn ItemsPage() -> impl IntoView {
         page.set(1);
     };
     let delete = move |id: String| {
-        spawn_local(async move {
-            if !confirm
-                .ask(Question::danger(
-                    format!("Delete item {id}?"),
-                    "This cannot be undone.",
-                    "Delete item",
-                ))
-                .await
-            {
-                return;
-            }
-            let c = collection.get_untracked();
-            match session
-                .authed(move |t| api::items::delete(t, c.clone(), id.clone()))
-                .await
-            {
-                Ok(()) => {
-                    toasts.success("Item deleted");
-                    items.refetch();
-                }
-                Err(e) => toasts.error(format!("Couldn't delete: {}", e.message)),
-            }
-        });
+        let c = collection.get_untracked();
+        let item = id.clone();
+        m.mutate(session.authed(move |t| api::items::delete(t, c.clone(), item.clone())))
+            .confirm(Question::danger(
+                format!("Delete item {id}?"),
+                "This cannot be undone.",
+                "Delete item",
+            ))
+            .success("Item deleted")
+            .error("Couldn't delete")
+            .refetch(items)
+            .run();
     };
     let table = move || {
         let (Some(f), Some(result)) = (fields.get(), items.get()) else {

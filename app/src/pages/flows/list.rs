@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use leptos_router::{
     components::A,
     hooks::{use_navigate, use_query_map},
@@ -23,15 +23,16 @@ use crate::{
         empty_state::EmptyState,
         error_alert::ErrorAlert,
         icon::{Icon, IconName},
+        mutation::use_mutations,
         skeleton::Skeleton,
         switch::Switch,
     },
     flow_builder::specs,
     paths,
     state::{
-        confirm::{Question, use_confirm},
+        confirm::Question,
         session::{Session, use_session},
-        toasts::{ToastKind, use_toasts},
+        toasts::ToastKind,
     },
     util::{dom, text, time},
 };
@@ -124,8 +125,7 @@ async fn load(session: Session) -> Result<ListData, ApiError> {
 #[component]
 pub fn FlowsListPage() -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
-    let confirm = use_confirm();
+    let m = use_mutations();
     let navigate = use_navigate();
     let query = use_query_map();
     let data = LocalResource::new(move || load(session));
@@ -156,104 +156,77 @@ pub fn FlowsListPage() -> impl IntoView {
         status.update(|s| {
             s.insert(f.id.clone(), on);
         });
-        let id = f.id.clone();
-        spawn_local(async move {
-            match session
-                .authed(move |t| api::flows::set_active(t, id.clone(), on))
-                .await
-            {
-                Ok(_) => {
-                    toasts.success(if on {
-                        format!("'{}' turned on", f.name)
-                    } else {
-                        format!("'{}' turned off", f.name)
-                    });
-                    data.refetch();
-                }
-                Err(e) => {
-                    status.update(|s| {
-                        s.remove(&f.id);
-                    });
-                    toasts.error(format!("Couldn't change '{}': {}", f.name, e.message));
-                }
-            }
-        });
+        let (id, undo_id) = (f.id.clone(), f.id.clone());
+        m.mutate(session.authed(move |t| api::flows::set_active(t, id.clone(), on)))
+            .success(if on {
+                format!("'{}' turned on", f.name)
+            } else {
+                format!("'{}' turned off", f.name)
+            })
+            .error(format!("Couldn't change '{}'", f.name))
+            .refetch(data)
+            .on_error(move || {
+                status.update(|s| {
+                    s.remove(&undo_id);
+                });
+            })
+            .run();
     };
     let export = move |f: Flow| {
-        spawn_local(async move {
-            let id = f.id.clone();
-            match session
-                .authed(move |t| api::flows::export(t, id.clone()))
-                .await
-            {
-                Ok(doc) => dom::download(
+        let id = f.id.clone();
+        m.mutate(session.authed(move |t| api::flows::export(t, id.clone())))
+            .error("Couldn't export")
+            .then(move |doc| {
+                dom::download(
                     &format!("{}.flow.json", text::slug(&f.name)),
                     &text::pretty(&doc),
                     "application/json",
-                ),
-                Err(e) => toasts.error(format!("Couldn't export: {}", e.message)),
-            }
-        });
+                );
+            })
+            .run();
     };
     let nav2 = navigate.clone();
     let duplicate = move |f: Flow| {
         let nav = nav2.clone();
-        spawn_local(async move {
+        let copy = async move {
             let id = f.id.clone();
-            let doc = session
+            let mut doc = session
                 .authed(move |t| api::flows::export(t, id.clone()))
-                .await;
-            let result = match doc {
-                Ok(mut doc) => {
-                    if let Some(m) = doc.as_object_mut() {
-                        m.insert("name".into(), json!(format!("Copy of {}", f.name)));
-                        m.insert("status".into(), json!("inactive"));
-                    }
-                    session
-                        .authed(move |t| api::flows::create(t, doc.clone()))
-                        .await
-                }
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(copy) => {
-                    data.refetch();
-                    let href = paths::href(&format!("/flows/{}", copy.id));
-                    toasts.with_action(
-                        ToastKind::Success,
-                        format!("Created '{}'", copy.name),
-                        "Open",
-                        move || nav(&href, paths::absolute(false)),
-                    );
-                }
-                Err(e) => toasts.error(format!("Couldn't duplicate: {}", e.message)),
+                .await?;
+            if let Some(fields) = doc.as_object_mut() {
+                fields.insert("name".into(), json!(format!("Copy of {}", f.name)));
+                fields.insert("status".into(), json!("inactive"));
             }
-        });
+            session
+                .authed(move |t| api::flows::create(t, doc.clone()))
+                .await
+        };
+        m.mutate(copy)
+            .error("Couldn't duplicate")
+            .refetch(data)
+            .then(move |copy| {
+                let href = paths::href(&format!("/flows/{}", copy.id));
+                m.toasts().with_action(
+                    ToastKind::Success,
+                    format!("Created '{}'", copy.name),
+                    "Open",
+                    move || nav(&href, paths::absolute(false)),
+                );
+            })
+            .run();
     };
     let delete = move |f: Flow| {
-        spawn_local(async move {
-            let ok = confirm
-                .ask(Question::danger(
-                    format!("Delete flow \"{}\"?", f.name),
-                    "Its steps and its run history will be deleted. This cannot be undone.",
-                    "Delete flow",
-                ))
-                .await;
-            if !ok {
-                return;
-            }
-            let id = f.id.clone();
-            match session
-                .authed(move |t| api::flows::delete(t, id.clone()))
-                .await
-            {
-                Ok(()) => {
-                    toasts.success(format!("Deleted '{}'", f.name));
-                    data.refetch();
-                }
-                Err(e) => toasts.error(format!("Couldn't delete: {}", e.message)),
-            }
-        });
+        let id = f.id.clone();
+        m.mutate(session.authed(move |t| api::flows::delete(t, id.clone())))
+            .confirm(Question::danger(
+                format!("Delete flow \"{}\"?", f.name),
+                "Its steps and its run history will be deleted. This cannot be undone.",
+                "Delete flow",
+            ))
+            .success(format!("Deleted '{}'", f.name))
+            .error("Couldn't delete")
+            .refetch(data)
+            .run();
     };
 
     let nav3 = navigate.clone();

@@ -17,7 +17,7 @@ use crate::{
     components::{
         copy_button::CopyButton,
         empty_state::EmptyState,
-        error_alert::ErrorAlert,
+        error_alert::{ErrorAlert, ErrorSlot},
         flow_header::{FlowHeader, FlowTab},
         icon::IconName,
         pagination::Pagination,
@@ -174,7 +174,7 @@ pub fn RunsPage() -> impl IntoView {
                 <button class="button button--small" type="button" data-testid="runs-refresh" on:click=move |_| runs.refetch()>"Refresh"</button>
             </FlowHeader>
             <div class="page page--flow">
-                {move || flow_error.get().map(|e| view! { <ErrorAlert error=e context="Couldn't load the flow" /> })}
+                <ErrorSlot error=flow_error context="Couldn't load the flow" />
                 <div class="toolbar toolbar--left">
                     <div class="segmented" role="radiogroup" aria-label="Show">
                         <button type="button" role="radio" class="segmented__item" data-testid="runs-all" aria-checked=move || (!failed.get()).to_string() on:click=move |_| go3(false, 1)>"All"</button>
