@@ -10,6 +10,7 @@ pub mod icon;
 pub mod json_editor;
 pub mod kv_editor;
 pub mod layout;
+pub mod loaded;
 pub mod menu;
 pub mod modal;
 pub mod mutation;

@@ -39,11 +39,13 @@ use crate::{
         flows::{Flow, Operation},
     },
     components::{
+        empty_state::EmptyState,
         error_alert::ErrorAlert,
         flow_header::{FlowHeader, FlowTab},
         icon::{Icon, IconName},
+        loaded::Loaded,
         mutation::{Mutation, Mutations, use_mutations},
-        spinner::{PageSpinner, Spinner},
+        spinner::Spinner,
     },
     paths,
     state::{
@@ -65,34 +67,30 @@ pub fn BuilderPage() -> impl IntoView {
     }
 }
 
+/// A flow that doesn't exist or that the user can't see.
+fn flow_missing() -> AnyView {
+    view! {
+        <div class="page">
+            <EmptyState icon=IconName::Flows title="Flow not found" text="This flow doesn't exist or you can't see it.">
+                <a class="button button--primary" href=paths::href("/flows")>"Back to flows"</a>
+            </EmptyState>
+        </div>
+    }
+    .into_any()
+}
+
 #[component]
 fn FlowLoader(id: String) -> impl IntoView {
     let session = use_session();
     let id2 = id.clone();
     let data = LocalResource::new(move || save::load(session, id2.clone()));
-    move || {
-        match data.get() {
-        None => view! { <PageSpinner label="Loading flow…" /> }.into_any(),
-        Some(Err(e)) if e.status == 403 || e.status == 404 => view! {
-            <div class="page">
-                <crate::components::empty_state::EmptyState
-                    icon=IconName::Flows
-                    title="Flow not found"
-                    text="This flow doesn't exist or you can't see it."
-                >
-                    <a class="button button--primary" href=paths::href("/flows")>"Back to flows"</a>
-                </crate::components::empty_state::EmptyState>
-            </div>
-        }
-        .into_any(),
-        Some(Err(e)) => view! {
-            <div class="page">
-                <ErrorAlert error=e context="Couldn't load the flow" on_retry=Callback::new(move |_| data.refetch()) />
-            </div>
-        }
-        .into_any(),
-        Some(Ok((flow, ops))) => view! { <Editor id=id.clone() flow=flow ops=ops /> }.into_any(),
-    }
+    view! {
+        <Loaded resource=data label="Loading flow…" spinner=true page=true context="Couldn't load the flow" missing=flow_missing let:loaded>
+            {
+                let (flow, ops) = loaded;
+                view! { <Editor id=id.clone() flow=flow ops=ops /> }
+            }
+        </Loaded>
     }
 }
 

@@ -10,11 +10,11 @@ use crate::{
     api::{self, ApiError, access::Role, users::UserRow},
     components::{
         copy_button::CopyButton,
-        error_alert::{ErrorAlert, ErrorSlot},
+        error_alert::ErrorSlot,
         icon::{Icon, IconName},
+        loaded::Loaded,
         modal::Modal,
         mutation::use_mutations,
-        skeleton::Skeleton,
         spinner::Spinner,
     },
     state::{
@@ -94,14 +94,7 @@ pub fn UsersPage() -> impl IntoView {
             .run();
     };
     let me = move || session.user().map(|u| u.id);
-    let table = move || {
-        let Some(result) = data.get() else {
-            return view! { <Skeleton rows=4 label="Loading users…" /> }.into_any();
-        };
-        let (users, roles) = match result {
-            Ok(x) => x,
-            Err(e) => return view! { <ErrorAlert error=e context="Couldn't load users" on_retry=Callback::new(move |_| data.refetch()) /> }.into_any(),
-        };
+    let table = move |(users, roles): (Vec<UserRow>, Vec<Role>)| {
         let names: HashMap<String, String> = roles
             .iter()
             .map(|r| (r.id.clone(), r.name.clone()))
@@ -172,7 +165,9 @@ pub fn UsersPage() -> impl IntoView {
                 <h1 class="page__title">"Users"</h1>
                 <button class="button button--primary" type="button" data-testid="new-user" on:click=move |_| creating.set(true)><Icon name=IconName::Plus />"New user"</button>
             </header>
-            {table}
+            <Loaded resource=data label="Loading users…" rows=4 context="Couldn't load users" let:d>
+                {table(d)}
+            </Loaded>
             {move || creating.get().then(|| {
                 let roles = data.get().and_then(Result::ok).map(|d| d.1).unwrap_or_default();
                 view! { <NewUserDialog roles=roles on_close=Callback::new(move |_| creating.set(false)) on_done=Callback::new(move |_| data.refetch()) /> }

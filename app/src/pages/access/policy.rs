@@ -13,8 +13,8 @@ use crate::{
         schema::Collection,
     },
     components::{
-        error_alert::ErrorAlert, json_editor::JsonEditor, modal::Modal, mutation::use_mutations,
-        skeleton::Skeleton, spinner::Spinner,
+        json_editor::JsonEditor, loaded::Loaded, modal::Modal, mutation::use_mutations,
+        spinner::Spinner,
     },
     paths,
     state::{
@@ -63,14 +63,7 @@ pub fn PolicyPage() -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let data = LocalResource::new(move || load(session, id.get()));
     let open = RwSignal::new(None::<Cell>);
-    let grid = move || {
-        let Some(result) = data.get() else {
-            return view! { <Skeleton rows=6 label="Loading permissions…" /> }.into_any();
-        };
-        let d = match result {
-            Ok(d) => d,
-            Err(e) => return view! { <ErrorAlert error=e on_retry=Callback::new(move |_| data.refetch()) /> }.into_any(),
-        };
+    let grid = move |d: Data| {
         let mut names: Vec<String> = d
             .collections
             .iter()
@@ -162,7 +155,9 @@ pub fn PolicyPage() -> impl IntoView {
                     <h1 class="page__title">"Policy"</h1>
                 </div>
             </header>
-            {grid}
+            <Loaded resource=data label="Loading permissions…" rows=6 let:d>
+                {grid(d)}
+            </Loaded>
         </div>
     }
 }

@@ -10,11 +10,10 @@ use crate::{
         access::{AccessRow, PUBLIC_POLICY, Policy, Role},
     },
     components::{
-        error_alert::ErrorAlert,
         icon::{Icon, IconName},
+        loaded::Loaded,
         modal::Modal,
         mutation::use_mutations,
-        skeleton::Skeleton,
     },
     paths,
     state::{
@@ -66,14 +65,7 @@ pub fn AccessPage() -> impl IntoView {
             .refetch(data)
             .run();
     };
-    let content = move || {
-        let Some(result) = data.get() else {
-            return view! { <Skeleton rows=5 label="Loading roles and policies…" /> }.into_any();
-        };
-        let d = match result {
-            Ok(d) => d,
-            Err(e) => return view! { <ErrorAlert error=e context="Couldn't load access settings" on_retry=Callback::new(move |_| data.refetch()) /> }.into_any(),
-        };
+    let content = move |d: Data| {
         let policy_name = |id: &str| {
             d.policies
                 .iter()
@@ -165,7 +157,9 @@ pub fn AccessPage() -> impl IntoView {
             <header class="page__header">
                 <h1 class="page__title">"Access"</h1>
             </header>
-            {content}
+            <Loaded resource=data label="Loading roles and policies…" context="Couldn't load access settings" let:d>
+                {content(d)}
+            </Loaded>
             {move || editing.get().map(|role| {
                 let d = data.get().and_then(Result::ok);
                 view! { <RolePolicies role=role data=d on_close=Callback::new(move |_| editing.set(None)) on_done=Callback::new(move |_| data.refetch()) /> }

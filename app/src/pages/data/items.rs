@@ -7,14 +7,13 @@ use serde_json::Value;
 
 use super::item_form::ItemDialog;
 use crate::{
-    api::{self, items::ItemsQuery, schema::Field},
+    api::{self, Meta, items::ItemsQuery, schema::Field},
     components::{
         empty_state::EmptyState,
-        error_alert::ErrorAlert,
         icon::{Icon, IconName},
+        loaded::Loaded,
         mutation::use_mutations,
         pagination::Pagination,
-        skeleton::Skeleton,
     },
     paths,
     state::{confirm::Question, session::use_session},
@@ -95,18 +94,8 @@ pub fn ItemsPage() -> impl IntoView {
             .refetch(items)
             .run();
     };
-    let table = move || {
-        let (Some(f), Some(result)) = (fields.get(), items.get()) else {
-            return view! { <Skeleton rows=6 label="Loading items…" /> }.into_any();
-        };
-        if let Err(e) = f {
-            return view! { <ErrorAlert error=e context="Couldn't load the collection" on_retry=Callback::new(move |_| fields.refetch()) /> }.into_any();
-        }
-        let (rows, meta) = match result {
-            Ok(x) => x,
-            Err(e) => return view! { <ErrorAlert error=e context="Couldn't load items" on_retry=Callback::new(move |_| items.refetch()) /> }.into_any(),
-        };
-        let cols = columns();
+    let table = move |fields: &[Field], (rows, meta): (Vec<Value>, Meta)| {
+        let cols: Vec<Field> = fields.iter().filter(|f| f.is_column()).cloned().collect();
         if rows.is_empty() {
             let text = if search.get().is_empty() {
                 "No items yet.".to_owned()
@@ -116,7 +105,10 @@ pub fn ItemsPage() -> impl IntoView {
             return view! { <EmptyState icon=IconName::Table title="Nothing here" text=text /> }
                 .into_any();
         }
-        let pk = pk();
+        let pk = cols
+            .iter()
+            .find(|f| f.is_primary_key())
+            .map_or_else(|| "id".to_owned(), |f| f.field.clone());
         let total = meta.filter_count.unwrap_or(rows.len() as u64);
         view! {
             <div class="table-scroll">
@@ -185,7 +177,11 @@ pub fn ItemsPage() -> impl IntoView {
                     <button class="button button--primary" type="button" data-testid="new-item" on:click=move |_| editing.set(Some(None))><Icon name=IconName::Plus />"New item"</button>
                 </div>
             </header>
-            {table}
+            <Loaded resource=fields label="Loading items…" rows=6 context="Couldn't load the collection" let:cols>
+                <Loaded resource=items label="Loading items…" rows=6 context="Couldn't load items" let:page_of_items>
+                    {table(&cols, page_of_items)}
+                </Loaded>
+            </Loaded>
             {move || editing.get().map(|item| view! {
                 <ItemDialog
                     collection=collection.get_untracked()

@@ -16,10 +16,10 @@ use crate::{
         flow_access::{self, Grant},
     },
     components::{
-        error_alert::{ErrorAlert, ErrorSlot},
+        error_alert::ErrorSlot,
         flow_header::{FlowHeader, FlowTab},
+        loaded::Loaded,
         mutation::{Mutation, Mutations, use_mutations},
-        skeleton::Skeleton,
         spinner::Spinner,
         switch::Switch,
     },
@@ -220,14 +220,7 @@ pub fn FlowAccessPage() -> impl IntoView {
             anon_busy.set(false);
         });
     };
-    let content = move || {
-        let Some(result) = data.get() else {
-            return view! { <Skeleton rows=4 label="Loading access…" /> }.into_any();
-        };
-        let d = match result {
-            Ok(d) => d,
-            Err(e) => return view! { <ErrorAlert error=e context="You can't change access: you need permission to edit policies" on_retry=Callback::new(move |_| data.refetch()) /> }.into_any(),
-        };
+    let content = move |d: AccessData| {
         let flow_id = id.get();
         let public_state = policy_state(&d, PUBLIC_POLICY, &flow_id);
         let public_on = public_state.is_some();
@@ -373,7 +366,9 @@ pub fn FlowAccessPage() -> impl IntoView {
                 {move || not_webhook().then(|| view! {
                     <p class="alert alert--info">"Access applies to calls of the web address; this flow does not start from one, so these settings have no effect until its trigger is a web address."</p>
                 })}
-                {content}
+                <Loaded resource=data label="Loading access…" rows=4 context="You can't change access: you need permission to edit policies" let:d>
+                    {content(d)}
+                </Loaded>
             </div>
         </div>
     }

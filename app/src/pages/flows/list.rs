@@ -21,10 +21,9 @@ use crate::{
     },
     components::{
         empty_state::EmptyState,
-        error_alert::ErrorAlert,
         icon::{Icon, IconName},
+        loaded::Loaded,
         mutation::use_mutations,
-        skeleton::Skeleton,
         switch::Switch,
     },
     flow_builder::specs,
@@ -230,16 +229,7 @@ pub fn FlowsListPage() -> impl IntoView {
     };
 
     let nav3 = navigate.clone();
-    let rows = move || {
-        let Some(result) = data.get() else {
-            return view! { <Skeleton rows=6 label="Loading flows…" /> }.into_any();
-        };
-        let d = match result {
-            Ok(d) => d,
-            Err(e) => {
-                return view! { <ErrorAlert error=e context="Couldn't load flows" on_retry=Callback::new(move |_| data.refetch()) /> }.into_any();
-            }
-        };
+    let rows = move |d: ListData| {
         if d.flows.is_empty() {
             return view! {
                 <EmptyState icon=IconName::Flows title="No flows yet" text="A flow runs a series of steps each time its web address is called.">
@@ -389,7 +379,9 @@ pub fn FlowsListPage() -> impl IntoView {
                     </button>
                 </div>
             </header>
-            {rows}
+            <Loaded resource=data label="Loading flows…" rows=6 context="Couldn't load flows" let:d>
+                {rows(d)}
+            </Loaded>
             {move || creating.get().then(|| view! { <NewFlowDialog on_close=Callback::new(move |_| creating.set(false)) /> })}
             {move || importing.get().then(|| view! { <ImportDialog on_close=Callback::new(move |_| importing.set(false)) on_done=Callback::new(move |_| data.refetch()) /> })}
         </div>

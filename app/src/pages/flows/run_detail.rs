@@ -16,7 +16,7 @@ use crate::{
         flows::Operation,
         runs::{Activity, Revision, Run},
     },
-    components::{error_alert::ErrorAlert, skeleton::Skeleton},
+    components::loaded::Loaded,
     flow_builder::specs,
     paths,
     state::session::{Session, use_session},
@@ -136,6 +136,11 @@ fn ran_as(acc: &Value, users: &HashMap<String, String>) -> String {
     }
 }
 
+/// A run whose details the retention policy already deleted.
+fn run_gone() -> AnyView {
+    view! { <p class="alert alert--info">"This run's details are no longer available (deleted by the retention policy)."</p> }.into_any()
+}
+
 /// The drawer.
 #[component]
 pub fn RunDrawer(
@@ -157,17 +162,7 @@ pub fn RunDrawer(
         }
     });
     on_cleanup(move || esc.remove());
-    let body = move || {
-        let Some(result) = detail.get() else {
-            return view! { <Skeleton rows=6 label="Loading the run…" /> }.into_any();
-        };
-        let d = match result {
-            Ok(d) => d,
-            Err(e) if e.status == 403 || e.status == 404 => {
-                return view! { <p class="alert alert--info">"This run's details are no longer available (deleted by the retention policy)."</p> }.into_any();
-            }
-            Err(e) => return view! { <ErrorAlert error=e on_retry=Callback::new(move |_| detail.refetch()) /> }.into_any(),
-        };
+    let body = move |d: Detail| {
         let ok = d.run.status == "success";
         let chain = d
             .revision
@@ -280,7 +275,9 @@ pub fn RunDrawer(
         <div class="drawer-backdrop" on:click=move |_| navigate(&close_href3, paths::absolute(false))></div>
         <aside class="drawer" role="dialog" aria-label="Run detail" data-testid="run-detail">
             <a class="icon-button drawer__close" href=close_href aria-label="Close (Esc)">"×"</a>
-            {body}
+            <Loaded resource=detail label="Loading the run…" rows=6 missing=run_gone let:d>
+                {body(d)}
+            </Loaded>
         </aside>
     }
 }

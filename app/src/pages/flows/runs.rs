@@ -13,15 +13,15 @@ use super::{
     run_detail::RunDrawer,
 };
 use crate::{
-    api,
+    api::{self, runs::Run},
     components::{
         copy_button::CopyButton,
         empty_state::EmptyState,
-        error_alert::{ErrorAlert, ErrorSlot},
+        error_alert::ErrorSlot,
         flow_header::{FlowHeader, FlowTab},
         icon::IconName,
+        loaded::Loaded,
         pagination::Pagination,
-        skeleton::Skeleton,
     },
     paths,
     state::session::use_session,
@@ -84,14 +84,7 @@ pub fn RunsPage() -> impl IntoView {
     let go2 = go.clone();
     let no_logs = move || flow.with(|f| f.as_ref().is_some_and(|f| f.accountability.is_none()));
     let nav_row = navigate.clone();
-    let table = move || {
-        let Some(result) = runs.get() else {
-            return view! { <Skeleton rows=8 label="Loading runs…" /> }.into_any();
-        };
-        let (list, meta) = match result {
-            Ok(x) => x,
-            Err(e) => return view! { <ErrorAlert error=e context="Couldn't load runs" on_retry=Callback::new(move |_| runs.refetch()) /> }.into_any(),
-        };
+    let table = move |(list, meta): (Vec<Run>, api::Meta)| {
         if list.is_empty() {
             if no_logs() {
                 return view! {
@@ -181,7 +174,9 @@ pub fn RunsPage() -> impl IntoView {
                         <button type="button" role="radio" class="segmented__item" data-testid="runs-failed" aria-checked=move || failed.get().to_string() on:click=move |_| go4(true, 1)>"Failed"</button>
                     </div>
                 </div>
-                {table}
+                <Loaded resource=runs label="Loading runs…" rows=8 context="Couldn't load runs" let:page_of_runs>
+                    {table(page_of_runs)}
+                </Loaded>
             </div>
             {move || run_id.get().map(|r| view! { <RunDrawer flow_id=id.get() run_id=r close_href=format!("{}{}", base(), search(failed.get_untracked(), page.get_untracked())) /> })}
         </div>
