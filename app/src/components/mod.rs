@@ -3,6 +3,7 @@
 //! switch.
 
 pub mod copy_button;
+pub mod data_table;
 pub mod empty_state;
 pub mod error_alert;
 pub mod flow_header;

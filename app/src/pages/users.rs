@@ -1,8 +1,6 @@
 //! `/admin/users`: users with their role (changeable in place), create a user, generate or
 //! revoke a static token (shown once), delete.
 
-use std::collections::HashMap;
-
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
@@ -10,6 +8,7 @@ use crate::{
     api::{self, ApiError, access::Role, users::UserRow},
     components::{
         copy_button::CopyButton,
+        data_table::{Column, DataTable, Row},
         error_alert::ErrorSlot,
         icon::{Icon, IconName},
         loaded::Loaded,
@@ -95,69 +94,69 @@ pub fn UsersPage() -> impl IntoView {
     };
     let me = move || session.user().map(|u| u.id);
     let table = move |(users, roles): (Vec<UserRow>, Vec<Role>)| {
-        let names: HashMap<String, String> = roles
-            .iter()
-            .map(|r| (r.id.clone(), r.name.clone()))
-            .collect();
-        view! {
-            <table class="table" data-testid="users-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Email"</th>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Role"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Static token"</th>
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {users.into_iter().map(|u| {
-                        let email = u.email.clone().unwrap_or_default();
-                        let name = [u.first_name.clone(), u.last_name.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-                        let (u1, u2, u3, u4) = (u.clone(), u.clone(), u.clone(), u.clone());
-                        let is_me = me() == Some(u.id.clone());
-                        let has_token = u.token.is_some();
-                        let roles = roles.clone();
-                        let _ = &names;
-                        view! {
-                            <tr data-testid=format!("user-{email}")>
-                                <td>{email.clone()}{is_me.then(|| view! { <span class="muted">" (you)"</span> })}</td>
-                                <td>{name}</td>
-                                <td>
-                                    <select class="input input--small" aria-label=format!("Role of {email}") data-testid="user-role" prop:value=u.role.clone().unwrap_or_default() on:change=move |ev| {
-                                        let v = event_target_value(&ev);
-                                        let role = if v.is_empty() { serde_json::Value::Null } else { json!(v) };
-                                        patch(u1.clone(), json!({ "role": role }), "Role changed".into());
-                                    }>
-                                        <option value="">"— no role —"</option>
-                                        {roles.into_iter().map(|r| view! { <option value=r.id.clone()>{r.name.clone()}</option> }).collect_view()}
-                                    </select>
-                                </td>
-                                <td>{u.status.clone().unwrap_or_default()}</td>
-                                <td>
-                                    {if has_token { view! { <span class="chip chip--ok">"Set"</span> }.into_any() } else { view! { <span class="muted">"None"</span> }.into_any() }}
-                                </td>
-                                <td>
-                                    <span class="button-row">
-                                        <button class="button button--small" type="button" data-testid="generate-token" on:click=move |_| generate(u2.clone())>
-                                            {if has_token { "New token" } else { "Generate token" }}
-                                        </button>
-                                        {has_token.then(|| view! {
-                                            <button class="button button--small" type="button" data-testid="revoke-token" on:click=move |_| revoke(u3.clone())>"Revoke"</button>
-                                        })}
-                                        {(!is_me).then(|| view! {
-                                            <button class="icon-button" type="button" aria-label=format!("Delete {}", u4.email.clone().unwrap_or_default()) on:click=move |_| delete(u4.clone())><Icon name=IconName::Trash /></button>
-                                        })}
-                                    </span>
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        }
-        .into_any()
+        // Read here, where the table re-renders when the signed-in user changes.
+        let me = me();
+        let me2 = me.clone();
+        let columns = vec![
+            Column::new("Email", move |u: &UserRow| {
+                let is_me = me.as_deref() == Some(u.id.as_str());
+                view! {
+                    {u.email.clone().unwrap_or_default()}
+                    {is_me.then(|| view! { <span class="muted">" (you)"</span> })}
+                }
+            }),
+            Column::new("Name", |u: &UserRow| {
+                [u.first_name.clone(), u.last_name.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }),
+            Column::new("Role", move |u: &UserRow| {
+                let email = u.email.clone().unwrap_or_default();
+                let u1 = u.clone();
+                let roles = roles.clone();
+                view! {
+                    <select class="input input--small" aria-label=format!("Role of {email}") data-testid="user-role" prop:value=u.role.clone().unwrap_or_default() on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        let role = if v.is_empty() { Value::Null } else { json!(v) };
+                        patch(u1.clone(), json!({ "role": role }), "Role changed".into());
+                    }>
+                        <option value="">"— no role —"</option>
+                        {roles.into_iter().map(|r| view! { <option value=r.id.clone()>{r.name.clone()}</option> }).collect_view()}
+                    </select>
+                }
+            }),
+            Column::new("Status", |u: &UserRow| u.status.clone().unwrap_or_default()),
+            Column::new("Static token", |u: &UserRow| {
+                if u.token.is_some() {
+                    view! { <span class="chip chip--ok">"Set"</span> }.into_any()
+                } else {
+                    view! { <span class="muted">"None"</span> }.into_any()
+                }
+            }),
+            Column::hidden("Actions", move |u: &UserRow| {
+                let (u2, u3, u4) = (u.clone(), u.clone(), u.clone());
+                let is_me = me2.as_deref() == Some(u.id.as_str());
+                let has_token = u.token.is_some();
+                view! {
+                    <span class="button-row">
+                        <button class="button button--small" type="button" data-testid="generate-token" on:click=move |_| generate(u2.clone())>
+                            {if has_token { "New token" } else { "Generate token" }}
+                        </button>
+                        {has_token.then(|| view! {
+                            <button class="button button--small" type="button" data-testid="revoke-token" on:click=move |_| revoke(u3.clone())>"Revoke"</button>
+                        })}
+                        {(!is_me).then(|| view! {
+                            <button class="icon-button" type="button" aria-label=format!("Delete {}", u4.email.clone().unwrap_or_default()) on:click=move |_| delete(u4.clone())><Icon name=IconName::Trash /></button>
+                        })}
+                    </span>
+                }
+            }),
+        ];
+        let row =
+            |u: &UserRow| Row::testid(format!("user-{}", u.email.clone().unwrap_or_default()));
+        view! { <DataTable columns rows=users row testid="users-table" /> }
     };
     view! {
         <div class="page" data-testid="users-page">

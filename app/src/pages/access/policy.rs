@@ -2,6 +2,8 @@
 //! read, update, delete), each with an item filter and a field list, plus the flows it may
 //! trigger.
 
+use std::rc::Rc;
+
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 use serde_json::{Value, json};
@@ -13,7 +15,11 @@ use crate::{
         schema::Collection,
     },
     components::{
-        json_editor::JsonEditor, loaded::Loaded, modal::Modal, mutation::use_mutations,
+        data_table::{Column, DataTable},
+        json_editor::JsonEditor,
+        loaded::Loaded,
+        modal::Modal,
+        mutation::use_mutations,
         spinner::Spinner,
     },
     paths,
@@ -82,43 +88,30 @@ pub fn PolicyPage() -> impl IntoView {
             .cloned()
             .collect();
         let perms = d.perms.clone();
+        let shared = Rc::new(d.perms.clone());
+        let mut columns =
+            vec![Column::new("Collection", |c: &String| c.clone()).class("table__title")];
+        columns.extend(ACTIONS.iter().map(|a| {
+            let a: &'static str = a;
+            let perms = shared.clone();
+            Column::new(a, move |c: &String| {
+                let (label, class) = match perms.iter().find(|p| &p.collection == c && p.action == a) {
+                    None => ("None", "perm perm--none"),
+                    Some(p) if p.permissions.as_ref().is_some_and(|f| f.as_object().is_some_and(|o| !o.is_empty())) => ("Custom", "perm perm--custom"),
+                    Some(p) if p.fields.as_ref().is_some_and(|f| !f.iter().any(|x| x == "*")) => ("Some fields", "perm perm--custom"),
+                    Some(_) => ("All", "perm perm--all"),
+                };
+                let cell = (c.clone(), a);
+                view! {
+                    <button class=class type="button" data-testid=format!("perm-{c}-{a}") aria-label=format!("{a} on {c}: {label}") on:click=move |_| open.set(Some(cell.clone()))>{label}</button>
+                }
+            })
+        }));
         view! {
             <section class="panel">
                 <h2 class="panel__title">{d.policy.label()}</h2>
                 <p class="muted">{if d.policy.admin_access { "This policy has full access to everything; the rules below are not needed.".to_owned() } else { d.policy.description_label() }}</p>
-                <table class="table perm-grid" data-testid="permissions-grid">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Collection"</th>
-                            {ACTIONS.iter().map(|a| view! { <th scope="col">{*a}</th> }).collect_view()}
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {names.into_iter().map(|c| {
-                            let perms = perms.clone();
-                            view! {
-                                <tr>
-                                    <td class="table__title">{c.clone()}</td>
-                                    {ACTIONS.iter().map(|a| {
-                                        let row = perms.iter().find(|p| p.collection == c && p.action == *a).cloned();
-                                        let (label, class) = match &row {
-                                            None => ("None", "perm perm--none"),
-                                            Some(p) if p.permissions.as_ref().is_some_and(|f| f.as_object().is_some_and(|o| !o.is_empty())) => ("Custom", "perm perm--custom"),
-                                            Some(p) if p.fields.as_ref().is_some_and(|f| !f.iter().any(|x| x == "*")) => ("Some fields", "perm perm--custom"),
-                                            Some(_) => ("All", "perm perm--all"),
-                                        };
-                                        let cell = (c.clone(), *a);
-                                        view! {
-                                            <td>
-                                                <button class=class type="button" data-testid=format!("perm-{c}-{a}") aria-label=format!("{a} on {c}: {label}") on:click=move |_| open.set(Some(cell.clone()))>{label}</button>
-                                            </td>
-                                        }
-                                    }).collect_view()}
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
+                <DataTable columns=columns rows=names testid="permissions-grid" class="perm-grid" />
             </section>
             <section class="panel">
                 <h2 class="panel__title">"Flows this policy may trigger"</h2>

@@ -10,6 +10,7 @@ use crate::{
         access::{AccessRow, PUBLIC_POLICY, Policy, Role},
     },
     components::{
+        data_table::{Column, DataTable, Row},
         icon::{Icon, IconName},
         loaded::Loaded,
         modal::Modal,
@@ -66,12 +67,72 @@ pub fn AccessPage() -> impl IntoView {
             .run();
     };
     let content = move |d: Data| {
-        let policy_name = |id: &str| {
-            d.policies
+        let Data {
+            roles,
+            policies,
+            rows: links,
+        } = d;
+        let known = policies.clone();
+        let policy_name = move |id: &str| {
+            known
                 .iter()
                 .find(|p| p.id == id)
                 .map_or_else(|| id.to_owned(), Policy::label)
         };
+        let role_columns = vec![
+            Column::new("Role", |r: &Role| r.name.clone()).class("table__title"),
+            Column::new("Policies", move |r: &Role| {
+                let linked: Vec<String> = links
+                    .iter()
+                    .filter(|a| a.role.as_deref() == Some(r.id.as_str()))
+                    .map(|a| policy_name(&a.policy))
+                    .collect();
+                if linked.is_empty() {
+                    view! { <span class="muted">"None"</span> }.into_any()
+                } else {
+                    linked
+                        .into_iter()
+                        .map(|p| view! { <span class="chip">{p}</span>" " })
+                        .collect_view()
+                        .into_any()
+                }
+            }),
+            Column::actions(move |r: &Role| {
+                let (r1, r2) = (r.clone(), r.clone());
+                view! {
+                    <span class="button-row">
+                        <button class="button button--small" type="button" on:click=move |_| editing.set(Some(r1.clone()))>"Policies…"</button>
+                        <button class="icon-button" type="button" aria-label=format!("Delete role {}", r2.name) on:click=move |_| remove("roles", r2.id.clone(), format!("role '{}'", r2.name))><Icon name=IconName::Trash /></button>
+                    </span>
+                }
+            }),
+        ];
+        let policy_columns = vec![
+            Column::new("Policy", |p: &Policy| {
+                let href = paths::href(&format!("/access/policies/{}", p.id));
+                let label = p.label();
+                view! { <A href=href attr:class="table__title">{label}</A> }
+            }),
+            Column::new("Access", |p: &Policy| {
+                if p.admin_access {
+                    "Full access (administrator)"
+                } else if p.id == PUBLIC_POLICY {
+                    "Callers without a token"
+                } else if p.app_access {
+                    "App and API"
+                } else {
+                    "API only"
+                }
+            })
+            .class("muted"),
+            Column::actions(move |p: &Policy| {
+                let fixed = p.admin_access || p.id == PUBLIC_POLICY;
+                let p2 = p.clone();
+                (!fixed).then(|| view! {
+                    <button class="icon-button" type="button" aria-label=format!("Delete policy {}", p2.label()) on:click=move |_| remove("policies", p2.id.clone(), format!("policy '{}'", p2.label()))><Icon name=IconName::Trash /></button>
+                })
+            }),
+        ];
         view! {
             <section class="panel" data-testid="roles">
                 <div class="panel__row">
@@ -88,27 +149,7 @@ pub fn AccessPage() -> impl IntoView {
                         <button class="button button--small button--primary" type="submit" data-testid="new-role"><Icon name=IconName::Plus />"Add role"</button>
                     </form>
                 </div>
-                <table class="table">
-                    <thead><tr><th scope="col">"Role"</th><th scope="col">"Policies"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
-                    <tbody>
-                        {d.roles.iter().map(|r| {
-                            let linked: Vec<String> = d.rows.iter().filter(|a| a.role.as_deref() == Some(r.id.as_str())).map(|a| policy_name(&a.policy)).collect();
-                            let (r1, r2) = (r.clone(), r.clone());
-                            view! {
-                                <tr data-testid=format!("role-row-{}", r.name)>
-                                    <td class="table__title">{r.name.clone()}</td>
-                                    <td>{if linked.is_empty() { view! { <span class="muted">"None"</span> }.into_any() } else { linked.into_iter().map(|p| view! { <span class="chip">{p}</span>" " }).collect_view().into_any() }}</td>
-                                    <td class="table__actions">
-                                        <span class="button-row">
-                                            <button class="button button--small" type="button" on:click=move |_| editing.set(Some(r1.clone()))>"Policies…"</button>
-                                            <button class="icon-button" type="button" aria-label=format!("Delete role {}", r2.name) on:click=move |_| remove("roles", r2.id.clone(), format!("role '{}'", r2.name))><Icon name=IconName::Trash /></button>
-                                        </span>
-                                    </td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
+                <DataTable columns=role_columns rows=roles row=|r: &Role| Row::testid(format!("role-row-{}", r.name)) />
             </section>
             <section class="panel" data-testid="policies">
                 <div class="panel__row">
@@ -126,28 +167,7 @@ pub fn AccessPage() -> impl IntoView {
                     </form>
                 </div>
                 <p class="muted">"A policy holds permissions: what its holders may create, read, update and delete in each collection, and which flows they may trigger. Roles get policies; the Public policy applies to callers without a token."</p>
-                <table class="table">
-                    <thead><tr><th scope="col">"Policy"</th><th scope="col">"Access"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
-                    <tbody>
-                        {d.policies.iter().map(|p| {
-                            let kind = if p.admin_access { "Full access (administrator)" } else if p.id == PUBLIC_POLICY { "Callers without a token" } else if p.app_access { "App and API" } else { "API only" };
-                            let fixed = p.admin_access || p.id == PUBLIC_POLICY;
-                            let p2 = p.clone();
-                            let (label, href) = (p.label(), paths::href(&format!("/access/policies/{}", p.id)));
-                            view! {
-                                <tr data-testid=format!("policy-row-{}", p.label())>
-                                    <td><A href=href attr:class="table__title">{label}</A></td>
-                                    <td class="muted">{kind}</td>
-                                    <td class="table__actions">
-                                        {(!fixed).then(|| view! {
-                                            <button class="icon-button" type="button" aria-label=format!("Delete policy {}", p2.label()) on:click=move |_| remove("policies", p2.id.clone(), format!("policy '{}'", p2.label()))><Icon name=IconName::Trash /></button>
-                                        })}
-                                    </td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
+                <DataTable columns=policy_columns rows=policies row=|p: &Policy| Row::testid(format!("policy-row-{}", p.label())) />
             </section>
         }
         .into_any()

@@ -9,6 +9,7 @@ use super::item_form::ItemDialog;
 use crate::{
     api::{self, Meta, items::ItemsQuery, schema::Field},
     components::{
+        data_table::{Column, DataTable, Row, next_sort},
         empty_state::EmptyState,
         icon::{Icon, IconName},
         loaded::Loaded,
@@ -21,6 +22,14 @@ use crate::{
 };
 
 const PER_PAGE: u32 = 25;
+
+/// The primary key field among the collection's columns.
+fn primary_key(fields: &[Field]) -> Option<String> {
+    fields
+        .iter()
+        .find(|f| f.is_column() && f.is_primary_key())
+        .map(|f| f.field.clone())
+}
 
 /// The items page.
 #[component]
@@ -55,31 +64,18 @@ pub fn ItemsPage() -> impl IntoView {
                 .await
         }
     });
-    let columns = move || -> Vec<Field> {
-        fields
-            .get()
-            .and_then(Result::ok)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(Field::is_column)
-            .collect()
-    };
     let pk = move || {
-        columns()
-            .into_iter()
-            .find(Field::is_primary_key)
-            .map_or_else(|| "id".to_owned(), |f| f.field)
+        fields.with(|f| {
+            f.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .and_then(|f| primary_key(f))
+                .unwrap_or_else(|| "id".to_owned())
+        })
     };
-    let toggle_sort = move |f: String| {
-        sort.update(|s| {
-            *s = match s.as_deref() {
-                Some(x) if x == f => Some(format!("-{f}")),
-                Some(x) if x == format!("-{f}") => None,
-                _ => Some(f),
-            }
-        });
+    let toggle_sort = Callback::new(move |f: String| {
+        sort.update(|s| *s = next_sort(s.as_deref(), &f));
         page.set(1);
-    };
+    });
     let delete = move |id: String| {
         let c = collection.get_untracked();
         let item = id.clone();
@@ -95,7 +91,6 @@ pub fn ItemsPage() -> impl IntoView {
             .run();
     };
     let table = move |fields: &[Field], (rows, meta): (Vec<Value>, Meta)| {
-        let cols: Vec<Field> = fields.iter().filter(|f| f.is_column()).cloned().collect();
         if rows.is_empty() {
             let text = if search.get().is_empty() {
                 "No items yet.".to_owned()
@@ -105,60 +100,31 @@ pub fn ItemsPage() -> impl IntoView {
             return view! { <EmptyState icon=IconName::Table title="Nothing here" text=text /> }
                 .into_any();
         }
-        let pk = cols
-            .iter()
-            .find(|f| f.is_primary_key())
-            .map_or_else(|| "id".to_owned(), |f| f.field.clone());
+        let pk = primary_key(fields).unwrap_or_else(|| "id".to_owned());
         let total = meta.filter_count.unwrap_or(rows.len() as u64);
+        let mut columns: Vec<Column<Value>> = fields
+            .iter()
+            .filter(|f| f.is_column())
+            .map(|c| {
+                let name = c.field.clone();
+                Column::sortable(c.field.clone(), sort, toggle_sort, move |row: &Value| {
+                    row.get(&name).map(text::cell).unwrap_or_default()
+                })
+                .class("table__cell")
+            })
+            .collect();
+        columns.push(Column::actions(move |row: &Value| {
+            let id = row.get(&pk).map(text::cell).unwrap_or_default();
+            let (row2, id2) = (row.clone(), id.clone());
+            view! {
+                <span class="button-row">
+                    <button class="icon-button" type="button" aria-label=format!("Edit item {id}") on:click=move |_| editing.set(Some(Some(row2.clone())))><Icon name=IconName::Edit /></button>
+                    <button class="icon-button" type="button" aria-label=format!("Delete item {id}") on:click=move |_| delete(id2.clone())><Icon name=IconName::Trash /></button>
+                </span>
+            }
+        }));
         view! {
-            <div class="table-scroll">
-                <table class="table" data-testid="items-table">
-                    <thead>
-                        <tr>
-                            {cols.iter().map(|c| {
-                                let name = c.field.clone();
-                                let name2 = name.clone();
-                                let arrow = move || match sort.get().as_deref() {
-                                    Some(s) if s == name2 => " ↑",
-                                    Some(s) if s.strip_prefix('-') == Some(name2.as_str()) => " ↓",
-                                    _ => "",
-                                };
-                                let aria = {
-                                    let n = name.clone();
-                                    move || match sort.get().as_deref() {
-                                        Some(s) if s == n => "ascending",
-                                        Some(s) if s.strip_prefix('-') == Some(n.as_str()) => "descending",
-                                        _ => "none",
-                                    }
-                                };
-                                view! {
-                                    <th scope="col" aria-sort=aria>
-                                        <button class="table__sort" type="button" data-testid=format!("sort-{name}") on:click=move |_| toggle_sort(name.clone())>{c.field.clone()}{arrow}</button>
-                                    </th>
-                                }
-                            }).collect_view()}
-                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {rows.into_iter().map(|row| {
-                            let id = row.get(&pk).map(text::cell).unwrap_or_default();
-                            let row2 = row.clone();
-                            view! {
-                                <tr data-testid="item-row">
-                                    {cols.iter().map(|c| view! { <td class="table__cell">{row.get(&c.field).map(text::cell).unwrap_or_default()}</td> }).collect_view()}
-                                    <td class="table__actions">
-                                        <span class="button-row">
-                                            <button class="icon-button" type="button" aria-label=format!("Edit item {id}") on:click=move |_| editing.set(Some(Some(row2.clone())))><Icon name=IconName::Edit /></button>
-                                            <button class="icon-button" type="button" aria-label=format!("Delete item {id}") on:click={let id = id.clone(); move |_| delete(id.clone())}><Icon name=IconName::Trash /></button>
-                                        </span>
-                                    </td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            <DataTable columns rows row=|_: &Value| Row::testid("item-row") testid="items-table" scroll=true />
             <Pagination page=page per_page=PER_PAGE total=total on_page=Callback::new(move |p| page.set(p)) />
         }
         .into_any()

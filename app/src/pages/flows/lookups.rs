@@ -1,5 +1,5 @@
 //! Loads and labels the flow pages share: the flow row behind a page's header, users' emails
-//! by id, and how a run's caller is named. The runs list and the run drawer both
+//! by id, and how a run's caller and status are named. The runs list and the run drawer both
 //! use them, so neither imports the other for them.
 
 use std::collections::HashMap;
@@ -59,6 +59,16 @@ pub fn caller(users: &HashMap<String, String>, run: &Run) -> String {
     }
 }
 
+/// A run's status as the runs list shows it ("✓ Succeeded", "✕ Failed", "■ Aborted").
+pub fn status_label(status: &str) -> &str {
+    match status {
+        "success" => "✓ Succeeded",
+        "failed" => "✕ Failed",
+        "aborted" => "■ Aborted",
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,5 +102,13 @@ mod tests {
         assert_eq!(caller(&users, &run(None, Some("manual"))), "Public");
         assert_eq!(caller(&users, &run(None, Some("schedule"))), "—");
         assert_eq!(caller(&users, &run(None, None)), "—");
+    }
+
+    #[test]
+    fn status_labels() {
+        assert_eq!(status_label("success"), "✓ Succeeded");
+        assert_eq!(status_label("failed"), "✕ Failed");
+        assert_eq!(status_label("aborted"), "■ Aborted");
+        assert_eq!(status_label("running"), "running");
     }
 }

@@ -20,7 +20,10 @@ use crate::{
     flow_builder::specs,
     paths,
     state::session::{Session, use_session},
-    util::{text::pretty, time},
+    util::{
+        text::{or_dash, pretty},
+        time,
+    },
 };
 
 #[derive(Clone, Debug, PartialEq)]
@@ -197,7 +200,7 @@ pub fn RunDrawer(
                 <dl class="facts">
                     <div><dt>"Started"</dt><dd>{time::absolute(&d.run.timestamp)}</dd></div>
                     <div><dt>"Duration"</dt><dd>{d.run.duration_ms.map(time::duration).unwrap_or_default()}</dd></div>
-                    <div><dt>"HTTP"</dt><dd data-testid="run-http">{d.run.http_status.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</dd></div>
+                    <div><dt>"HTTP"</dt><dd data-testid="run-http">{or_dash(d.run.http_status)}</dd></div>
                     <div><dt>"Caller"</dt><dd>{who}</dd></div>
                     <div><dt>"Call"</dt><dd><code>{format!("{} {}", d.run.method.clone().unwrap_or_default(), trigger.get("path").and_then(Value::as_str).unwrap_or(""))}</code></dd></div>
                     <div><dt>"Run"</dt><dd><code>{format!("#{}", d.run.id)}</code></dd></div>

@@ -9,13 +9,14 @@ use leptos_router::{
 };
 
 use super::{
-    lookups::{caller, flow_signal, user_emails},
+    lookups::{caller, flow_signal, status_label, user_emails},
     run_detail::RunDrawer,
 };
 use crate::{
     api::{self, runs::Run},
     components::{
         copy_button::CopyButton,
+        data_table::{Column, DataTable, Row},
         empty_state::EmptyState,
         error_alert::ErrorSlot,
         flow_header::{FlowHeader, FlowTab},
@@ -25,7 +26,7 @@ use crate::{
     },
     paths,
     state::session::use_session,
-    util::{dom, time},
+    util::{dom, text::or_dash, time},
 };
 
 /// Rows per page.
@@ -83,7 +84,6 @@ pub fn RunsPage() -> impl IntoView {
     };
     let go2 = go.clone();
     let no_logs = move || flow.with(|f| f.as_ref().is_some_and(|f| f.accountability.is_none()));
-    let nav_row = navigate.clone();
     let table = move |(list, meta): (Vec<Run>, api::Meta)| {
         if list.is_empty() {
             if no_logs() {
@@ -109,52 +109,47 @@ pub fn RunsPage() -> impl IntoView {
         let users = users.get().unwrap_or_default();
         let total = meta.filter_count.unwrap_or(list.len() as u64);
         let go = go2.clone();
-        let nav = nav_row.clone();
+        let href = move |r: &Run| {
+            format!(
+                "{}/{}{}",
+                base(),
+                r.id,
+                search(failed.get_untracked(), page.get_untracked())
+            )
+        };
+        let columns = vec![
+            Column::new("Status", move |r: &Run| {
+                let class = if r.status == "success" {
+                    "run-status run-status--ok"
+                } else {
+                    "run-status run-status--bad"
+                };
+                let label = status_label(&r.status).to_owned();
+                view! { <A href=href(r) attr:class=class>{label}</A> }
+            }),
+            Column::new("Started", |r: &Run| time::relative(&r.timestamp))
+                .tooltip(|r: &Run| time::absolute(&r.timestamp)),
+            Column::new("Duration", |r: &Run| {
+                or_dash(r.duration_ms.map(time::duration))
+            }),
+            Column::new("Trigger", |r: &Run| {
+                r.method.clone().or(r.trigger.clone()).unwrap_or_default()
+            }),
+            Column::new("Caller", move |r: &Run| caller(&users, r)),
+            Column::new("HTTP", |r: &Run| or_dash(r.http_status)),
+            Column::new("Steps", |r: &Run| {
+                r.steps.map(|s| s.to_string()).unwrap_or_default()
+            }),
+        ];
+        let row = move |r: &Run| {
+            let id = r.id;
+            Row::testid("run-row")
+                .status(r.status.clone())
+                .link(href(r))
+                .selected(Signal::derive(move || run_id.get() == Some(id)))
+        };
         view! {
-            <table class="table" data-testid="runs-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Started"</th>
-                        <th scope="col">"Duration"</th>
-                        <th scope="col">"Trigger"</th>
-                        <th scope="col">"Caller"</th>
-                        <th scope="col">"HTTP"</th>
-                        <th scope="col">"Steps"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {list.into_iter().map(|r| {
-                        let href = format!("{}/{}{}", base(), r.id, search(failed.get_untracked(), page.get_untracked()));
-                        let href2 = href.clone();
-                        let nav = nav.clone();
-                        let ok = r.status == "success";
-                        let status = match r.status.as_str() {
-                            "success" => "✓ Succeeded",
-                            "failed" => "✕ Failed",
-                            "aborted" => "■ Aborted",
-                            other => other,
-                        }.to_owned();
-                        let selected = move || run_id.get() == Some(r.id);
-                        view! {
-                            <tr class="table__row--link" class:table__row--selected=selected data-testid="run-row" data-status=r.status.clone() on:click=move |ev| {
-                                let inner = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok()).and_then(|e| e.closest("a").ok().flatten());
-                                if inner.is_none() {
-                                    nav(&href2, paths::absolute(false));
-                                }
-                            }>
-                                <td><A href=href attr:class=if ok { "run-status run-status--ok" } else { "run-status run-status--bad" }>{status}</A></td>
-                                <td title=time::absolute(&r.timestamp)>{time::relative(&r.timestamp)}</td>
-                                <td>{r.duration_ms.map(time::duration).unwrap_or_else(|| "—".into())}</td>
-                                <td>{r.method.clone().or(r.trigger.clone()).unwrap_or_default()}</td>
-                                <td>{caller(&users, &r)}</td>
-                                <td>{r.http_status.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</td>
-                                <td>{r.steps.map(|s| s.to_string()).unwrap_or_default()}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
+            <DataTable columns rows=list row testid="runs-table" />
             <Pagination page=page per_page=PER_PAGE total=total labels=("← Newer", "Older →") on_page=Callback::new(move |p| go(failed.get_untracked(), p)) />
         }
         .into_any()
