@@ -192,6 +192,12 @@ pub async fn patch(token: String, id: String, body: Value) -> Result<Flow, ApiEr
         .await
 }
 
+/// Turns a flow on or off at once (`PATCH /flows/{id}` with its status); returns the row.
+pub async fn set_active(token: String, id: String, on: bool) -> Result<Flow, ApiError> {
+    let status = if on { "active" } else { "inactive" };
+    patch(token, id, serde_json::json!({ "status": status })).await
+}
+
 /// `DELETE /flows/{id}` (its operations go with it).
 pub async fn delete(token: String, id: String) -> Result<(), ApiError> {
     ApiRequest::delete(&format!("/flows/{id}"))

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod auth;
 pub mod error;
+pub mod flow_access;
 pub mod flows;
 pub mod items;
 pub mod runs;

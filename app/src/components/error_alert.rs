@@ -1,5 +1,5 @@
 //! Shows an [`ApiError`]: the server's message, its code, [Copy details] and an optional
-//! [Retry].
+//! [Retry]; [`ErrorSlot`] shows the error of a last attempt while there is one.
 
 use leptos::prelude::*;
 
@@ -47,5 +47,23 @@ pub fn ErrorAlert(
                 })}
             </p>
         </div>
+    }
+}
+
+/// The error of the last attempt (a form's submit, a test run), shown while there is one.
+#[component]
+pub fn ErrorSlot(
+    /// The error, if any.
+    #[prop(into)]
+    error: Signal<Option<ApiError>>,
+    /// A prefix such as "Not saved".
+    #[prop(optional)]
+    context: Option<&'static str>,
+) -> impl IntoView {
+    move || {
+        error.get().map(|error| match context {
+            Some(c) => view! { <ErrorAlert error context=c /> }.into_any(),
+            None => view! { <ErrorAlert error /> }.into_any(),
+        })
     }
 }

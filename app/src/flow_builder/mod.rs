@@ -35,16 +35,17 @@ use crate::{
     api::{
         self, ApiError,
         access::PUBLIC_POLICY,
+        flow_access,
         flows::{Flow, Operation},
     },
     components::{
+        empty_state::EmptyState,
         error_alert::ErrorAlert,
+        flow_header::{FlowHeader, FlowTab},
         icon::{Icon, IconName},
-        spinner::{PageSpinner, Spinner},
-    },
-    pages::flows::{
-        access_model,
-        header::{FlowHeader, FlowTab},
+        loaded::Loaded,
+        mutation::{Mutation, Mutations, use_mutations},
+        spinner::Spinner,
     },
     paths,
     state::{
@@ -66,34 +67,30 @@ pub fn BuilderPage() -> impl IntoView {
     }
 }
 
+/// A flow that doesn't exist or that the user can't see.
+fn flow_missing() -> AnyView {
+    view! {
+        <div class="page">
+            <EmptyState icon=IconName::Flows title="Flow not found" text="This flow doesn't exist or you can't see it.">
+                <a class="button button--primary" href=paths::href("/flows")>"Back to flows"</a>
+            </EmptyState>
+        </div>
+    }
+    .into_any()
+}
+
 #[component]
 fn FlowLoader(id: String) -> impl IntoView {
     let session = use_session();
     let id2 = id.clone();
     let data = LocalResource::new(move || save::load(session, id2.clone()));
-    move || {
-        match data.get() {
-        None => view! { <PageSpinner label="Loading flow…" /> }.into_any(),
-        Some(Err(e)) if e.status == 403 || e.status == 404 => view! {
-            <div class="page">
-                <crate::components::empty_state::EmptyState
-                    icon=IconName::Flows
-                    title="Flow not found"
-                    text="This flow doesn't exist or you can't see it."
-                >
-                    <a class="button button--primary" href=paths::href("/flows")>"Back to flows"</a>
-                </crate::components::empty_state::EmptyState>
-            </div>
-        }
-        .into_any(),
-        Some(Err(e)) => view! {
-            <div class="page">
-                <ErrorAlert error=e context="Couldn't load the flow" on_retry=Callback::new(move |_| data.refetch()) />
-            </div>
-        }
-        .into_any(),
-        Some(Ok((flow, ops))) => view! { <Editor id=id.clone() flow=flow ops=ops /> }.into_any(),
-    }
+    view! {
+        <Loaded resource=data label="Loading flow…" spinner=true page=true context="Couldn't load the flow" missing=flow_missing let:loaded>
+            {
+                let (flow, ops) = loaded;
+                view! { <Editor id=id.clone() flow=flow ops=ops /> }
+            }
+        </Loaded>
     }
 }
 
@@ -125,30 +122,23 @@ fn load_lookups(b: Builder, session: Session) {
     });
     spawn_local(async move {
         let id = b.flow_id.get_value();
-        let filter = access_model::trigger_filter(Some(PUBLIC_POLICY));
+        let filter = flow_access::trigger_filter(Some(PUBLIC_POLICY));
         if let Ok(rows) = session
             .authed(move |t| api::access::permissions(t, Some(filter.clone())))
             .await
         {
             b.public.set(Some(
-                rows.iter().any(|p| access_model::grant(p, &id).is_some()),
+                rows.iter().any(|p| flow_access::grant(p, &id).is_some()),
             ));
         }
     });
 }
 
-/// Saves and reports the outcome in a toast; true on success.
-async fn save_with_toast(b: Builder, session: Session) -> bool {
-    match save::save(b, session).await {
-        Ok(()) => {
-            b.toasts.success("All changes saved");
-            true
-        }
-        Err(e) => {
-            b.toasts.error(format!("Not saved: {}", e.message));
-            false
-        }
-    }
+/// Saves the staged edits and reports the outcome in a toast.
+fn save_changes(m: Mutations, b: Builder, session: Session) -> Mutation<(), Mutations> {
+    m.mutate(save::save(b, session))
+        .success("All changes saved")
+        .error("Not saved")
 }
 
 #[component]
@@ -156,6 +146,7 @@ fn Editor(id: String, flow: Flow, ops: Vec<Operation>) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
     let confirm = use_confirm();
+    let m = use_mutations();
     let guard = use_nav_guard();
     let draft = Draft::from_api(&flow, &ops);
     let b = provide_builder(session, toasts, id.clone(), flow, draft);
@@ -210,7 +201,7 @@ fn Editor(id: String, flow: Flow, ops: Vec<Operation>) -> impl IntoView {
     });
     guard.register(GuardHooks {
         dirty: Rc::new(move || b.dirty.try_get_untracked().unwrap_or(0)),
-        save: Rc::new(move || Box::pin(save_with_toast(b, session))),
+        save: Rc::new(move || Box::pin(save_changes(m, b, session).exec())),
         discard: Rc::new(move || {
             b.discard();
         }),
@@ -221,9 +212,7 @@ fn Editor(id: String, flow: Flow, ops: Vec<Operation>) -> impl IntoView {
         let key = e.key().to_ascii_lowercase();
         if ctrl && key == "s" {
             e.prevent_default();
-            spawn_local(async move {
-                save_with_toast(b, session).await;
-            });
+            save_changes(m, b, session).run();
         } else if ctrl && key == "enter" {
             e.prevent_default();
             b.test_open.set(true);
@@ -263,11 +252,7 @@ fn Editor(id: String, flow: Flow, ops: Vec<Operation>) -> impl IntoView {
             }
         });
     };
-    let save_click = move |_| {
-        spawn_local(async move {
-            save_with_toast(b, session).await;
-        });
-    };
+    let save_click = move |_| save_changes(m, b, session).run();
     let save_state = move || {
         let n = b.dirty.get();
         if b.saving.get() {

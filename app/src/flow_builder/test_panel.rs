@@ -2,7 +2,7 @@
 //! JSON body, sent as me or anonymously) → the HTTP status and body, each step's status and
 //! duration, and the overlay on the cards. "Save & run test" saves unsaved edits first.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use serde_json::{Map, Value, json};
 
 use super::{
@@ -12,10 +12,11 @@ use super::{
 use crate::{
     api::{self, ApiError, ApiRequest},
     components::{
-        error_alert::ErrorAlert,
+        error_alert::ErrorSlot,
         icon::{Icon, IconName},
         json_editor::JsonEditor,
         kv_editor::KvEditor,
+        mutation::use_mutations,
         spinner::Spinner,
     },
     util::{text::pretty, time},
@@ -91,6 +92,7 @@ pub async fn run_test(b: Builder) -> Result<(), ApiError> {
 #[component]
 pub fn TestPanel() -> impl IntoView {
     let b = use_builder();
+    let m = use_mutations();
     let outcome = b.outcome;
     let running = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
@@ -98,14 +100,8 @@ pub fn TestPanel() -> impl IntoView {
         if running.get_untracked() {
             return;
         }
-        running.set(true);
         error.set(None);
-        spawn_local(async move {
-            if let Err(e) = run_test(b).await {
-                error.set(Some(e));
-            }
-            running.set(false);
-        });
+        m.mutate(run_test(b)).busy(running).error_in(error).run();
     };
     // Ctrl+Enter anywhere in the builder bumps `run_request`.
     Effect::new(move |prev: Option<u32>| {
@@ -243,7 +239,7 @@ pub fn TestPanel() -> impl IntoView {
                 </div>
             </div>
             <div class="test-panel__result" data-testid="test-result" aria-live="polite">
-                {move || error.get().map(|e| view! { <ErrorAlert error=e context="The test could not run" /> })}
+                <ErrorSlot error=error context="The test could not run" />
                 {result}
             </div>
         </section>

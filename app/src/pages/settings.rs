@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::{
     api::{ApiError, ApiRequest},
-    components::{error_alert::ErrorAlert, skeleton::Skeleton},
+    components::loaded::Loaded,
     state::session::use_session,
     util::dom,
 };
@@ -20,14 +20,7 @@ pub fn SettingsPage() -> impl IntoView {
     let session = use_session();
     let data = LocalResource::new(move || async move { session.authed(info).await });
     let me = move || session.user().map(|u| u.label()).unwrap_or_default();
-    let body = move || {
-        let Some(result) = data.get() else {
-            return view! { <Skeleton rows=3 label="Loading settings…" /> }.into_any();
-        };
-        let v = match result {
-            Ok(v) => v,
-            Err(e) => return view! { <ErrorAlert error=e context="Couldn't load the server info" on_retry=Callback::new(move |_| data.refetch()) /> }.into_any(),
-        };
+    let body = move |v: Value| {
         let s = |p: &str| {
             v.pointer(p)
                 .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned))
@@ -57,7 +50,9 @@ pub fn SettingsPage() -> impl IntoView {
             <header class="page__header">
                 <h1 class="page__title">"Settings"</h1>
             </header>
-            {body}
+            <Loaded resource=data label="Loading settings…" rows=3 context="Couldn't load the server info" let:v>
+                {body(v)}
+            </Loaded>
         </div>
     }
 }

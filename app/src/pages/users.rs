@@ -1,25 +1,24 @@
 //! `/admin/users`: users with their role (changeable in place), create a user, generate or
 //! revoke a static token (shown once), delete.
 
-use std::collections::HashMap;
-
-use leptos::{prelude::*, task::spawn_local};
-use serde_json::json;
+use leptos::prelude::*;
+use serde_json::{Value, json};
 
 use crate::{
     api::{self, ApiError, access::Role, users::UserRow},
     components::{
         copy_button::CopyButton,
-        error_alert::ErrorAlert,
+        data_table::{Column, DataTable, Row},
+        error_alert::ErrorSlot,
         icon::{Icon, IconName},
+        loaded::Loaded,
         modal::Modal,
-        skeleton::Skeleton,
+        mutation::use_mutations,
         spinner::Spinner,
     },
     state::{
-        confirm::{Question, use_confirm},
+        confirm::Question,
         session::{Session, use_session},
-        toasts::use_toasts,
     },
     util::dom,
 };
@@ -35,176 +34,129 @@ async fn load(session: Session) -> Result<(Vec<UserRow>, Vec<Role>), ApiError> {
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
-    let confirm = use_confirm();
+    let m = use_mutations();
     let data = LocalResource::new(move || load(session));
     let creating = RwSignal::new(false);
     let shown_token = RwSignal::new(None::<(String, String)>);
-    let patch = move |u: UserRow, body: serde_json::Value, done: String| {
-        spawn_local(async move {
-            let id = u.id.clone();
-            match session
-                .authed(move |t| api::users::update(t, id.clone(), body.clone()))
-                .await
-            {
-                Ok(_) => {
-                    toasts.success(done);
-                    data.refetch();
-                }
-                Err(e) => toasts.error(format!(
-                    "Couldn't update {}: {}",
-                    u.email.unwrap_or_default(),
-                    e.message
-                )),
-            }
-        });
+    let update = move |id: String, body: Value| {
+        session.authed(move |t| api::users::update(t, id.clone(), body.clone()))
+    };
+    let patch = move |u: UserRow, body: Value, done: String| {
+        m.mutate(update(u.id, body))
+            .success(done)
+            .error(format!("Couldn't update {}", u.email.unwrap_or_default()))
+            .refetch(data)
+            .run();
     };
     let generate = move |u: UserRow| {
-        spawn_local(async move {
-            let email = u.email.clone().unwrap_or_else(|| u.id.clone());
-            if u.token.is_some()
-                && !confirm
-                    .ask(Question::danger(
-                        format!("Replace the token of {email}?"),
-                        "The current token stops working at once.",
-                        "Replace token",
-                    ))
-                    .await
-            {
-                return;
-            }
-            let token = dom::random_token(32);
-            let id = u.id.clone();
-            let body = json!({ "token": token });
-            match session
-                .authed(move |t| api::users::update(t, id.clone(), body.clone()))
-                .await
-            {
-                Ok(_) => {
-                    shown_token.set(Some((email, token)));
-                    data.refetch();
-                }
-                Err(e) => toasts.error(format!("Couldn't set the token: {}", e.message)),
-            }
-        });
+        let email = u.email.clone().unwrap_or_else(|| u.id.clone());
+        let token = dom::random_token(32);
+        m.mutate(update(u.id.clone(), json!({ "token": token })))
+            .confirm_if(
+                u.token.is_some(),
+                Question::danger(
+                    format!("Replace the token of {email}?"),
+                    "The current token stops working at once.",
+                    "Replace token",
+                ),
+            )
+            .error("Couldn't set the token")
+            .refetch(data)
+            .then(move |_| shown_token.set(Some((email, token))))
+            .run();
     };
     let revoke = move |u: UserRow| {
-        spawn_local(async move {
-            let email = u.email.clone().unwrap_or_default();
-            if confirm
-                .ask(Question::danger(
-                    format!("Revoke the token of {email}?"),
-                    "Calls with this token will be refused.",
-                    "Revoke token",
-                ))
-                .await
-            {
-                patch(
-                    u,
-                    json!({ "token": null }),
-                    format!("Token of {email} revoked"),
-                );
-            }
-        });
+        let email = u.email.clone().unwrap_or_default();
+        m.mutate(update(u.id, json!({ "token": null })))
+            .confirm(Question::danger(
+                format!("Revoke the token of {email}?"),
+                "Calls with this token will be refused.",
+                "Revoke token",
+            ))
+            .success(format!("Token of {email} revoked"))
+            .error(format!("Couldn't update {email}"))
+            .refetch(data)
+            .run();
     };
     let delete = move |u: UserRow| {
-        spawn_local(async move {
-            let email = u.email.clone().unwrap_or_default();
-            if !confirm
-                .ask(Question::danger(
-                    format!("Delete {email}?"),
-                    "The user can no longer sign in. This cannot be undone.",
-                    "Delete user",
-                ))
-                .await
-            {
-                return;
-            }
-            let id = u.id.clone();
-            match session
-                .authed(move |t| api::users::delete(t, id.clone()))
-                .await
-            {
-                Ok(()) => {
-                    toasts.success(format!("Deleted {email}"));
-                    data.refetch();
-                }
-                Err(e) => toasts.error(format!("Couldn't delete: {}", e.message)),
-            }
-        });
+        let email = u.email.clone().unwrap_or_default();
+        let id = u.id;
+        m.mutate(session.authed(move |t| api::users::delete(t, id.clone())))
+            .confirm(Question::danger(
+                format!("Delete {email}?"),
+                "The user can no longer sign in. This cannot be undone.",
+                "Delete user",
+            ))
+            .success(format!("Deleted {email}"))
+            .error("Couldn't delete")
+            .refetch(data)
+            .run();
     };
     let me = move || session.user().map(|u| u.id);
-    let table = move || {
-        let Some(result) = data.get() else {
-            return view! { <Skeleton rows=4 label="Loading users…" /> }.into_any();
-        };
-        let (users, roles) = match result {
-            Ok(x) => x,
-            Err(e) => return view! { <ErrorAlert error=e context="Couldn't load users" on_retry=Callback::new(move |_| data.refetch()) /> }.into_any(),
-        };
-        let names: HashMap<String, String> = roles
-            .iter()
-            .map(|r| (r.id.clone(), r.name.clone()))
-            .collect();
-        view! {
-            <table class="table" data-testid="users-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Email"</th>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Role"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Static token"</th>
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {users.into_iter().map(|u| {
-                        let email = u.email.clone().unwrap_or_default();
-                        let name = [u.first_name.clone(), u.last_name.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-                        let (u1, u2, u3, u4) = (u.clone(), u.clone(), u.clone(), u.clone());
-                        let is_me = me() == Some(u.id.clone());
-                        let has_token = u.token.is_some();
-                        let roles = roles.clone();
-                        let _ = &names;
-                        view! {
-                            <tr data-testid=format!("user-{email}")>
-                                <td>{email.clone()}{is_me.then(|| view! { <span class="muted">" (you)"</span> })}</td>
-                                <td>{name}</td>
-                                <td>
-                                    <select class="input input--small" aria-label=format!("Role of {email}") data-testid="user-role" prop:value=u.role.clone().unwrap_or_default() on:change=move |ev| {
-                                        let v = event_target_value(&ev);
-                                        let role = if v.is_empty() { serde_json::Value::Null } else { json!(v) };
-                                        patch(u1.clone(), json!({ "role": role }), "Role changed".into());
-                                    }>
-                                        <option value="">"— no role —"</option>
-                                        {roles.into_iter().map(|r| view! { <option value=r.id.clone()>{r.name.clone()}</option> }).collect_view()}
-                                    </select>
-                                </td>
-                                <td>{u.status.clone().unwrap_or_default()}</td>
-                                <td>
-                                    {if has_token { view! { <span class="chip chip--ok">"Set"</span> }.into_any() } else { view! { <span class="muted">"None"</span> }.into_any() }}
-                                </td>
-                                <td>
-                                    <span class="button-row">
-                                        <button class="button button--small" type="button" data-testid="generate-token" on:click=move |_| generate(u2.clone())>
-                                            {if has_token { "New token" } else { "Generate token" }}
-                                        </button>
-                                        {has_token.then(|| view! {
-                                            <button class="button button--small" type="button" data-testid="revoke-token" on:click=move |_| revoke(u3.clone())>"Revoke"</button>
-                                        })}
-                                        {(!is_me).then(|| view! {
-                                            <button class="icon-button" type="button" aria-label=format!("Delete {}", u4.email.clone().unwrap_or_default()) on:click=move |_| delete(u4.clone())><Icon name=IconName::Trash /></button>
-                                        })}
-                                    </span>
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        }
-        .into_any()
+    let table = move |(users, roles): (Vec<UserRow>, Vec<Role>)| {
+        // Read here, where the table re-renders when the signed-in user changes.
+        let me = me();
+        let me2 = me.clone();
+        let columns = vec![
+            Column::new("Email", move |u: &UserRow| {
+                let is_me = me.as_deref() == Some(u.id.as_str());
+                view! {
+                    {u.email.clone().unwrap_or_default()}
+                    {is_me.then(|| view! { <span class="muted">" (you)"</span> })}
+                }
+            }),
+            Column::new("Name", |u: &UserRow| {
+                [u.first_name.clone(), u.last_name.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }),
+            Column::new("Role", move |u: &UserRow| {
+                let email = u.email.clone().unwrap_or_default();
+                let u1 = u.clone();
+                let roles = roles.clone();
+                view! {
+                    <select class="input input--small" aria-label=format!("Role of {email}") data-testid="user-role" prop:value=u.role.clone().unwrap_or_default() on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        let role = if v.is_empty() { Value::Null } else { json!(v) };
+                        patch(u1.clone(), json!({ "role": role }), "Role changed".into());
+                    }>
+                        <option value="">"— no role —"</option>
+                        {roles.into_iter().map(|r| view! { <option value=r.id.clone()>{r.name.clone()}</option> }).collect_view()}
+                    </select>
+                }
+            }),
+            Column::new("Status", |u: &UserRow| u.status.clone().unwrap_or_default()),
+            Column::new("Static token", |u: &UserRow| {
+                if u.token.is_some() {
+                    view! { <span class="chip chip--ok">"Set"</span> }.into_any()
+                } else {
+                    view! { <span class="muted">"None"</span> }.into_any()
+                }
+            }),
+            Column::hidden("Actions", move |u: &UserRow| {
+                let (u2, u3, u4) = (u.clone(), u.clone(), u.clone());
+                let is_me = me2.as_deref() == Some(u.id.as_str());
+                let has_token = u.token.is_some();
+                view! {
+                    <span class="button-row">
+                        <button class="button button--small" type="button" data-testid="generate-token" on:click=move |_| generate(u2.clone())>
+                            {if has_token { "New token" } else { "Generate token" }}
+                        </button>
+                        {has_token.then(|| view! {
+                            <button class="button button--small" type="button" data-testid="revoke-token" on:click=move |_| revoke(u3.clone())>"Revoke"</button>
+                        })}
+                        {(!is_me).then(|| view! {
+                            <button class="icon-button" type="button" aria-label=format!("Delete {}", u4.email.clone().unwrap_or_default()) on:click=move |_| delete(u4.clone())><Icon name=IconName::Trash /></button>
+                        })}
+                    </span>
+                }
+            }),
+        ];
+        let row =
+            |u: &UserRow| Row::testid(format!("user-{}", u.email.clone().unwrap_or_default()));
+        view! { <DataTable columns rows=users row testid="users-table" /> }
     };
     view! {
         <div class="page" data-testid="users-page">
@@ -212,7 +164,9 @@ pub fn UsersPage() -> impl IntoView {
                 <h1 class="page__title">"Users"</h1>
                 <button class="button button--primary" type="button" data-testid="new-user" on:click=move |_| creating.set(true)><Icon name=IconName::Plus />"New user"</button>
             </header>
-            {table}
+            <Loaded resource=data label="Loading users…" rows=4 context="Couldn't load users" let:d>
+                {table(d)}
+            </Loaded>
             {move || creating.get().then(|| {
                 let roles = data.get().and_then(Result::ok).map(|d| d.1).unwrap_or_default();
                 view! { <NewUserDialog roles=roles on_close=Callback::new(move |_| creating.set(false)) on_done=Callback::new(move |_| data.refetch()) /> }
@@ -241,7 +195,7 @@ pub fn UsersPage() -> impl IntoView {
 #[component]
 fn NewUserDialog(roles: Vec<Role>, on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
+    let m = use_mutations();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let first = RwSignal::new(String::new());
@@ -251,35 +205,25 @@ fn NewUserDialog(roles: Vec<Role>, on_close: Callback<()>, on_done: Callback<()>
     let error = RwSignal::new(None::<ApiError>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        busy.set(true);
         let r = role.get_untracked();
         let mut body = json!({
             "email": email.get_untracked().trim(),
             "first_name": first.get_untracked(),
             "last_name": last.get_untracked(),
-            "role": if r.is_empty() { serde_json::Value::Null } else { json!(r) },
+            "role": if r.is_empty() { Value::Null } else { json!(r) },
             "status": "active",
         });
         let pw = password.get_untracked();
         if !pw.is_empty() {
             body["password"] = json!(pw);
         }
-        spawn_local(async move {
-            match session
-                .authed(move |t| api::users::create(t, body.clone()))
-                .await
-            {
-                Ok(u) => {
-                    toasts.success(format!("Created {}", u.email.unwrap_or_default()));
-                    on_done.run(());
-                    on_close.run(());
-                }
-                Err(e) => {
-                    error.set(Some(e));
-                    busy.set(false);
-                }
-            }
-        });
+        m.mutate(session.authed(move |t| api::users::create(t, body.clone())))
+            .busy(busy)
+            .success_with(|u| format!("Created {}", u.email.clone().unwrap_or_default()))
+            .error_in(error)
+            .refetch(on_done)
+            .then(move |_| on_close.run(()))
+            .run();
     };
     view! {
         <Modal title="New user" on_close=on_close testid="new-user-dialog">
@@ -310,7 +254,7 @@ fn NewUserDialog(roles: Vec<Role>, on_close: Callback<()>, on_done: Callback<()>
                         {roles.into_iter().map(|r| view! { <option value=r.id.clone()>{r.name.clone()}</option> }).collect_view()}
                     </select>
                 </div>
-                {move || error.get().map(|e| view! { <ErrorAlert error=e context="Couldn't create the user" /> })}
+                <ErrorSlot error=error context="Couldn't create the user" />
                 <footer class="modal__footer">
                     <button class="button" type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
                     <button class="button button--primary" type="submit" data-testid="new-user-create" disabled=move || busy.get() || email.get().trim().is_empty()>

@@ -1,4 +1,4 @@
-//! Text helpers: operation keys from names, collection names, pretty JSON.
+//! Text helpers: operation keys from names, collection names, pretty JSON, table cells.
 
 use serde_json::Value;
 
@@ -51,8 +51,38 @@ pub fn cell(v: &Value) -> String {
     }
 }
 
+/// A cell's text, or "—" when there is no value.
+pub fn or_dash<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or_else(|| "—".to_owned(), |v| v.to_string())
+}
+
 /// "file-name" slug for downloads.
 pub fn slug(name: &str) -> String {
     let s = snake_key(name).replace('_', "-");
     if s.is_empty() { "flow".to_owned() } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn missing_cells_show_a_dash() {
+        assert_eq!(or_dash(Some(200)), "200");
+        assert_eq!(or_dash(Some("1.2 s")), "1.2 s");
+        assert_eq!(or_dash(None::<u16>), "—");
+    }
+
+    #[test]
+    fn cells_preview_values_on_one_line() {
+        assert_eq!(cell(&Value::Null), "—");
+        assert_eq!(cell(&json!(true)), "Yes");
+        assert_eq!(cell(&json!(4.5)), "4.5");
+        assert_eq!(cell(&json!("paid")), "paid");
+        let long = cell(&json!({ "k": "x".repeat(100) }));
+        assert_eq!(long.chars().count(), 81);
+        assert!(long.ends_with('…'));
+    }
 }

@@ -2,7 +2,9 @@
 //! read, update, delete), each with an item filter and a field list, plus the flows it may
 //! trigger.
 
-use leptos::{prelude::*, task::spawn_local};
+use std::rc::Rc;
+
+use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 use serde_json::{Value, json};
 
@@ -13,13 +15,17 @@ use crate::{
         schema::Collection,
     },
     components::{
-        error_alert::ErrorAlert, json_editor::JsonEditor, skeleton::Skeleton, spinner::Spinner,
+        data_table::{Column, DataTable},
+        json_editor::JsonEditor,
+        loaded::Loaded,
+        modal::Modal,
+        mutation::use_mutations,
+        spinner::Spinner,
     },
     paths,
     state::{
-        confirm::{Question, use_confirm},
+        confirm::Question,
         session::{Session, use_session},
-        toasts::use_toasts,
     },
 };
 
@@ -63,14 +69,7 @@ pub fn PolicyPage() -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let data = LocalResource::new(move || load(session, id.get()));
     let open = RwSignal::new(None::<Cell>);
-    let grid = move || {
-        let Some(result) = data.get() else {
-            return view! { <Skeleton rows=6 label="Loading permissions…" /> }.into_any();
-        };
-        let d = match result {
-            Ok(d) => d,
-            Err(e) => return view! { <ErrorAlert error=e on_retry=Callback::new(move |_| data.refetch()) /> }.into_any(),
-        };
+    let grid = move |d: Data| {
         let mut names: Vec<String> = d
             .collections
             .iter()
@@ -89,43 +88,30 @@ pub fn PolicyPage() -> impl IntoView {
             .cloned()
             .collect();
         let perms = d.perms.clone();
+        let shared = Rc::new(d.perms.clone());
+        let mut columns =
+            vec![Column::new("Collection", |c: &String| c.clone()).class("table__title")];
+        columns.extend(ACTIONS.iter().map(|a| {
+            let a: &'static str = a;
+            let perms = shared.clone();
+            Column::new(a, move |c: &String| {
+                let (label, class) = match perms.iter().find(|p| &p.collection == c && p.action == a) {
+                    None => ("None", "perm perm--none"),
+                    Some(p) if p.permissions.as_ref().is_some_and(|f| f.as_object().is_some_and(|o| !o.is_empty())) => ("Custom", "perm perm--custom"),
+                    Some(p) if p.fields.as_ref().is_some_and(|f| !f.iter().any(|x| x == "*")) => ("Some fields", "perm perm--custom"),
+                    Some(_) => ("All", "perm perm--all"),
+                };
+                let cell = (c.clone(), a);
+                view! {
+                    <button class=class type="button" data-testid=format!("perm-{c}-{a}") aria-label=format!("{a} on {c}: {label}") on:click=move |_| open.set(Some(cell.clone()))>{label}</button>
+                }
+            })
+        }));
         view! {
             <section class="panel">
                 <h2 class="panel__title">{d.policy.label()}</h2>
                 <p class="muted">{if d.policy.admin_access { "This policy has full access to everything; the rules below are not needed.".to_owned() } else { d.policy.description_label() }}</p>
-                <table class="table perm-grid" data-testid="permissions-grid">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Collection"</th>
-                            {ACTIONS.iter().map(|a| view! { <th scope="col">{*a}</th> }).collect_view()}
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {names.into_iter().map(|c| {
-                            let perms = perms.clone();
-                            view! {
-                                <tr>
-                                    <td class="table__title">{c.clone()}</td>
-                                    {ACTIONS.iter().map(|a| {
-                                        let row = perms.iter().find(|p| p.collection == c && p.action == *a).cloned();
-                                        let (label, class) = match &row {
-                                            None => ("None", "perm perm--none"),
-                                            Some(p) if p.permissions.as_ref().is_some_and(|f| f.as_object().is_some_and(|o| !o.is_empty())) => ("Custom", "perm perm--custom"),
-                                            Some(p) if p.fields.as_ref().is_some_and(|f| !f.iter().any(|x| x == "*")) => ("Some fields", "perm perm--custom"),
-                                            Some(_) => ("All", "perm perm--all"),
-                                        };
-                                        let cell = (c.clone(), *a);
-                                        view! {
-                                            <td>
-                                                <button class=class type="button" data-testid=format!("perm-{c}-{a}") aria-label=format!("{a} on {c}: {label}") on:click=move |_| open.set(Some(cell.clone()))>{label}</button>
-                                            </td>
-                                        }
-                                    }).collect_view()}
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
+                <DataTable columns=columns rows=names testid="permissions-grid" class="perm-grid" />
             </section>
             <section class="panel">
                 <h2 class="panel__title">"Flows this policy may trigger"</h2>
@@ -162,7 +148,9 @@ pub fn PolicyPage() -> impl IntoView {
                     <h1 class="page__title">"Policy"</h1>
                 </div>
             </header>
-            {grid}
+            <Loaded resource=data label="Loading permissions…" rows=6 let:d>
+                {grid(d)}
+            </Loaded>
         </div>
     }
 }
@@ -178,8 +166,7 @@ fn PermissionEditor(
     on_done: Callback<()>,
 ) -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
-    let confirm = use_confirm();
+    let m = use_mutations();
     let allowed = RwSignal::new(row.is_some());
     let filter = RwSignal::new(
         row.as_ref()
@@ -194,7 +181,6 @@ fn PermissionEditor(
     let busy = RwSignal::new(false);
     let row_id = row.as_ref().map(|r| r.id.to_string());
     let save = move |_| {
-        busy.set(true);
         let list: Vec<String> = fields
             .get_untracked()
             .split(',')
@@ -211,8 +197,9 @@ fn PermissionEditor(
         });
         let on = allowed.get_untracked();
         let row_id = row_id.clone();
-        spawn_local(async move {
-            let result = match (on, row_id) {
+        let removing = !on && row_id.is_some();
+        let call = async move {
+            match (on, row_id) {
                 (true, Some(id)) => session
                     .authed(move |t| {
                         api::access::update(t, "permissions", id.clone(), body.clone())
@@ -224,33 +211,28 @@ fn PermissionEditor(
                     .await
                     .map(drop),
                 (false, Some(id)) => {
-                    if !confirm
-                        .ask(Question::danger(
-                            "Remove this permission?",
-                            "Holders of the policy lose this access at once.",
-                            "Remove",
-                        ))
-                        .await
-                    {
-                        busy.set(false);
-                        return;
-                    }
                     session
                         .authed(move |t| api::access::delete(t, "permissions", id.clone()))
                         .await
                 }
                 (false, None) => Ok(()),
-            };
-            busy.set(false);
-            match result {
-                Ok(()) => {
-                    toasts.success("Permission saved");
-                    on_done.run(());
-                    on_close.run(());
-                }
-                Err(e) => toasts.error(format!("Not saved: {}", e.message)),
             }
-        });
+        };
+        m.mutate(call)
+            .confirm_if(
+                removing,
+                Question::danger(
+                    "Remove this permission?",
+                    "Holders of the policy lose this access at once.",
+                    "Remove",
+                ),
+            )
+            .busy(busy)
+            .success("Permission saved")
+            .error("Not saved")
+            .refetch(on_done)
+            .then(move |()| on_close.run(()))
+            .run();
     };
     let title = format!(
         "{action} on {}",
@@ -258,7 +240,7 @@ fn PermissionEditor(
             .map_or_else(String::new, |r| r.collection.clone())
     );
     view! {
-        <crate::components::modal::Modal title=title on_close=on_close testid="permission-editor">
+        <Modal title=title on_close=on_close testid="permission-editor">
             <div class="modal__body form">
                 <label class="check">
                     <input type="checkbox" data-testid="perm-allowed" prop:checked=move || allowed.get() on:change=move |ev| allowed.set(event_target_checked(&ev)) />
@@ -280,6 +262,6 @@ fn PermissionEditor(
                     "Save"
                 </button>
             </footer>
-        </crate::components::modal::Modal>
+        </Modal>
     }
 }

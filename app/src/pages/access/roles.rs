@@ -1,6 +1,6 @@
 //! `/admin/access`: roles (with the policies they get) and policies; create, link and delete.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use leptos_router::components::A;
 use serde_json::json;
 
@@ -10,16 +10,16 @@ use crate::{
         access::{AccessRow, PUBLIC_POLICY, Policy, Role},
     },
     components::{
-        error_alert::ErrorAlert,
+        data_table::{Column, DataTable, Row},
         icon::{Icon, IconName},
+        loaded::Loaded,
         modal::Modal,
-        skeleton::Skeleton,
+        mutation::use_mutations,
     },
     paths,
     state::{
-        confirm::{Question, use_confirm},
+        confirm::Question,
         session::{Session, use_session},
-        toasts::use_toasts,
     },
 };
 
@@ -42,65 +42,97 @@ async fn load(session: Session) -> Result<Data, ApiError> {
 #[component]
 pub fn AccessPage() -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
-    let confirm = use_confirm();
+    let m = use_mutations();
     let data = LocalResource::new(move || load(session));
     let new_role = RwSignal::new(String::new());
     let new_policy = RwSignal::new(String::new());
     let editing = RwSignal::new(None::<Role>);
 
     let create = move |collection: &'static str, body: serde_json::Value, done: String| {
-        spawn_local(async move {
-            match session
-                .authed(move |t| api::access::create(t, collection, body.clone()))
-                .await
-            {
-                Ok(_) => {
-                    toasts.success(done);
-                    data.refetch();
-                }
-                Err(e) => toasts.error(e.message),
-            }
-        });
+        m.mutate(session.authed(move |t| api::access::create(t, collection, body.clone())))
+            .success(done)
+            .refetch(data)
+            .run();
     };
     let remove = move |collection: &'static str, id: String, title: String| {
-        spawn_local(async move {
-            if !confirm
-                .ask(Question::danger(
-                    format!("Delete {title}?"),
-                    "Users and rules that depend on it lose that access. This cannot be undone.",
-                    "Delete",
-                ))
-                .await
-            {
-                return;
-            }
-            match session
-                .authed(move |t| api::access::delete(t, collection, id.clone()))
-                .await
-            {
-                Ok(()) => {
-                    toasts.success(format!("Deleted {title}"));
-                    data.refetch();
-                }
-                Err(e) => toasts.error(format!("Couldn't delete: {}", e.message)),
-            }
-        });
+        m.mutate(session.authed(move |t| api::access::delete(t, collection, id.clone())))
+            .confirm(Question::danger(
+                format!("Delete {title}?"),
+                "Users and rules that depend on it lose that access. This cannot be undone.",
+                "Delete",
+            ))
+            .success(format!("Deleted {title}"))
+            .error("Couldn't delete")
+            .refetch(data)
+            .run();
     };
-    let content = move || {
-        let Some(result) = data.get() else {
-            return view! { <Skeleton rows=5 label="Loading roles and policies…" /> }.into_any();
-        };
-        let d = match result {
-            Ok(d) => d,
-            Err(e) => return view! { <ErrorAlert error=e context="Couldn't load access settings" on_retry=Callback::new(move |_| data.refetch()) /> }.into_any(),
-        };
-        let policy_name = |id: &str| {
-            d.policies
+    let content = move |d: Data| {
+        let Data {
+            roles,
+            policies,
+            rows: links,
+        } = d;
+        let known = policies.clone();
+        let policy_name = move |id: &str| {
+            known
                 .iter()
                 .find(|p| p.id == id)
                 .map_or_else(|| id.to_owned(), Policy::label)
         };
+        let role_columns = vec![
+            Column::new("Role", |r: &Role| r.name.clone()).class("table__title"),
+            Column::new("Policies", move |r: &Role| {
+                let linked: Vec<String> = links
+                    .iter()
+                    .filter(|a| a.role.as_deref() == Some(r.id.as_str()))
+                    .map(|a| policy_name(&a.policy))
+                    .collect();
+                if linked.is_empty() {
+                    view! { <span class="muted">"None"</span> }.into_any()
+                } else {
+                    linked
+                        .into_iter()
+                        .map(|p| view! { <span class="chip">{p}</span>" " })
+                        .collect_view()
+                        .into_any()
+                }
+            }),
+            Column::actions(move |r: &Role| {
+                let (r1, r2) = (r.clone(), r.clone());
+                view! {
+                    <span class="button-row">
+                        <button class="button button--small" type="button" on:click=move |_| editing.set(Some(r1.clone()))>"Policies…"</button>
+                        <button class="icon-button" type="button" aria-label=format!("Delete role {}", r2.name) on:click=move |_| remove("roles", r2.id.clone(), format!("role '{}'", r2.name))><Icon name=IconName::Trash /></button>
+                    </span>
+                }
+            }),
+        ];
+        let policy_columns = vec![
+            Column::new("Policy", |p: &Policy| {
+                let href = paths::href(&format!("/access/policies/{}", p.id));
+                let label = p.label();
+                view! { <A href=href attr:class="table__title">{label}</A> }
+            }),
+            Column::new("Access", |p: &Policy| {
+                if p.admin_access {
+                    "Full access (administrator)"
+                } else if p.id == PUBLIC_POLICY {
+                    "Callers without a token"
+                } else if p.app_access {
+                    "App and API"
+                } else {
+                    "API only"
+                }
+            })
+            .class("muted"),
+            Column::actions(move |p: &Policy| {
+                let fixed = p.admin_access || p.id == PUBLIC_POLICY;
+                let p2 = p.clone();
+                (!fixed).then(|| view! {
+                    <button class="icon-button" type="button" aria-label=format!("Delete policy {}", p2.label()) on:click=move |_| remove("policies", p2.id.clone(), format!("policy '{}'", p2.label()))><Icon name=IconName::Trash /></button>
+                })
+            }),
+        ];
         view! {
             <section class="panel" data-testid="roles">
                 <div class="panel__row">
@@ -117,27 +149,7 @@ pub fn AccessPage() -> impl IntoView {
                         <button class="button button--small button--primary" type="submit" data-testid="new-role"><Icon name=IconName::Plus />"Add role"</button>
                     </form>
                 </div>
-                <table class="table">
-                    <thead><tr><th scope="col">"Role"</th><th scope="col">"Policies"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
-                    <tbody>
-                        {d.roles.iter().map(|r| {
-                            let linked: Vec<String> = d.rows.iter().filter(|a| a.role.as_deref() == Some(r.id.as_str())).map(|a| policy_name(&a.policy)).collect();
-                            let (r1, r2) = (r.clone(), r.clone());
-                            view! {
-                                <tr data-testid=format!("role-row-{}", r.name)>
-                                    <td class="table__title">{r.name.clone()}</td>
-                                    <td>{if linked.is_empty() { view! { <span class="muted">"None"</span> }.into_any() } else { linked.into_iter().map(|p| view! { <span class="chip">{p}</span>" " }).collect_view().into_any() }}</td>
-                                    <td class="table__actions">
-                                        <span class="button-row">
-                                            <button class="button button--small" type="button" on:click=move |_| editing.set(Some(r1.clone()))>"Policies…"</button>
-                                            <button class="icon-button" type="button" aria-label=format!("Delete role {}", r2.name) on:click=move |_| remove("roles", r2.id.clone(), format!("role '{}'", r2.name))><Icon name=IconName::Trash /></button>
-                                        </span>
-                                    </td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
+                <DataTable columns=role_columns rows=roles row=|r: &Role| Row::testid(format!("role-row-{}", r.name)) />
             </section>
             <section class="panel" data-testid="policies">
                 <div class="panel__row">
@@ -155,28 +167,7 @@ pub fn AccessPage() -> impl IntoView {
                     </form>
                 </div>
                 <p class="muted">"A policy holds permissions: what its holders may create, read, update and delete in each collection, and which flows they may trigger. Roles get policies; the Public policy applies to callers without a token."</p>
-                <table class="table">
-                    <thead><tr><th scope="col">"Policy"</th><th scope="col">"Access"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
-                    <tbody>
-                        {d.policies.iter().map(|p| {
-                            let kind = if p.admin_access { "Full access (administrator)" } else if p.id == PUBLIC_POLICY { "Callers without a token" } else if p.app_access { "App and API" } else { "API only" };
-                            let fixed = p.admin_access || p.id == PUBLIC_POLICY;
-                            let p2 = p.clone();
-                            let (label, href) = (p.label(), paths::href(&format!("/access/policies/{}", p.id)));
-                            view! {
-                                <tr data-testid=format!("policy-row-{}", p.label())>
-                                    <td><A href=href attr:class="table__title">{label}</A></td>
-                                    <td class="muted">{kind}</td>
-                                    <td class="table__actions">
-                                        {(!fixed).then(|| view! {
-                                            <button class="icon-button" type="button" aria-label=format!("Delete policy {}", p2.label()) on:click=move |_| remove("policies", p2.id.clone(), format!("policy '{}'", p2.label()))><Icon name=IconName::Trash /></button>
-                                        })}
-                                    </td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
+                <DataTable columns=policy_columns rows=policies row=|p: &Policy| Row::testid(format!("policy-row-{}", p.label())) />
             </section>
         }
         .into_any()
@@ -186,7 +177,9 @@ pub fn AccessPage() -> impl IntoView {
             <header class="page__header">
                 <h1 class="page__title">"Access"</h1>
             </header>
-            {content}
+            <Loaded resource=data label="Loading roles and policies…" context="Couldn't load access settings" let:d>
+                {content(d)}
+            </Loaded>
             {move || editing.get().map(|role| {
                 let d = data.get().and_then(Result::ok);
                 view! { <RolePolicies role=role data=d on_close=Callback::new(move |_| editing.set(None)) on_done=Callback::new(move |_| data.refetch()) /> }
@@ -204,7 +197,7 @@ fn RolePolicies(
     on_done: Callback<()>,
 ) -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
+    let m = use_mutations();
     let Some(d) = data else {
         return ().into_any();
     };
@@ -224,28 +217,29 @@ fn RolePolicies(
                                     <input type="checkbox" prop:checked=checked on:change=move |ev| {
                                         let on = event_target_checked(&ev);
                                         let (pid, rid) = (pid.clone(), rid.clone());
-                                        spawn_local(async move {
-                                            let result = if on {
+                                        let call = async move {
+                                            if on {
                                                 let body = json!({"role": rid, "policy": pid});
-                                                session.authed(move |t| api::access::create(t, "access", body.clone())).await.map(drop)
+                                                session.authed(move |t| api::access::create(t, "access", body.clone())).await?;
                                             } else {
                                                 let ids: Vec<String> = rows.get_untracked().into_iter().filter(|a| a.policy == pid && a.role.as_deref() == Some(rid.as_str())).map(|a| a.id).collect();
                                                 let mut r = Ok(());
                                                 for id in ids {
                                                     r = session.authed(move |t| api::access::delete(t, "access", id.clone())).await;
                                                 }
-                                                r
-                                            };
-                                            match result {
-                                                Ok(()) => {
-                                                    if let Ok(r) = session.authed(api::access::access_rows).await {
-                                                        rows.set(r);
-                                                    }
-                                                    on_done.run(());
-                                                }
-                                                Err(e) => toasts.error(e.message),
+                                                r?;
                                             }
-                                        });
+                                            // The links as they are now; a failed reload keeps the old list.
+                                            Ok(session.authed(api::access::access_rows).await.ok())
+                                        };
+                                        m.mutate(call)
+                                            .then(move |fresh| {
+                                                if let Some(r) = fresh {
+                                                    rows.set(r);
+                                                }
+                                            })
+                                            .refetch(on_done)
+                                            .run();
                                     } />
                                     <span>{p.label()}</span>
                                 </label>

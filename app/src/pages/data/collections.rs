@@ -8,9 +8,8 @@ use crate::{
     api,
     components::{
         empty_state::EmptyState,
-        error_alert::ErrorAlert,
         icon::{Icon, IconName},
-        skeleton::Skeleton,
+        loaded::Loaded,
     },
     paths,
     state::session::use_session,
@@ -23,14 +22,7 @@ pub fn CollectionsPage() -> impl IntoView {
     let data =
         LocalResource::new(move || async move { session.authed(api::schema::collections).await });
     let creating = RwSignal::new(false);
-    let list = move || {
-        let Some(result) = data.get() else {
-            return view! { <Skeleton rows=5 label="Loading collections…" /> }.into_any();
-        };
-        let all = match result {
-            Ok(l) => l,
-            Err(e) => return view! { <ErrorAlert error=e context="Couldn't load collections" on_retry=Callback::new(move |_| data.refetch()) /> }.into_any(),
-        };
+    let list = move |all: Vec<api::schema::Collection>| {
         let user: Vec<_> = all
             .iter()
             .filter(|c| !c.is_system() && !c.is_folder())
@@ -75,7 +67,9 @@ pub fn CollectionsPage() -> impl IntoView {
                     <Icon name=IconName::Plus />"New collection"
                 </button>
             </header>
-            {list}
+            <Loaded resource=data label="Loading collections…" context="Couldn't load collections" let:all>
+                {list(all)}
+            </Loaded>
             {move || creating.get().then(|| view! {
                 <NewCollectionDialog on_close=Callback::new(move |_| creating.set(false)) on_done=Callback::new(move |_| data.refetch()) />
             })}

@@ -1,13 +1,13 @@
 //! Create or edit one item: a control per field typed by the field's type (text, numbers,
 //! yes/no, JSON, dates), sending only what changed on edit.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use serde_json::{Map, Value, json};
 
 use crate::{
     api::{self, ApiError, schema::Field},
-    components::{error_alert::ErrorAlert, modal::Modal, spinner::Spinner},
-    state::{session::use_session, toasts::use_toasts},
+    components::{error_alert::ErrorSlot, modal::Modal, mutation::use_mutations, spinner::Spinner},
+    state::session::use_session,
 };
 
 fn to_text(v: &Value) -> String {
@@ -67,7 +67,7 @@ pub fn ItemDialog(
     on_done: Callback<()>,
 ) -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
+    let m = use_mutations();
     let editable: Vec<Field> = fields
         .into_iter()
         .filter(|f| f.is_column() && !(f.is_primary_key() && f.is_auto()))
@@ -115,11 +115,15 @@ pub fn ItemDialog(
             }
         }
         invalid.set(None);
-        busy.set(true);
         let (c, id) = (collection.clone(), id.clone());
-        spawn_local(async move {
-            let body = Value::Object(body);
-            let result = match id.clone() {
+        let done = if id.is_some() {
+            "Item saved"
+        } else {
+            "Item created"
+        };
+        let body = Value::Object(body);
+        let call = async move {
+            match id {
                 Some(id) => {
                     session
                         .authed(move |t| api::items::update(t, c.clone(), id.clone(), body.clone()))
@@ -130,23 +134,15 @@ pub fn ItemDialog(
                         .authed(move |t| api::items::create(t, c.clone(), body.clone()))
                         .await
                 }
-            };
-            match result {
-                Ok(_) => {
-                    toasts.success(if id.is_some() {
-                        "Item saved"
-                    } else {
-                        "Item created"
-                    });
-                    on_done.run(());
-                    on_close.run(());
-                }
-                Err(e) => {
-                    error.set(Some(e));
-                    busy.set(false);
-                }
             }
-        });
+        };
+        m.mutate(call)
+            .busy(busy)
+            .success(done)
+            .error_in(error)
+            .refetch(on_done)
+            .then(move |_| on_close.run(()))
+            .run();
     };
     view! {
         <Modal title=title on_close=on_close testid="item-dialog">
@@ -176,7 +172,7 @@ pub fn ItemDialog(
                     }
                 }).collect_view()}
                 {move || invalid.get().map(|m| view! { <p class="field__error">{m}</p> })}
-                {move || error.get().map(|e| view! { <ErrorAlert error=e context="Not saved" /> })}
+                <ErrorSlot error=error context="Not saved" />
                 <footer class="modal__footer">
                     <button class="button" type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
                     <button class="button button--primary" type="submit" data-testid="item-save" disabled=move || busy.get()>

@@ -1,37 +1,41 @@
 //! `/admin/data/:collection`: the items table with paging, sort (click a column), search and
 //! create/edit/delete, so a flow's effects can be seen without curl.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use serde_json::Value;
 
 use super::item_form::ItemDialog;
 use crate::{
-    api::{self, items::ItemsQuery, schema::Field},
+    api::{self, Meta, items::ItemsQuery, schema::Field},
     components::{
+        data_table::{Column, DataTable, Row, next_sort},
         empty_state::EmptyState,
-        error_alert::ErrorAlert,
         icon::{Icon, IconName},
+        loaded::Loaded,
+        mutation::use_mutations,
         pagination::Pagination,
-        skeleton::Skeleton,
     },
     paths,
-    state::{
-        confirm::{Question, use_confirm},
-        session::use_session,
-        toasts::use_toasts,
-    },
+    state::{confirm::Question, session::use_session},
     util::text,
 };
 
 const PER_PAGE: u32 = 25;
 
+/// The primary key field among the collection's columns.
+fn primary_key(fields: &[Field]) -> Option<String> {
+    fields
+        .iter()
+        .find(|f| f.is_column() && f.is_primary_key())
+        .map(|f| f.field.clone())
+}
+
 /// The items page.
 #[component]
 pub fn ItemsPage() -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
-    let confirm = use_confirm();
+    let m = use_mutations();
     let params = use_params_map();
     let collection = Memo::new(move |_| params.read().get("collection").unwrap_or_default());
     let page = RwSignal::new(1u32);
@@ -60,68 +64,33 @@ pub fn ItemsPage() -> impl IntoView {
                 .await
         }
     });
-    let columns = move || -> Vec<Field> {
-        fields
-            .get()
-            .and_then(Result::ok)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(Field::is_column)
-            .collect()
-    };
     let pk = move || {
-        columns()
-            .into_iter()
-            .find(Field::is_primary_key)
-            .map_or_else(|| "id".to_owned(), |f| f.field)
+        fields.with(|f| {
+            f.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .and_then(|f| primary_key(f))
+                .unwrap_or_else(|| "id".to_owned())
+        })
     };
-    let toggle_sort = move |f: String| {
-        sort.update(|s| {
-            *s = match s.as_deref() {
-                Some(x) if x == f => Some(format!("-{f}")),
-                Some(x) if x == format!("-{f}") => None,
-                _ => Some(f),
-            }
-        });
+    let toggle_sort = Callback::new(move |f: String| {
+        sort.update(|s| *s = next_sort(s.as_deref(), &f));
         page.set(1);
-    };
+    });
     let delete = move |id: String| {
-        spawn_local(async move {
-            if !confirm
-                .ask(Question::danger(
-                    format!("Delete item {id}?"),
-                    "This cannot be undone.",
-                    "Delete item",
-                ))
-                .await
-            {
-                return;
-            }
-            let c = collection.get_untracked();
-            match session
-                .authed(move |t| api::items::delete(t, c.clone(), id.clone()))
-                .await
-            {
-                Ok(()) => {
-                    toasts.success("Item deleted");
-                    items.refetch();
-                }
-                Err(e) => toasts.error(format!("Couldn't delete: {}", e.message)),
-            }
-        });
+        let c = collection.get_untracked();
+        let item = id.clone();
+        m.mutate(session.authed(move |t| api::items::delete(t, c.clone(), item.clone())))
+            .confirm(Question::danger(
+                format!("Delete item {id}?"),
+                "This cannot be undone.",
+                "Delete item",
+            ))
+            .success("Item deleted")
+            .error("Couldn't delete")
+            .refetch(items)
+            .run();
     };
-    let table = move || {
-        let (Some(f), Some(result)) = (fields.get(), items.get()) else {
-            return view! { <Skeleton rows=6 label="Loading items…" /> }.into_any();
-        };
-        if let Err(e) = f {
-            return view! { <ErrorAlert error=e context="Couldn't load the collection" on_retry=Callback::new(move |_| fields.refetch()) /> }.into_any();
-        }
-        let (rows, meta) = match result {
-            Ok(x) => x,
-            Err(e) => return view! { <ErrorAlert error=e context="Couldn't load items" on_retry=Callback::new(move |_| items.refetch()) /> }.into_any(),
-        };
-        let cols = columns();
+    let table = move |fields: &[Field], (rows, meta): (Vec<Value>, Meta)| {
         if rows.is_empty() {
             let text = if search.get().is_empty() {
                 "No items yet.".to_owned()
@@ -131,57 +100,31 @@ pub fn ItemsPage() -> impl IntoView {
             return view! { <EmptyState icon=IconName::Table title="Nothing here" text=text /> }
                 .into_any();
         }
-        let pk = pk();
+        let pk = primary_key(fields).unwrap_or_else(|| "id".to_owned());
         let total = meta.filter_count.unwrap_or(rows.len() as u64);
+        let mut columns: Vec<Column<Value>> = fields
+            .iter()
+            .filter(|f| f.is_column())
+            .map(|c| {
+                let name = c.field.clone();
+                Column::sortable(c.field.clone(), sort, toggle_sort, move |row: &Value| {
+                    row.get(&name).map(text::cell).unwrap_or_default()
+                })
+                .class("table__cell")
+            })
+            .collect();
+        columns.push(Column::actions(move |row: &Value| {
+            let id = row.get(&pk).map(text::cell).unwrap_or_default();
+            let (row2, id2) = (row.clone(), id.clone());
+            view! {
+                <span class="button-row">
+                    <button class="icon-button" type="button" aria-label=format!("Edit item {id}") on:click=move |_| editing.set(Some(Some(row2.clone())))><Icon name=IconName::Edit /></button>
+                    <button class="icon-button" type="button" aria-label=format!("Delete item {id}") on:click=move |_| delete(id2.clone())><Icon name=IconName::Trash /></button>
+                </span>
+            }
+        }));
         view! {
-            <div class="table-scroll">
-                <table class="table" data-testid="items-table">
-                    <thead>
-                        <tr>
-                            {cols.iter().map(|c| {
-                                let name = c.field.clone();
-                                let name2 = name.clone();
-                                let arrow = move || match sort.get().as_deref() {
-                                    Some(s) if s == name2 => " ↑",
-                                    Some(s) if s.strip_prefix('-') == Some(name2.as_str()) => " ↓",
-                                    _ => "",
-                                };
-                                let aria = {
-                                    let n = name.clone();
-                                    move || match sort.get().as_deref() {
-                                        Some(s) if s == n => "ascending",
-                                        Some(s) if s.strip_prefix('-') == Some(n.as_str()) => "descending",
-                                        _ => "none",
-                                    }
-                                };
-                                view! {
-                                    <th scope="col" aria-sort=aria>
-                                        <button class="table__sort" type="button" data-testid=format!("sort-{name}") on:click=move |_| toggle_sort(name.clone())>{c.field.clone()}{arrow}</button>
-                                    </th>
-                                }
-                            }).collect_view()}
-                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {rows.into_iter().map(|row| {
-                            let id = row.get(&pk).map(text::cell).unwrap_or_default();
-                            let row2 = row.clone();
-                            view! {
-                                <tr data-testid="item-row">
-                                    {cols.iter().map(|c| view! { <td class="table__cell">{row.get(&c.field).map(text::cell).unwrap_or_default()}</td> }).collect_view()}
-                                    <td class="table__actions">
-                                        <span class="button-row">
-                                            <button class="icon-button" type="button" aria-label=format!("Edit item {id}") on:click=move |_| editing.set(Some(Some(row2.clone())))><Icon name=IconName::Edit /></button>
-                                            <button class="icon-button" type="button" aria-label=format!("Delete item {id}") on:click={let id = id.clone(); move |_| delete(id.clone())}><Icon name=IconName::Trash /></button>
-                                        </span>
-                                    </td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            <DataTable columns rows row=|_: &Value| Row::testid("item-row") testid="items-table" scroll=true />
             <Pagination page=page per_page=PER_PAGE total=total on_page=Callback::new(move |p| page.set(p)) />
         }
         .into_any()
@@ -200,7 +143,11 @@ pub fn ItemsPage() -> impl IntoView {
                     <button class="button button--primary" type="button" data-testid="new-item" on:click=move |_| editing.set(Some(None))><Icon name=IconName::Plus />"New item"</button>
                 </div>
             </header>
-            {table}
+            <Loaded resource=fields label="Loading items…" rows=6 context="Couldn't load the collection" let:cols>
+                <Loaded resource=items label="Loading items…" rows=6 context="Couldn't load items" let:page_of_items>
+                    {table(&cols, page_of_items)}
+                </Loaded>
+            </Loaded>
             {move || editing.get().map(|item| view! {
                 <ItemDialog
                     collection=collection.get_untracked()

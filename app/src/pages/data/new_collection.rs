@@ -1,7 +1,7 @@
 //! "New collection": a name and field rows (name, type, required, default); the server adds
 //! the `id` primary key.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::{
@@ -9,9 +9,9 @@ use crate::{
         self, ApiError,
         schema::{FIELD_TYPES, NewField},
     },
-    components::{error_alert::ErrorAlert, modal::Modal, spinner::Spinner},
+    components::{error_alert::ErrorSlot, modal::Modal, mutation::use_mutations, spinner::Spinner},
     paths,
-    state::{session::use_session, toasts::use_toasts},
+    state::session::use_session,
     util::text::is_db_safe,
 };
 
@@ -33,7 +33,7 @@ pub fn NewCollectionDialog(
     on_done: Callback<()>,
 ) -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
+    let m = use_mutations();
     let navigate = use_navigate();
     let name = RwSignal::new(String::new());
     let fields = RwSignal::new(vec![blank()]);
@@ -72,7 +72,6 @@ pub fn NewCollectionDialog(
         if problem.get_untracked().is_some() || busy.get_untracked() {
             return;
         }
-        busy.set(true);
         let n = name.get_untracked();
         let list: Vec<NewField> = fields
             .get_untracked()
@@ -80,24 +79,19 @@ pub fn NewCollectionDialog(
             .filter(|f| !f.field.is_empty())
             .collect();
         let navigate = navigate.clone();
-        spawn_local(async move {
-            let n2 = n.clone();
-            match session
-                .authed(move |t| api::schema::create_collection(t, n2.clone(), list.clone()))
-                .await
-            {
-                Ok(_) => {
-                    toasts.success(format!("Created collection '{n}'"));
-                    on_done.run(());
-                    on_close.run(());
-                    navigate(&paths::href(&format!("/data/{n}")), paths::absolute(false));
-                }
-                Err(e) => {
-                    error.set(Some(e));
-                    busy.set(false);
-                }
-            }
-        });
+        let n2 = n.clone();
+        m.mutate(
+            session.authed(move |t| api::schema::create_collection(t, n2.clone(), list.clone())),
+        )
+        .busy(busy)
+        .success(format!("Created collection '{n}'"))
+        .error_in(error)
+        .refetch(on_done)
+        .then(move |_| {
+            on_close.run(());
+            navigate(&paths::href(&format!("/data/{n}")), paths::absolute(false));
+        })
+        .run();
     };
     view! {
         <Modal title="New collection" on_close=on_close testid="new-collection-dialog" wide=true>
@@ -125,7 +119,7 @@ pub fn NewCollectionDialog(
                     <button class="link-button" type="button" data-testid="add-field" on:click=move |_| fields.update(|l| l.push(blank()))>"+ Add field"</button>
                 </div>
                 {move || problem.get().map(|p| view! { <p class="field__help">{p}</p> })}
-                {move || error.get().map(|e| view! { <ErrorAlert error=e context="Couldn't create the collection" /> })}
+                <ErrorSlot error=error context="Couldn't create the collection" />
                 <footer class="modal__footer">
                     <button class="button" type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
                     <button class="button button--primary" type="submit" data-testid="create-collection" disabled=move || busy.get() || problem.get().is_some()>

@@ -8,22 +8,25 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_params_map};
 use serde_json::json;
 
-use super::{
-    access_model::{self, Grant},
-    header::{FlowHeader, FlowTab},
-    runs::flow_signal,
-};
+use super::lookups::flow_signal;
 use crate::{
     api::{
         self, ApiError, ApiRequest,
         access::{AccessRow, PUBLIC_POLICY, Permission, Policy, Role},
+        flow_access::{self, Grant},
     },
-    components::{error_alert::ErrorAlert, skeleton::Skeleton, spinner::Spinner, switch::Switch},
+    components::{
+        error_alert::ErrorSlot,
+        flow_header::{FlowHeader, FlowTab},
+        loaded::Loaded,
+        mutation::{Mutation, Mutations, use_mutations},
+        spinner::Spinner,
+        switch::Switch,
+    },
     paths,
     state::{
-        confirm::{Question, use_confirm},
+        confirm::Question,
         session::{Session, use_session},
-        toasts::use_toasts,
     },
 };
 
@@ -40,7 +43,7 @@ async fn load(session: Session) -> Result<AccessData, ApiError> {
     let policies = session.authed(api::access::policies).await?;
     let rows = session.authed(api::access::access_rows).await?;
     let perms = session
-        .authed(|t| api::access::permissions(t, Some(access_model::trigger_filter(None))))
+        .authed(|t| api::access::permissions(t, Some(flow_access::trigger_filter(None))))
         .await?;
     Ok(AccessData {
         roles,
@@ -52,7 +55,7 @@ async fn load(session: Session) -> Result<AccessData, ApiError> {
 
 /// Grants `flow` to `policy` (one new row).
 async fn grant(session: Session, policy: String, flow: String) -> Result<(), ApiError> {
-    let body = access_model::grant_body(&policy, &flow);
+    let body = flow_access::grant_body(&policy, &flow);
     session
         .authed(move |t| api::access::create(t, "permissions", body.clone()))
         .await
@@ -71,7 +74,7 @@ async fn revoke(
         .iter()
         .filter(|p| p.policy.as_deref() == Some(policy.as_str()))
     {
-        match access_model::grant(p, &flow) {
+        match flow_access::grant(p, &flow) {
             Some(Grant::This) => {
                 let id = p.id.to_string();
                 session
@@ -80,7 +83,7 @@ async fn revoke(
             }
             Some(Grant::InList(list)) => {
                 let id = p.id.to_string();
-                let body = json!({ "permissions": access_model::without(&list, &flow) });
+                let body = json!({ "permissions": flow_access::without(&list, &flow) });
                 session
                     .authed(move |t| {
                         api::access::update(t, "permissions", id.clone(), body.clone())
@@ -101,7 +104,7 @@ fn policy_state(d: &AccessData, policy: &str, flow: &str) -> Option<Grant> {
         .iter()
         .filter(|p| p.policy.as_deref() == Some(policy))
     {
-        match access_model::grant(p, flow) {
+        match flow_access::grant(p, flow) {
             Some(Grant::All) => return Some(Grant::All),
             Some(g) => best = Some(g),
             None => {}
@@ -110,12 +113,28 @@ fn policy_state(d: &AccessData, policy: &str, flow: &str) -> Option<Grant> {
     best
 }
 
+/// One grant or revoke, with `key` busy while it runs; the list is reloaded whatever the
+/// outcome, so every switch shows what the server holds.
+fn access_change(
+    m: Mutations,
+    busy: RwSignal<Option<String>>,
+    data: LocalResource<Result<AccessData, ApiError>>,
+    key: String,
+    call: impl Future<Output = Result<(), ApiError>> + 'static,
+    done: String,
+) -> Mutation<(), Mutations> {
+    m.mutate(call)
+        .busy_with(move |on| busy.set(on.then(|| key.clone())))
+        .success(done)
+        .error("You can't change access")
+        .finally(move || data.refetch())
+}
+
 /// The flow's Access tab.
 #[component]
 pub fn FlowAccessPage() -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
-    let confirm = use_confirm();
+    let m = use_mutations();
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let (flow, flow_error) = flow_signal(session, id);
@@ -124,60 +143,67 @@ pub fn FlowAccessPage() -> impl IntoView {
     let anon = RwSignal::new(None::<Result<(u16, String), ApiError>>);
     let anon_busy = RwSignal::new(false);
 
-    let set_policy = move |policy: String, on: bool, label: String| {
+    let set_policy = move |policy: String, on: bool, label: String, ask: Option<Question>| {
         let Some(Ok(d)) = data.get_untracked() else {
             return;
         };
         let flow_id = id.get_untracked();
-        busy.set(Some(policy.clone()));
-        spawn_local(async move {
-            let result = if on {
-                grant(session, policy.clone(), flow_id).await
-            } else {
-                revoke(session, d.perms.clone(), policy.clone(), flow_id).await
-            };
-            match result {
-                Ok(()) => {
-                    if policy == PUBLIC_POLICY {
-                        if on {
-                            toasts.success(
-                                "Public access on — anyone with the address can run this flow",
-                            );
-                        } else {
-                            toasts.success("Public access removed — anonymous calls now get 403");
-                        }
-                    } else {
-                        toasts.success(if on {
-                            format!("{label} can trigger this flow")
-                        } else {
-                            format!("{label} can no longer trigger this flow")
-                        });
-                    }
-                }
-                Err(e) => toasts.error(format!("You can't change access: {}", e.message)),
+        let done = match (policy == PUBLIC_POLICY, on) {
+            (true, true) => {
+                "Public access on — anyone with the address can run this flow".to_owned()
             }
-            data.refetch();
-            busy.set(None);
-        });
+            (true, false) => "Public access removed — anonymous calls now get 403".to_owned(),
+            (false, true) => format!("{label} can trigger this flow"),
+            (false, false) => format!("{label} can no longer trigger this flow"),
+        };
+        let p = policy.clone();
+        let call = async move {
+            if on {
+                grant(session, p, flow_id).await
+            } else {
+                revoke(session, d.perms.clone(), p, flow_id).await
+            }
+        };
+        let mutation = access_change(m, busy, data, policy, call, done);
+        match ask {
+            Some(q) => mutation.confirm(q).run(),
+            None => mutation.run(),
+        }
     };
     let set_public = Callback::new(move |on: bool| {
-        if on {
-            spawn_local(async move {
-                let ok = confirm
-                    .ask(Question::plain(
-                        "Make this flow public?",
-                        "Anyone on the internet with the address can run it and receive its response.",
-                        "Make public",
-                    ))
-                    .await;
-                if ok {
-                    set_policy(PUBLIC_POLICY.to_owned(), true, "Public".into());
-                }
-            });
-        } else {
-            set_policy(PUBLIC_POLICY.to_owned(), false, "Public".into());
-        }
+        let ask = on.then(|| {
+            Question::plain(
+                "Make this flow public?",
+                "Anyone on the internet with the address can run it and receive its response.",
+                "Make public",
+            )
+        });
+        set_policy(PUBLIC_POLICY.to_owned(), on, "Public".into(), ask);
     });
+    let set_role = move |role: Role, on: bool, target: Option<String>, policy_ids: Vec<String>| {
+        let Some(Ok(d)) = data.get_untracked() else {
+            return;
+        };
+        let flow_id = id.get_untracked();
+        let name = role.name.clone();
+        let key = format!("role:{}", role.id);
+        let done = if on {
+            format!("{name} can trigger this flow")
+        } else {
+            format!("{name} can no longer trigger this flow")
+        };
+        let call = async move {
+            if on {
+                role_grant(session, role.id, name, target, flow_id).await
+            } else {
+                for p in policy_ids {
+                    revoke(session, d.perms.clone(), p, flow_id.clone()).await?;
+                }
+                Ok(())
+            }
+        };
+        access_change(m, busy, data, key, call, done).run();
+    };
     let try_anon = move |_| {
         let Some(f) = flow.get_untracked() else {
             return;
@@ -194,14 +220,7 @@ pub fn FlowAccessPage() -> impl IntoView {
             anon_busy.set(false);
         });
     };
-    let content = move || {
-        let Some(result) = data.get() else {
-            return view! { <Skeleton rows=4 label="Loading access…" /> }.into_any();
-        };
-        let d = match result {
-            Ok(d) => d,
-            Err(e) => return view! { <ErrorAlert error=e context="You can't change access: you need permission to edit policies" on_retry=Callback::new(move |_| data.refetch()) /> }.into_any(),
-        };
+    let content = move |d: AccessData| {
         let flow_id = id.get();
         let public_state = policy_state(&d, PUBLIC_POLICY, &flow_id);
         let public_on = public_state.is_some();
@@ -251,8 +270,6 @@ pub fn FlowAccessPage() -> impl IntoView {
             .filter(|p| !p.admin_access && p.id != PUBLIC_POLICY)
             .cloned()
             .collect();
-        let d2 = d.clone();
-        let flow_id2 = flow_id.clone();
         view! {
             <section class="panel" data-testid="public-card">
                 <div class="panel__row">
@@ -290,12 +307,7 @@ pub fn FlowAccessPage() -> impl IntoView {
                 }}
                 <ul class="check-list" data-testid="role-list">
                     {role_rows.into_iter().map(|(role, admin, all_via, granted, target, policy_ids)| {
-                        let name = role.name.clone();
                         let busy_key = format!("role:{}", role.id);
-                        let busy_key2 = busy_key.clone();
-                        let d = d2.clone();
-                        let flow_id = flow_id2.clone();
-                        let role_id = role.id.clone();
                         let note = if admin {
                             "Always allowed (administrators)".to_owned()
                         } else if let Some(p) = &all_via {
@@ -304,41 +316,16 @@ pub fn FlowAccessPage() -> impl IntoView {
                             String::new()
                         };
                         let disabled = admin || all_via.is_some();
+                        let r = role.clone();
                         view! {
                             <li class="check-list__item" data-testid=format!("role-{}", role.name)>
                                 <label class="check">
                                     <input type="checkbox" prop:checked=admin || granted disabled=move || disabled || busy.get().is_some() on:change=move |ev| {
-                                        let on = event_target_checked(&ev);
-                                        let name = name.clone();
-                                        let key = busy_key.clone();
-                                        let policy_ids = policy_ids.clone();
-                                        let target = target.clone();
-                                        let d = d.clone();
-                                        let flow_id = flow_id.clone();
-                                        let role_id = role_id.clone();
-                                        busy.set(Some(key));
-                                        spawn_local(async move {
-                                            let result = if on {
-                                                role_grant(session, role_id, name.clone(), target, flow_id).await
-                                            } else {
-                                                let mut r = Ok(());
-                                                for p in policy_ids {
-                                                    r = revoke(session, d.perms.clone(), p, flow_id.clone()).await;
-                                                    if r.is_err() { break; }
-                                                }
-                                                r
-                                            };
-                                            match result {
-                                                Ok(()) => toasts.success(if on { format!("{name} can trigger this flow") } else { format!("{name} can no longer trigger this flow") }),
-                                                Err(e) => toasts.error(format!("You can't change access: {}", e.message)),
-                                            }
-                                            data.refetch();
-                                            busy.set(None);
-                                        });
+                                        set_role(r.clone(), event_target_checked(&ev), target.clone(), policy_ids.clone());
                                     } />
                                     <span>{role.name.clone()}</span>
                                 </label>
-                                {move || (busy.get().as_deref() == Some(busy_key2.as_str())).then(|| view! { <Spinner /> })}
+                                {move || (busy.get().as_deref() == Some(busy_key.as_str())).then(|| view! { <Spinner /> })}
                                 <span class="muted">{note}</span>
                             </li>
                         }
@@ -355,7 +342,7 @@ pub fn FlowAccessPage() -> impl IntoView {
                             view! {
                                 <li class="check-list__item">
                                     <label class="check">
-                                        <input type="checkbox" prop:checked=state.is_some() disabled=move || all || busy.get().is_some() on:change=move |ev| set_policy(pid.clone(), event_target_checked(&ev), label.clone()) />
+                                        <input type="checkbox" prop:checked=state.is_some() disabled=move || all || busy.get().is_some() on:change=move |ev| set_policy(pid.clone(), event_target_checked(&ev), label.clone(), None) />
                                         <span>{p.label()}</span>
                                     </label>
                                     {all.then(|| view! { <span class="muted">"Allowed for all flows"</span> })}
@@ -375,11 +362,13 @@ pub fn FlowAccessPage() -> impl IntoView {
         <div class="flow-page">
             <FlowHeader flow=flow tab=FlowTab::Access />
             <div class="page page--flow" data-testid="flow-access">
-                {move || flow_error.get().map(|e| view! { <ErrorAlert error=e context="Couldn't load the flow" /> })}
+                <ErrorSlot error=flow_error context="Couldn't load the flow" />
                 {move || not_webhook().then(|| view! {
                     <p class="alert alert--info">"Access applies to calls of the web address; this flow does not start from one, so these settings have no effect until its trigger is a web address."</p>
                 })}
-                {content}
+                <Loaded resource=data label="Loading access…" rows=4 context="You can't change access: you need permission to edit policies" let:d>
+                    {content(d)}
+                </Loaded>
             </div>
         </div>
     }

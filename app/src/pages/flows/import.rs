@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::{
     api::{self, ApiError},
-    components::{error_alert::ErrorAlert, modal::Modal, spinner::Spinner},
+    components::{error_alert::ErrorSlot, modal::Modal, mutation::use_mutations, spinner::Spinner},
     flow_builder::specs,
     state::{session::use_session, toasts::use_toasts},
     util::dom,
@@ -51,6 +51,7 @@ pub fn ImportDialog(
 ) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
+    let m = use_mutations();
     let text = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
@@ -84,23 +85,13 @@ pub fn ImportDialog(
             m.insert("status".into(), json!("inactive"));
             m.remove("id");
         }
-        busy.set(true);
-        spawn_local(async move {
-            match session
-                .authed(move |t| api::flows::create(t, doc.clone()))
-                .await
-            {
-                Ok(f) => {
-                    toasts.success(format!("Imported '{}'", f.name));
-                    on_done.run(());
-                    on_close.run(());
-                }
-                Err(e) => {
-                    error.set(Some(e));
-                    busy.set(false);
-                }
-            }
-        });
+        m.mutate(session.authed(move |t| api::flows::create(t, doc.clone())))
+            .busy(busy)
+            .success_with(|f| format!("Imported '{}'", f.name))
+            .error_in(error)
+            .refetch(on_done)
+            .then(move |_| on_close.run(()))
+            .run();
     };
     view! {
         <Modal title="Import a flow" on_close=on_close testid="import-dialog">
@@ -118,7 +109,7 @@ pub fn ImportDialog(
                     Some(Ok((_, p))) => Some(view! { <p class="alert alert--info" data-testid="import-preview">{p}</p> }.into_any()),
                     Some(Err(e)) => Some(view! { <p class="field__error">{e}</p> }.into_any()),
                 }}
-                {move || error.get().map(|e| view! { <ErrorAlert error=e context="Import failed" /> })}
+                <ErrorSlot error=error context="Import failed" />
             </div>
             <footer class="modal__footer">
                 <button class="button" type="button" on:click=move |_| on_close.run(())>"Cancel"</button>

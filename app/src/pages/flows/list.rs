@@ -3,34 +3,36 @@
 
 use std::collections::{HashMap, HashSet};
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use leptos_router::{
     components::A,
     hooks::{use_navigate, use_query_map},
 };
 use serde_json::json;
 
-use super::{access_model, header::set_active, import::ImportDialog, new_flow::NewFlowDialog};
+use super::{import::ImportDialog, new_flow::NewFlowDialog};
 use crate::{
     api::{
         self, ApiError,
         access::{AccessRow, PUBLIC_POLICY, Permission, Policy},
+        flow_access,
         flows::Flow,
         runs::{Run, RunCount},
     },
     components::{
+        data_table::{Column, DataTable, Row},
         empty_state::EmptyState,
-        error_alert::ErrorAlert,
         icon::{Icon, IconName},
-        skeleton::Skeleton,
+        loaded::Loaded,
+        mutation::use_mutations,
         switch::Switch,
     },
     flow_builder::specs,
     paths,
     state::{
-        confirm::{Question, use_confirm},
+        confirm::Question,
         session::{Session, use_session},
-        toasts::{ToastKind, use_toasts},
+        toasts::ToastKind,
     },
     util::{dom, text, time},
 };
@@ -69,7 +71,7 @@ async fn load(session: Session) -> Result<ListData, ApiError> {
         }
     }
     let perms: Vec<Permission> = session
-        .authed(|t| api::access::permissions(t, Some(access_model::trigger_filter(None))))
+        .authed(|t| api::access::permissions(t, Some(flow_access::trigger_filter(None))))
         .await
         .unwrap_or_default();
     let rows: Vec<AccessRow> = session
@@ -90,7 +92,7 @@ async fn load(session: Session) -> Result<ListData, ApiError> {
     for f in &flows {
         let granting: HashSet<String> = perms
             .iter()
-            .filter(|p| access_model::grant(p, &f.id).is_some())
+            .filter(|p| flow_access::grant(p, &f.id).is_some())
             .filter_map(|p| p.policy.clone())
             .collect();
         if granting.contains(PUBLIC_POLICY) {
@@ -119,12 +121,53 @@ async fn load(session: Session) -> Result<ListData, ApiError> {
     })
 }
 
+/// One flow's row: the flow and what the list shows beside it.
+#[derive(Clone)]
+struct FlowRow {
+    flow: Flow,
+    last: Option<Run>,
+    runs: u64,
+    failed: u64,
+    access: String,
+    public: bool,
+    active: Signal<bool>,
+}
+
+/// Whether the search text `q` (lower case) finds the flow by name or description.
+fn matches(flow: &Flow, q: &str) -> bool {
+    q.is_empty()
+        || flow.name.to_ascii_lowercase().contains(q)
+        || flow
+            .description
+            .as_deref()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+            .contains(q)
+}
+
+/// The "Last run" cell: a status dot and how long ago, or "Never".
+fn last_run(run: Option<&Run>) -> AnyView {
+    match run {
+        Some(r) => {
+            let ok = r.status == "success";
+            view! {
+                <span class="last-run" title=time::absolute(&r.timestamp)>
+                    <span class=if ok { "dot dot--ok" } else { "dot dot--bad" } aria-hidden="true"></span>
+                    {time::relative(&r.timestamp)}
+                    <span class="visually-hidden">{if ok { " (succeeded)" } else { " (failed)" }}</span>
+                </span>
+            }
+            .into_any()
+        }
+        None => view! { <span class="muted">"Never"</span> }.into_any(),
+    }
+}
+
 /// The flows list page.
 #[component]
 pub fn FlowsListPage() -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
-    let confirm = use_confirm();
+    let m = use_mutations();
     let navigate = use_navigate();
     let query = use_query_map();
     let data = LocalResource::new(move || load(session));
@@ -155,113 +198,145 @@ pub fn FlowsListPage() -> impl IntoView {
         status.update(|s| {
             s.insert(f.id.clone(), on);
         });
-        spawn_local(async move {
-            match set_active(session, &f, on).await {
-                Ok(_) => {
-                    toasts.success(if on {
-                        format!("'{}' turned on", f.name)
-                    } else {
-                        format!("'{}' turned off", f.name)
-                    });
-                    data.refetch();
-                }
-                Err(e) => {
-                    status.update(|s| {
-                        s.remove(&f.id);
-                    });
-                    toasts.error(format!("Couldn't change '{}': {}", f.name, e.message));
-                }
-            }
-        });
+        let (id, undo_id) = (f.id.clone(), f.id.clone());
+        m.mutate(session.authed(move |t| api::flows::set_active(t, id.clone(), on)))
+            .success(if on {
+                format!("'{}' turned on", f.name)
+            } else {
+                format!("'{}' turned off", f.name)
+            })
+            .error(format!("Couldn't change '{}'", f.name))
+            .refetch(data)
+            .on_error(move || {
+                status.update(|s| {
+                    s.remove(&undo_id);
+                });
+            })
+            .run();
     };
     let export = move |f: Flow| {
-        spawn_local(async move {
-            let id = f.id.clone();
-            match session
-                .authed(move |t| api::flows::export(t, id.clone()))
-                .await
-            {
-                Ok(doc) => dom::download(
+        let id = f.id.clone();
+        m.mutate(session.authed(move |t| api::flows::export(t, id.clone())))
+            .error("Couldn't export")
+            .then(move |doc| {
+                dom::download(
                     &format!("{}.flow.json", text::slug(&f.name)),
                     &text::pretty(&doc),
                     "application/json",
-                ),
-                Err(e) => toasts.error(format!("Couldn't export: {}", e.message)),
-            }
-        });
+                );
+            })
+            .run();
     };
     let nav2 = navigate.clone();
     let duplicate = move |f: Flow| {
         let nav = nav2.clone();
-        spawn_local(async move {
+        let copy = async move {
             let id = f.id.clone();
-            let doc = session
+            let mut doc = session
                 .authed(move |t| api::flows::export(t, id.clone()))
-                .await;
-            let result = match doc {
-                Ok(mut doc) => {
-                    if let Some(m) = doc.as_object_mut() {
-                        m.insert("name".into(), json!(format!("Copy of {}", f.name)));
-                        m.insert("status".into(), json!("inactive"));
-                    }
-                    session
-                        .authed(move |t| api::flows::create(t, doc.clone()))
-                        .await
-                }
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(copy) => {
-                    data.refetch();
-                    let href = paths::href(&format!("/flows/{}", copy.id));
-                    toasts.with_action(
-                        ToastKind::Success,
-                        format!("Created '{}'", copy.name),
-                        "Open",
-                        move || nav(&href, paths::absolute(false)),
-                    );
-                }
-                Err(e) => toasts.error(format!("Couldn't duplicate: {}", e.message)),
+                .await?;
+            if let Some(fields) = doc.as_object_mut() {
+                fields.insert("name".into(), json!(format!("Copy of {}", f.name)));
+                fields.insert("status".into(), json!("inactive"));
             }
-        });
+            session
+                .authed(move |t| api::flows::create(t, doc.clone()))
+                .await
+        };
+        m.mutate(copy)
+            .error("Couldn't duplicate")
+            .refetch(data)
+            .then(move |copy| {
+                let href = paths::href(&format!("/flows/{}", copy.id));
+                m.toasts().with_action(
+                    ToastKind::Success,
+                    format!("Created '{}'", copy.name),
+                    "Open",
+                    move || nav(&href, paths::absolute(false)),
+                );
+            })
+            .run();
     };
     let delete = move |f: Flow| {
-        spawn_local(async move {
-            let ok = confirm
-                .ask(Question::danger(
-                    format!("Delete flow \"{}\"?", f.name),
-                    "Its steps and its run history will be deleted. This cannot be undone.",
-                    "Delete flow",
-                ))
-                .await;
-            if !ok {
-                return;
-            }
-            let id = f.id.clone();
-            match session
-                .authed(move |t| api::flows::delete(t, id.clone()))
-                .await
-            {
-                Ok(()) => {
-                    toasts.success(format!("Deleted '{}'", f.name));
-                    data.refetch();
-                }
-                Err(e) => toasts.error(format!("Couldn't delete: {}", e.message)),
-            }
-        });
+        let id = f.id.clone();
+        m.mutate(session.authed(move |t| api::flows::delete(t, id.clone())))
+            .confirm(Question::danger(
+                format!("Delete flow \"{}\"?", f.name),
+                "Its steps and its run history will be deleted. This cannot be undone.",
+                "Delete flow",
+            ))
+            .success(format!("Deleted '{}'", f.name))
+            .error("Couldn't delete")
+            .refetch(data)
+            .run();
     };
 
-    let nav3 = navigate.clone();
-    let rows = move || {
-        let Some(result) = data.get() else {
-            return view! { <Skeleton rows=6 label="Loading flows…" /> }.into_any();
-        };
-        let d = match result {
-            Ok(d) => d,
-            Err(e) => {
-                return view! { <ErrorAlert error=e context="Couldn't load flows" on_retry=Callback::new(move |_| data.refetch()) /> }.into_any();
-            }
-        };
+    let columns = move || {
+        let duplicate = duplicate.clone();
+        vec![
+            Column::new("Name", |r: &FlowRow| {
+                let f = &r.flow;
+                let name = f.name.clone();
+                view! {
+                    <A href=paths::href(&format!("/flows/{}", f.id)) attr:class="table__title">{name}</A>
+                    {f.description.clone().filter(|d| !d.is_empty()).map(|d| view! { <div class="table__sub">{d}</div> })}
+                }
+            }),
+            Column::new("Trigger", |r: &FlowRow| {
+                let f = &r.flow;
+                view! {
+                    <span class="trigger-cell">
+                        {specs::trigger_short(f.trigger.as_deref().unwrap_or(""))}
+                        {f.webhook_method().map(|m| view! { <span class="chip chip--method" data-testid="method-chip">{m}</span> })}
+                    </span>
+                }
+            }),
+            Column::new("Status", move |r: &FlowRow| {
+                let (f, active) = (r.flow.clone(), r.active);
+                let (label, id) = (format!("Active: {}", f.name), format!("status-{}", f.id));
+                view! {
+                    <span class="status-cell">
+                        <Switch checked=active label=label id=id on_toggle=Callback::new(move |on| toggle(f.clone(), on)) />
+                        <span class="muted">{move || if active.get() { "Active" } else { "Inactive" }}</span>
+                    </span>
+                }
+            }),
+            Column::new("Access", |r: &FlowRow| {
+                if r.public {
+                    view! { <span class="chip chip--public" data-testid="public-badge"><Icon name=IconName::Globe />"Public"</span> }.into_any()
+                } else {
+                    view! { <span class="muted">{r.access.clone()}</span> }.into_any()
+                }
+            }),
+            Column::new("Last run", |r: &FlowRow| last_run(r.last.as_ref())),
+            Column::new("Runs 24 h", |r: &FlowRow| {
+                let failed = r.failed;
+                view! {
+                    {r.runs.to_string()}
+                    {(failed > 0).then(|| view! { <span class="text-danger">{format!(" · {failed} failed")}</span> })}
+                }
+            })
+            .testid("runs-24h"),
+            Column::actions(move |r: &FlowRow| {
+                let f = &r.flow;
+                let (f2, f3, f4) = (f.clone(), f.clone(), f.clone());
+                let duplicate = duplicate.clone();
+                view! {
+                    <details class="menu">
+                        <summary class="icon-button" aria-label=format!("Actions for {}", f.name) data-testid="flow-menu">"⋯"</summary>
+                        <div class="menu__list" role="menu">
+                            <A href=paths::href(&format!("/flows/{}", f.id)) attr:class="menu__item" attr:role="menuitem">"Open"</A>
+                            <button class="menu__item" role="menuitem" type="button" data-testid="flow-duplicate" on:click=move |_| duplicate(f2.clone())>"Duplicate"</button>
+                            <button class="menu__item" role="menuitem" type="button" data-testid="flow-export" on:click=move |_| export(f3.clone())>"Export"</button>
+                            <button class="menu__item menu__item--danger" role="menuitem" type="button" data-testid="flow-delete" on:click=move |_| delete(f4.clone())>"Delete"</button>
+                        </div>
+                    </details>
+                }
+            }),
+        ]
+    };
+
+    let rows = move |d: ListData| {
         if d.flows.is_empty() {
             return view! {
                 <EmptyState icon=IconName::Flows title="No flows yet" text="A flow runs a series of steps each time its web address is called.">
@@ -272,128 +347,45 @@ pub fn FlowsListPage() -> impl IntoView {
             .into_any();
         }
         let q = search.get().to_ascii_lowercase();
-        let shown: Vec<Flow> = d
+        let shown: Vec<FlowRow> = d
             .flows
             .iter()
-            .filter(|f| {
-                q.is_empty()
-                    || f.name.to_ascii_lowercase().contains(&q)
-                    || f.description
-                        .as_deref()
-                        .unwrap_or("")
-                        .to_ascii_lowercase()
-                        .contains(&q)
+            .filter(|f| matches(f, &q))
+            .map(|f| {
+                let (runs, failed) = d.counts.get(&f.id).copied().unwrap_or((0, 0));
+                let active = Signal::derive({
+                    let f = f.clone();
+                    move || {
+                        status
+                            .with(|s| s.get(&f.id).copied())
+                            .unwrap_or_else(|| f.is_active())
+                    }
+                });
+                FlowRow {
+                    flow: f.clone(),
+                    last: d.last.get(&f.id).cloned(),
+                    runs,
+                    failed,
+                    access: d.access.get(&f.id).cloned().unwrap_or_default(),
+                    public: d.public.contains(&f.id),
+                    active,
+                }
             })
-            .cloned()
             .collect();
-        if shown.is_empty() {
-            return view! {
+        let row = |r: &FlowRow| {
+            Row::testid(format!("flow-row-{}", r.flow.name))
+                .id(r.flow.id.clone())
+                .link(paths::href(&format!("/flows/{}", r.flow.id)))
+        };
+        let empty = move || {
+            view! {
                 <EmptyState icon=IconName::Search title="Nothing found" text=format!("No flows match \"{}\".", search.get())>
                     <button class="button" type="button" on:click=move |_| search.set(String::new())>"Clear search"</button>
                 </EmptyState>
             }
-            .into_any();
-        }
-        let nav = nav3.clone();
-        let dup = duplicate.clone();
-        view! {
-            <table class="table" data-testid="flows-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Trigger"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Access"</th>
-                        <th scope="col">"Last run"</th>
-                        <th scope="col">"Runs 24 h"</th>
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {shown.into_iter().map(|f| {
-                        let href = paths::href(&format!("/flows/{}", f.id));
-                        let nav = nav.clone();
-                        let duplicate = dup.clone();
-                        let href_row = href.clone();
-                        let last = d.last.get(&f.id).cloned();
-                        let (n, failed) = d.counts.get(&f.id).copied().unwrap_or((0, 0));
-                        let access = d.access.get(&f.id).cloned().unwrap_or_default();
-                        let public = d.public.contains(&f.id);
-                        let id = f.id.clone();
-                        let active = Signal::derive({
-                            let f = f.clone();
-                            move || status.with(|s| s.get(&f.id).copied()).unwrap_or_else(|| f.is_active())
-                        });
-                        let (f1, f2, f3, f4) = (f.clone(), f.clone(), f.clone(), f.clone());
-                        let title = f.name.clone();
-                        view! {
-                            <tr class="table__row--link" data-testid=format!("flow-row-{}", f.name) data-id=id.clone() on:click=move |ev| {
-                                let inner = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
-                                    .and_then(|e| e.closest("button, a, input, select, summary, details").ok().flatten());
-                                if inner.is_none() {
-                                    nav(&href_row, paths::absolute(false));
-                                }
-                            }>
-                                <td>
-                                    <A href=href.clone() attr:class="table__title">{title}</A>
-                                    {f.description.clone().filter(|d| !d.is_empty()).map(|d| view! { <div class="table__sub">{d}</div> })}
-                                </td>
-                                <td>
-                                    <span class="trigger-cell">
-                                        {specs::trigger_short(f.trigger.as_deref().unwrap_or(""))}
-                                        {f.webhook_method().map(|m| view! { <span class="chip chip--method" data-testid="method-chip">{m}</span> })}
-                                    </span>
-                                </td>
-                                <td>
-                                    <span class="status-cell">
-                                        <Switch checked=active label=format!("Active: {}", f.name) id=format!("status-{}", f.id) on_toggle=Callback::new(move |on| toggle(f1.clone(), on)) />
-                                        <span class="muted">{move || if active.get() { "Active" } else { "Inactive" }}</span>
-                                    </span>
-                                </td>
-                                <td>
-                                    {if public {
-                                        view! { <span class="chip chip--public" data-testid="public-badge"><Icon name=IconName::Globe />"Public"</span> }.into_any()
-                                    } else {
-                                        view! { <span class="muted">{access}</span> }.into_any()
-                                    }}
-                                </td>
-                                <td>
-                                    {match last {
-                                        Some(r) => {
-                                            let ok = r.status == "success";
-                                            view! {
-                                                <span class="last-run" title=time::absolute(&r.timestamp)>
-                                                    <span class=if ok { "dot dot--ok" } else { "dot dot--bad" } aria-hidden="true"></span>
-                                                    {time::relative(&r.timestamp)}
-                                                    <span class="visually-hidden">{if ok { " (succeeded)" } else { " (failed)" }}</span>
-                                                </span>
-                                            }.into_any()
-                                        }
-                                        None => view! { <span class="muted">"Never"</span> }.into_any(),
-                                    }}
-                                </td>
-                                <td data-testid="runs-24h">
-                                    {n.to_string()}
-                                    {(failed > 0).then(|| view! { <span class="text-danger">{format!(" · {failed} failed")}</span> })}
-                                </td>
-                                <td class="table__actions">
-                                    <details class="menu">
-                                        <summary class="icon-button" aria-label=format!("Actions for {}", f.name) data-testid="flow-menu">"⋯"</summary>
-                                        <div class="menu__list" role="menu">
-                                            <A href=href.clone() attr:class="menu__item" attr:role="menuitem">"Open"</A>
-                                            <button class="menu__item" role="menuitem" type="button" data-testid="flow-duplicate" on:click=move |_| duplicate(f2.clone())>"Duplicate"</button>
-                                            <button class="menu__item" role="menuitem" type="button" data-testid="flow-export" on:click=move |_| export(f3.clone())>"Export"</button>
-                                            <button class="menu__item menu__item--danger" role="menuitem" type="button" data-testid="flow-delete" on:click=move |_| delete(f4.clone())>"Delete"</button>
-                                        </div>
-                                    </details>
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        }
-        .into_any()
+        };
+        view! { <DataTable columns=columns() rows=shown row empty testid="flows-table" /> }
+            .into_any()
     };
 
     view! {
@@ -411,7 +403,9 @@ pub fn FlowsListPage() -> impl IntoView {
                     </button>
                 </div>
             </header>
-            {rows}
+            <Loaded resource=data label="Loading flows…" rows=6 context="Couldn't load flows" let:d>
+                {rows(d)}
+            </Loaded>
             {move || creating.get().then(|| view! { <NewFlowDialog on_close=Callback::new(move |_| creating.set(false)) /> })}
             {move || importing.get().then(|| view! { <ImportDialog on_close=Callback::new(move |_| importing.set(false)) on_done=Callback::new(move |_| data.refetch()) /> })}
         </div>

@@ -2,10 +2,9 @@
 //! `flow_builder`), the run logs with their detail drawer and the Access tab.
 
 pub mod access;
-pub mod access_model;
-pub mod header;
 mod import;
 pub mod list;
+mod lookups;
 mod new_flow;
 mod run_detail;
 pub mod runs;

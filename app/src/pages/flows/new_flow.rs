@@ -1,13 +1,15 @@
 //! The "New flow" dialog: a name and the trigger as tiles (webhook preselected); creates the
 //! flow inactive with run history on and opens the builder with the trigger selected.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use serde_json::json;
 
 use crate::{
     api::{self, ApiError},
-    components::{error_alert::ErrorAlert, icon::Icon, modal::Modal, spinner::Spinner},
+    components::{
+        error_alert::ErrorSlot, icon::Icon, modal::Modal, mutation::use_mutations, spinner::Spinner,
+    },
     flow_builder::specs,
     paths,
     state::session::use_session,
@@ -21,6 +23,7 @@ pub fn NewFlowDialog(
 ) -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
+    let m = use_mutations();
     let name = RwSignal::new(String::new());
     let trigger = RwSignal::new("webhook");
     let busy = RwSignal::new(false);
@@ -31,7 +34,6 @@ pub fn NewFlowDialog(
         if n.is_empty() || busy.get_untracked() {
             return;
         }
-        busy.set(true);
         let t = trigger.get_untracked();
         let body = json!({
             "name": n,
@@ -41,24 +43,17 @@ pub fn NewFlowDialog(
             "options": specs::trigger_defaults(t),
         });
         let navigate = navigate.clone();
-        spawn_local(async move {
-            match session
-                .authed(move |tok| api::flows::create(tok, body.clone()))
-                .await
-            {
-                Ok(f) => {
-                    on_close.run(());
-                    navigate(
-                        &paths::href(&format!("/flows/{}?select=trigger", f.id)),
-                        paths::absolute(false),
-                    );
-                }
-                Err(e) => {
-                    error.set(Some(e));
-                    busy.set(false);
-                }
-            }
-        });
+        m.mutate(session.authed(move |tok| api::flows::create(tok, body.clone())))
+            .busy(busy)
+            .error_in(error)
+            .then(move |f| {
+                on_close.run(());
+                navigate(
+                    &paths::href(&format!("/flows/{}?select=trigger", f.id)),
+                    paths::absolute(false),
+                );
+            })
+            .run();
     };
     view! {
         <Modal title="New flow" on_close=on_close testid="new-flow-dialog">
@@ -83,7 +78,7 @@ pub fn NewFlowDialog(
                     </div>
                 </fieldset>
                 <p class="field__help">"New flows start inactive: turn them on when they are ready."</p>
-                {move || error.get().map(|e| view! { <ErrorAlert error=e /> })}
+                <ErrorSlot error=error />
                 <footer class="modal__footer">
                     <button class="button" type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
                     <button class="button button--primary" type="submit" data-testid="new-flow-create" disabled=move || busy.get() || name.get().trim().is_empty()>

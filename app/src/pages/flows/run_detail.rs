@@ -9,18 +9,21 @@ use leptos::{ev, prelude::*};
 use leptos_router::hooks::use_navigate;
 use serde_json::Value;
 
-use super::runs::{caller, user_emails};
+use super::lookups::{caller, user_emails};
 use crate::{
     api::{
         self, ApiError,
         flows::Operation,
         runs::{Activity, Revision, Run},
     },
-    components::{error_alert::ErrorAlert, skeleton::Skeleton},
+    components::loaded::Loaded,
     flow_builder::specs,
     paths,
     state::session::{Session, use_session},
-    util::{text::pretty, time},
+    util::{
+        text::{or_dash, pretty},
+        time,
+    },
 };
 
 #[derive(Clone, Debug, PartialEq)]
@@ -136,6 +139,11 @@ fn ran_as(acc: &Value, users: &HashMap<String, String>) -> String {
     }
 }
 
+/// A run whose details the retention policy already deleted.
+fn run_gone() -> AnyView {
+    view! { <p class="alert alert--info">"This run's details are no longer available (deleted by the retention policy)."</p> }.into_any()
+}
+
 /// The drawer.
 #[component]
 pub fn RunDrawer(
@@ -157,17 +165,7 @@ pub fn RunDrawer(
         }
     });
     on_cleanup(move || esc.remove());
-    let body = move || {
-        let Some(result) = detail.get() else {
-            return view! { <Skeleton rows=6 label="Loading the run…" /> }.into_any();
-        };
-        let d = match result {
-            Ok(d) => d,
-            Err(e) if e.status == 403 || e.status == 404 => {
-                return view! { <p class="alert alert--info">"This run's details are no longer available (deleted by the retention policy)."</p> }.into_any();
-            }
-            Err(e) => return view! { <ErrorAlert error=e on_retry=Callback::new(move |_| detail.refetch()) /> }.into_any(),
-        };
+    let body = move |d: Detail| {
         let ok = d.run.status == "success";
         let chain = d
             .revision
@@ -202,7 +200,7 @@ pub fn RunDrawer(
                 <dl class="facts">
                     <div><dt>"Started"</dt><dd>{time::absolute(&d.run.timestamp)}</dd></div>
                     <div><dt>"Duration"</dt><dd>{d.run.duration_ms.map(time::duration).unwrap_or_default()}</dd></div>
-                    <div><dt>"HTTP"</dt><dd data-testid="run-http">{d.run.http_status.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</dd></div>
+                    <div><dt>"HTTP"</dt><dd data-testid="run-http">{or_dash(d.run.http_status)}</dd></div>
                     <div><dt>"Caller"</dt><dd>{who}</dd></div>
                     <div><dt>"Call"</dt><dd><code>{format!("{} {}", d.run.method.clone().unwrap_or_default(), trigger.get("path").and_then(Value::as_str).unwrap_or(""))}</code></dd></div>
                     <div><dt>"Run"</dt><dd><code>{format!("#{}", d.run.id)}</code></dd></div>
@@ -280,7 +278,9 @@ pub fn RunDrawer(
         <div class="drawer-backdrop" on:click=move |_| navigate(&close_href3, paths::absolute(false))></div>
         <aside class="drawer" role="dialog" aria-label="Run detail" data-testid="run-detail">
             <a class="icon-button drawer__close" href=close_href aria-label="Close (Esc)">"×"</a>
-            {body}
+            <Loaded resource=detail label="Loading the run…" rows=6 missing=run_gone let:d>
+                {body(d)}
+            </Loaded>
         </aside>
     }
 }

@@ -2,8 +2,6 @@
 //! caller, HTTP status, steps — with an All/Failed filter and paging kept in the URL; a
 //! run opens as a drawer at `/runs/:runId`.
 
-use std::collections::HashMap;
-
 use leptos::prelude::*;
 use leptos_router::{
     components::A,
@@ -11,70 +9,28 @@ use leptos_router::{
 };
 
 use super::{
-    header::{FlowHeader, FlowTab},
+    lookups::{caller, flow_signal, status_label, user_emails},
     run_detail::RunDrawer,
 };
 use crate::{
-    api::{self, ApiError, flows::Flow, runs::Run},
+    api::{self, runs::Run},
     components::{
-        copy_button::CopyButton, empty_state::EmptyState, error_alert::ErrorAlert, icon::IconName,
-        pagination::Pagination, skeleton::Skeleton,
+        copy_button::CopyButton,
+        data_table::{Column, DataTable, Row},
+        empty_state::EmptyState,
+        error_alert::ErrorSlot,
+        flow_header::{FlowHeader, FlowTab},
+        icon::IconName,
+        loaded::Loaded,
+        pagination::Pagination,
     },
     paths,
-    state::session::{Session, use_session},
-    util::{dom, time},
+    state::session::use_session,
+    util::{dom, text::or_dash, time},
 };
 
 /// Rows per page.
 const PER_PAGE: u32 = 25;
-
-/// Emails of users by id (for the Caller column).
-pub async fn user_emails(session: Session) -> HashMap<String, String> {
-    session
-        .authed(api::users::list)
-        .await
-        .map(|list| {
-            list.into_iter()
-                .map(|u| (u.id.clone(), u.email.clone().unwrap_or(u.id)))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// "ada@example.com", "Public" or "—".
-pub fn caller(users: &HashMap<String, String>, run: &Run) -> String {
-    match &run.user {
-        Some(u) => users.get(u).cloned().unwrap_or_else(|| u.clone()),
-        None if run.trigger.as_deref() == Some("webhook")
-            || run.trigger.as_deref() == Some("manual") =>
-        {
-            "Public".to_owned()
-        }
-        None => "—".to_owned(),
-    }
-}
-
-/// Loads the flow row for a flow page's header.
-pub fn flow_signal(
-    session: Session,
-    id: Memo<String>,
-) -> (RwSignal<Option<Flow>>, RwSignal<Option<ApiError>>) {
-    let flow = RwSignal::new(None);
-    let error = RwSignal::new(None);
-    Effect::new(move |_| {
-        let id = id.get();
-        leptos::task::spawn_local(async move {
-            match session
-                .authed(move |t| api::flows::get(t, id.clone()))
-                .await
-            {
-                Ok(f) => flow.set(Some(f)),
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    });
-    (flow, error)
-}
 
 /// The runs page (and the run drawer when `:run` is in the URL).
 #[component]
@@ -128,15 +84,7 @@ pub fn RunsPage() -> impl IntoView {
     };
     let go2 = go.clone();
     let no_logs = move || flow.with(|f| f.as_ref().is_some_and(|f| f.accountability.is_none()));
-    let nav_row = navigate.clone();
-    let table = move || {
-        let Some(result) = runs.get() else {
-            return view! { <Skeleton rows=8 label="Loading runs…" /> }.into_any();
-        };
-        let (list, meta) = match result {
-            Ok(x) => x,
-            Err(e) => return view! { <ErrorAlert error=e context="Couldn't load runs" on_retry=Callback::new(move |_| runs.refetch()) /> }.into_any(),
-        };
+    let table = move |(list, meta): (Vec<Run>, api::Meta)| {
         if list.is_empty() {
             if no_logs() {
                 return view! {
@@ -161,52 +109,47 @@ pub fn RunsPage() -> impl IntoView {
         let users = users.get().unwrap_or_default();
         let total = meta.filter_count.unwrap_or(list.len() as u64);
         let go = go2.clone();
-        let nav = nav_row.clone();
+        let href = move |r: &Run| {
+            format!(
+                "{}/{}{}",
+                base(),
+                r.id,
+                search(failed.get_untracked(), page.get_untracked())
+            )
+        };
+        let columns = vec![
+            Column::new("Status", move |r: &Run| {
+                let class = if r.status == "success" {
+                    "run-status run-status--ok"
+                } else {
+                    "run-status run-status--bad"
+                };
+                let label = status_label(&r.status).to_owned();
+                view! { <A href=href(r) attr:class=class>{label}</A> }
+            }),
+            Column::new("Started", |r: &Run| time::relative(&r.timestamp))
+                .tooltip(|r: &Run| time::absolute(&r.timestamp)),
+            Column::new("Duration", |r: &Run| {
+                or_dash(r.duration_ms.map(time::duration))
+            }),
+            Column::new("Trigger", |r: &Run| {
+                r.method.clone().or(r.trigger.clone()).unwrap_or_default()
+            }),
+            Column::new("Caller", move |r: &Run| caller(&users, r)),
+            Column::new("HTTP", |r: &Run| or_dash(r.http_status)),
+            Column::new("Steps", |r: &Run| {
+                r.steps.map(|s| s.to_string()).unwrap_or_default()
+            }),
+        ];
+        let row = move |r: &Run| {
+            let id = r.id;
+            Row::testid("run-row")
+                .status(r.status.clone())
+                .link(href(r))
+                .selected(Signal::derive(move || run_id.get() == Some(id)))
+        };
         view! {
-            <table class="table" data-testid="runs-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Started"</th>
-                        <th scope="col">"Duration"</th>
-                        <th scope="col">"Trigger"</th>
-                        <th scope="col">"Caller"</th>
-                        <th scope="col">"HTTP"</th>
-                        <th scope="col">"Steps"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {list.into_iter().map(|r| {
-                        let href = format!("{}/{}{}", base(), r.id, search(failed.get_untracked(), page.get_untracked()));
-                        let href2 = href.clone();
-                        let nav = nav.clone();
-                        let ok = r.status == "success";
-                        let status = match r.status.as_str() {
-                            "success" => "✓ Succeeded",
-                            "failed" => "✕ Failed",
-                            "aborted" => "■ Aborted",
-                            other => other,
-                        }.to_owned();
-                        let selected = move || run_id.get() == Some(r.id);
-                        view! {
-                            <tr class="table__row--link" class:table__row--selected=selected data-testid="run-row" data-status=r.status.clone() on:click=move |ev| {
-                                let inner = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok()).and_then(|e| e.closest("a").ok().flatten());
-                                if inner.is_none() {
-                                    nav(&href2, paths::absolute(false));
-                                }
-                            }>
-                                <td><A href=href attr:class=if ok { "run-status run-status--ok" } else { "run-status run-status--bad" }>{status}</A></td>
-                                <td title=time::absolute(&r.timestamp)>{time::relative(&r.timestamp)}</td>
-                                <td>{r.duration_ms.map(time::duration).unwrap_or_else(|| "—".into())}</td>
-                                <td>{r.method.clone().or(r.trigger.clone()).unwrap_or_default()}</td>
-                                <td>{caller(&users, &r)}</td>
-                                <td>{r.http_status.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</td>
-                                <td>{r.steps.map(|s| s.to_string()).unwrap_or_default()}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
+            <DataTable columns rows=list row testid="runs-table" />
             <Pagination page=page per_page=PER_PAGE total=total labels=("← Newer", "Older →") on_page=Callback::new(move |p| go(failed.get_untracked(), p)) />
         }
         .into_any()
@@ -219,14 +162,16 @@ pub fn RunsPage() -> impl IntoView {
                 <button class="button button--small" type="button" data-testid="runs-refresh" on:click=move |_| runs.refetch()>"Refresh"</button>
             </FlowHeader>
             <div class="page page--flow">
-                {move || flow_error.get().map(|e| view! { <ErrorAlert error=e context="Couldn't load the flow" /> })}
+                <ErrorSlot error=flow_error context="Couldn't load the flow" />
                 <div class="toolbar toolbar--left">
                     <div class="segmented" role="radiogroup" aria-label="Show">
                         <button type="button" role="radio" class="segmented__item" data-testid="runs-all" aria-checked=move || (!failed.get()).to_string() on:click=move |_| go3(false, 1)>"All"</button>
                         <button type="button" role="radio" class="segmented__item" data-testid="runs-failed" aria-checked=move || failed.get().to_string() on:click=move |_| go4(true, 1)>"Failed"</button>
                     </div>
                 </div>
-                {table}
+                <Loaded resource=runs label="Loading runs…" rows=8 context="Couldn't load runs" let:page_of_runs>
+                    {table(page_of_runs)}
+                </Loaded>
             </div>
             {move || run_id.get().map(|r| view! { <RunDrawer flow_id=id.get() run_id=r close_href=format!("{}{}", base(), search(failed.get_untracked(), page.get_untracked())) /> })}
         </div>

@@ -1,21 +1,18 @@
 //! The header of a flow's pages: back to Flows, the name, the Active switch (applies at
 //! once), and the Build · Runs · Access tabs as real links; pages add their own controls.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use leptos_router::components::A;
-use serde_json::json;
 
 use crate::{
     api::{self, flows::Flow},
     components::{
         icon::{Icon, IconName},
+        mutation::use_mutations,
         switch::Switch,
     },
     paths,
-    state::{
-        session::{Session, use_session},
-        toasts::use_toasts,
-    },
+    state::session::use_session,
 };
 
 /// Which tab is current.
@@ -29,15 +26,6 @@ pub enum FlowTab {
     Access,
 }
 
-/// Turns a flow on or off at once; returns the updated row.
-pub async fn set_active(session: Session, flow: &Flow, on: bool) -> Result<Flow, api::ApiError> {
-    let id = flow.id.clone();
-    let status = if on { "active" } else { "inactive" };
-    session
-        .authed(move |t| api::flows::patch(t, id.clone(), json!({ "status": status })))
-        .await
-}
-
 /// The flow header.
 #[component]
 pub fn FlowHeader(
@@ -49,35 +37,32 @@ pub fn FlowHeader(
     #[prop(optional)]
     children: Option<Children>,
 ) -> impl IntoView {
-    let toasts = use_toasts();
+    let m = use_mutations();
     let session = use_session();
     let busy = RwSignal::new(false);
     let id = move || flow.with(|f| f.as_ref().map(|f| f.id.clone()).unwrap_or_default());
     let name = move || flow.with(|f| f.as_ref().map(|f| f.name.clone()).unwrap_or_default());
     let active = Signal::derive(move || flow.with(|f| f.as_ref().is_some_and(Flow::is_active)));
     let toggle = Callback::new(move |on: bool| {
-        let Some(f) = flow.get_untracked() else {
+        let Some(id) = flow.with_untracked(|f| f.as_ref().map(|f| f.id.clone())) else {
             return;
         };
-        busy.set(true);
-        spawn_local(async move {
-            match set_active(session, &f, on).await {
-                Ok(updated) => {
-                    flow.update(|x| {
-                        if let Some(x) = x {
-                            x.status = updated.status.clone();
-                        }
-                    });
-                    toasts.success(if on {
-                        "Flow turned on"
-                    } else {
-                        "Flow turned off — calls are refused"
-                    });
-                }
-                Err(e) => toasts.error(format!("Couldn't change the status: {}", e.message)),
-            }
-            busy.set(false);
-        });
+        m.mutate(session.authed(move |t| api::flows::set_active(t, id.clone(), on)))
+            .busy(busy)
+            .success(if on {
+                "Flow turned on"
+            } else {
+                "Flow turned off — calls are refused"
+            })
+            .error("Couldn't change the status")
+            .then(move |updated| {
+                flow.update(|x| {
+                    if let Some(x) = x {
+                        x.status = updated.status;
+                    }
+                });
+            })
+            .run();
     });
     let tab_link = move |t: FlowTab, label: &'static str, suffix: &'static str| {
         let href = move || paths::href(&format!("/flows/{}{suffix}", id()));

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::api::access::Permission;
+use super::access::Permission;
 
 /// The JSON filter for trigger rows on `directus_flows` (optionally of one policy).
 pub fn trigger_filter(policy: Option<&str>) -> String {
