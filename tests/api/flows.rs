@@ -296,20 +296,96 @@ async fn error_on_reject_turns_rejections_into_http_errors() {
                "extensions": {"field": "$trigger", "path": ["body", "id"], "type": "required",
                               "code": "FAILED_VALIDATION"}})
     );
-    // Without error_on_reject the rejection is data with 200.
+    // Without error_on_reject another rejection is data with 200.
     let soft = create_flow(
         &app,
         json!({"name": "s", "trigger": "webhook", "options": {"method": "POST"},
-               "operations": [{"key": "boom", "operation": "throw-error", "options": {"code": "FORBIDDEN", "status": "403"}}]}),
+               "operations": [{"key": "check", "operation": "condition",
+                               "options": {"filter": {"$trigger": {"body": {"id": {"_nnull": true}}}}}}]}),
     )
     .await;
     let r = app
         .admin()
         .post(&format!("/flows/trigger/{soft}"), json!({}))
         .await;
-    assert_eq!(r.status, 200);
-    assert_eq!(r.body["data"]["code"], "FORBIDDEN");
-    assert_eq!(r.body["data"]["status"], 403);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"][0]["code"], "FAILED_VALIDATION");
+}
+
+fn thrower(then: Option<Value>) -> Value {
+    let mut ops = vec![json!({"key": "boom", "operation": "throw-error",
+                              "options": {"code": "gone", "status": "410", "message": "No more"}})];
+    if let Some(next) = then {
+        ops[0]["reject"] = json!("after");
+        let mut next = next;
+        next["key"] = json!("after");
+        ops.push(next);
+    }
+    json!({"name": "t", "trigger": "webhook", "options": {"method": "POST"}, "operations": ops})
+}
+
+/// product.md D11: with the envelope on, a run that ends on `throw-error` answers that step's
+/// status and error without `error_on_reject`, for real and in the test panel; a run that goes
+/// on past it answers as before, and without the envelope Directus's behaviour stays.
+#[tokio::test]
+async fn a_flow_ending_on_throw_error_answers_its_error() {
+    let app = TestApp::spawn().await;
+    let id = create_flow(&app, thrower(None)).await;
+    let r = app
+        .admin()
+        .post(&format!("/flows/trigger/{id}"), json!({}))
+        .await;
+    r.assert_error(410, "GONE");
+    assert_eq!(r.message(), "No more");
+    let test = app
+        .admin()
+        .post(&format!("/flows/{id}/test"), json!({"body": {}}))
+        .await;
+    assert_eq!(test.status, 200, "{}", test.text);
+    assert_eq!(test.body["data"]["status"], 410, "{}", test.text);
+    assert_eq!(
+        test.body["data"]["body"]["errors"][0]["extensions"]["code"], "GONE",
+        "{}",
+        test.text
+    );
+    // The run is logged as failed with the status it answered.
+    app.flush_logs().await;
+    let runs = app
+        .admin()
+        .get(&format!("/runs?filter[flow][_eq]={id}"))
+        .await;
+    assert_eq!(runs.body["data"][0]["status"], "failed", "{}", runs.text);
+    assert_eq!(runs.body["data"][0]["http_status"], 410, "{}", runs.text);
+
+    // A reject link after the throw: the run ends elsewhere, the answer is that step's data.
+    let on = create_flow(
+        &app,
+        thrower(Some(
+            json!({"operation": "transform", "options": {"json": {"handled": true}}}),
+        )),
+    )
+    .await;
+    let r = app
+        .admin()
+        .post(&format!("/flows/trigger/{on}"), json!({}))
+        .await;
+    assert_eq!(
+        (r.status, r.body.clone()),
+        (200, json!({"data": {"handled": true}}))
+    );
+
+    // Directus's exact behaviour without the envelope: the error is the 200 body.
+    let plain = TestApp::spawn_with(|c| c.flows_response_envelope = false).await;
+    let id = create_flow(&plain, thrower(None)).await;
+    let r = plain
+        .admin()
+        .post(&format!("/flows/trigger/{id}"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        (r.body["code"].clone(), r.body["status"].clone()),
+        (json!("GONE"), json!(410))
+    );
 }
 
 #[tokio::test]

@@ -149,8 +149,10 @@ async fn answer(
     core: &Core,
 ) -> Answer {
     let error_on_reject = flow.webhook.as_ref().is_some_and(|w| w.error_on_reject);
-    // A run a panic ended answers 500 even when the flow answers rejections with data.
-    if (error_on_reject || outcome.panicked)
+    // A run a panic ended answers 500 even when the flow answers rejections with data; with
+    // the envelope on, a run that ends on `throw-error` answers its error (product.md D11).
+    let answers_error = outcome.panicked || (envelope && outcome.rejection_answers);
+    if (error_on_reject || answers_error)
         && let Some(err) = outcome.rejection(acc)
     {
         let code = err.status().as_u16();

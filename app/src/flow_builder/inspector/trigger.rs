@@ -286,8 +286,9 @@ fn WebhookSettings(b: Builder) -> impl IntoView {
             <ReturnField b=b />
             <label class="check">
                 <input type="checkbox" data-testid="error-on-reject" prop:checked=move || error_on_reject.get().as_bool().unwrap_or(false) on:change=move |ev| set_opt(b, "error_on_reject", json!(event_target_checked(&ev))) />
-                <span>"Answer with an error when the flow ends on a failure"</span>
+                <span>"Also answer with an error when the flow ends on another failure (a failed check, request or script)"</span>
             </label>
+            <p class="field__help" data-testid="error-on-reject-hint">"A “Stop with error” step always answers with its status and message."</p>
         })}
         {move || (method_text.get() == "GET").then(|| view! {
             <label class="check">

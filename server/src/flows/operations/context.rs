@@ -101,6 +101,13 @@ pub trait Operation: Send + Sync {
     fn redacted_options(&self) -> bool {
         false
     }
+
+    /// Whether a run that ends on this operation's rejection answers the caller with that
+    /// error, envelope on, whatever the trigger's `error_on_reject` says (product.md D11:
+    /// `throw-error` exists to answer with an error).
+    fn rejection_answers(&self) -> bool {
+        false
+    }
 }
 
 /// The runs an operation may start: flows with an `operation` trigger (directus.md §4.11).

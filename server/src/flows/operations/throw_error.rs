@@ -32,6 +32,11 @@ impl Operation for ThrowError {
     async fn run(&self, options: Value, _ctx: &OpContext<'_>) -> Result<Value, OpError> {
         Err(OpError::Directus(build(&options)))
     }
+
+    /// A run that ends here answers with this error (product.md D11).
+    fn rejection_answers(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

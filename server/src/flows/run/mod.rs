@@ -103,6 +103,7 @@ pub async fn run(
     let mut last_error = None;
     let mut aborted = None;
     let mut panicked = false;
+    let mut rejection_answers = false;
     let mut next = flow.root;
     let keep_options = input.keep_options || RunInput::keeps_options(flow);
     while let Some(i) = next {
@@ -193,6 +194,9 @@ pub async fn run(
         });
         last_status = Some(status);
         last_error = error;
+        rejection_answers = status == StepStatus::Reject
+            && !panicked
+            && op.handler.as_ref().is_some_and(|h| h.rejection_answers());
         next = successor;
     }
     RunOutcome {
@@ -202,6 +206,7 @@ pub async fn run(
         last_error,
         aborted,
         panicked,
+        rejection_answers,
         started_at,
         duration: started.elapsed(),
         accountability: input.accountability,

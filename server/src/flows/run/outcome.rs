@@ -54,6 +54,9 @@ pub struct RunOutcome {
     /// An operation panicked: the run ended there, failed, and a caller waiting for it gets a
     /// 500 whatever the flow's options say.
     pub panicked: bool,
+    /// The last step rejected and its operation answers with its rejection
+    /// (`Operation::rejection_answers`: `throw-error`, product.md D11).
+    pub rejection_answers: bool,
     pub started_at: DateTime<Utc>,
     pub duration: Duration,
     pub accountability: Option<Arc<Accountability>>,
