@@ -286,6 +286,20 @@ try {
   check(!(await attr(page, tid('card-log_unpaid'), 'data-state')).includes('orphan'), 'log is connected');
   await waitText(page, tid('save-state'), (t) => /unsaved change/.test(t), 'unsaved changes are marked');
 
+  step('an unconnected failure path whose failure the caller gets as an HTTP error is marked');
+  check((await page.locator('[data-testid^="answers-error-"]').count()) === 0, 'no failure path answers with an error by default');
+  {
+    const c = await center(page, `${tid('card-$trigger')} .card__header`);
+    await page.mouse.click(c.x, c.y);
+    await page.locator(tid('trigger-inspector')).waitFor({ timeout });
+  }
+  await page.check(tid('error-on-reject'));
+  await page.locator(tid('answers-error-save_order')).waitFor({ timeout });
+  check((await page.locator(tid('answers-error-log_unpaid')).count()) === 1, "the log step's open failure path is marked");
+  check((await page.locator(tid('answers-error-check_payment')).count()) === 0, 'a connected failure path is not');
+  await page.uncheck(tid('error-on-reject'));
+  await page.locator(tid('answers-error-save_order')).waitFor({ state: 'detached', timeout });
+
   // ---------------------------------------------------------------- save and reload
   step('save');
   await page.click(tid('save'));

@@ -40,7 +40,26 @@ fn HandleButton(
     let b = use_builder();
     let from2 = from.clone();
     let from3 = from.clone();
+    let from4 = from.clone();
     let linked = move || b.draft.with(|d| d.target(&from3, handle).is_some());
+    // An unconnected failure path ends the run there: a sync webhook caller then gets an HTTP
+    // error when the step is "Stop with error" (product.md D11) or the trigger answers failures
+    // with errors (`error_on_reject`).
+    let answers_error = move || {
+        handle == Handle::Reject
+            && b.draft.with(|d| {
+                let Source::Op(id) = &from4 else {
+                    return false;
+                };
+                let options = &d.fields.options;
+                let flag = |k: &str| options.get(k).and_then(serde_json::Value::as_bool);
+                d.target(&from4, handle).is_none()
+                    && d.fields.trigger == "webhook"
+                    && flag("async") != Some(true)
+                    && (flag("error_on_reject") == Some(true)
+                        || d.op(id).is_some_and(|o| o.kind == "throw-error"))
+            })
+    };
     let glyph = if handle == Handle::Resolve {
         "✓"
     } else {
@@ -67,6 +86,13 @@ fn HandleButton(
             <span aria-hidden="true">{glyph}</span>
             <span class="handle__label">{label}</span>
         </button>
+        {move || answers_error().then(|| view! {
+            <span
+                class="handle__answer"
+                data-testid=move || format!("answers-error-{}", key.get())
+                title="If the flow ends here, the caller gets this failure as an HTTP error"
+            >"→ HTTP error"</span>
+        })}
     }
 }
 
