@@ -441,6 +441,33 @@ pub async fn insert_ids(
     rows.iter().map(|r| r.try_get_by_index::<i32>(0)).collect()
 }
 
+/// Inserts `rows` into `table` in as many multi-row statements as the parameter limit needs
+/// and answers the new ids in row order; `values` appends one row's column values.
+pub async fn insert_batched<R>(
+    conn: &impl ConnectionTrait,
+    table: &str,
+    cols: &[&str],
+    casts: &[Option<&str>],
+    rows: Vec<R>,
+    mut values: impl FnMut(R, &mut Vec<sea_orm::sea_query::Value>),
+) -> Result<Vec<i32>, sea_orm::DbErr> {
+    let backend = conn.get_database_backend();
+    let per = rows_per_statement(cols.len());
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut bound = Vec::with_capacity(per.min(rows.len()) * cols.len());
+        let mut n = 0;
+        for row in rows.by_ref().take(per) {
+            values(row, &mut bound);
+            n += 1;
+        }
+        let sql = insert_sql(backend, table, cols, casts, n, true);
+        ids.extend(insert_ids(conn, sql, bound, n).await?);
+    }
+    Ok(ids)
+}
+
 #[cfg(test)]
 mod tests {
     use super::redact_url;

@@ -9,7 +9,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::access::Accountability;
-use crate::db::{insert_ids, insert_sql, rows_per_statement};
+use crate::db::insert_batched;
 use crate::error::Result;
 
 /// One `directus_activity` row.
@@ -73,15 +73,14 @@ pub async fn insert(
     conn: &impl ConnectionTrait,
     rows: Vec<Activity>,
 ) -> std::result::Result<Vec<i32>, DbErr> {
-    let backend = conn.get_database_backend();
-    let per = rows_per_statement(ACTIVITY_COLUMNS.len());
-    let mut ids = Vec::with_capacity(rows.len());
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let mut values = Vec::with_capacity(per.min(rows.len()) * ACTIVITY_COLUMNS.len());
-        let mut n = 0;
-        for a in rows.by_ref().take(per) {
-            values.extend([
+    insert_batched(
+        conn,
+        "directus_activity",
+        &ACTIVITY_COLUMNS,
+        &[],
+        rows,
+        |a, v| {
+            v.extend([
                 SqlValue::String(Some(a.action.to_owned())),
                 SqlValue::Uuid(a.user),
                 SqlValue::ChronoDateTimeUtc(Some(a.timestamp)),
@@ -91,19 +90,9 @@ pub async fn insert(
                 SqlValue::String(Some(a.item)),
                 SqlValue::String(a.origin),
             ]);
-            n += 1;
-        }
-        let sql = insert_sql(
-            backend,
-            "directus_activity",
-            &ACTIVITY_COLUMNS,
-            &[],
-            n,
-            true,
-        );
-        ids.extend(insert_ids(conn, sql, values, n).await?);
-    }
-    Ok(ids)
+        },
+    )
+    .await
 }
 
 /// Inserts revision rows and answers their ids, in order.
@@ -111,34 +100,23 @@ pub async fn insert_revisions(
     conn: &impl ConnectionTrait,
     rows: Vec<Revision>,
 ) -> std::result::Result<Vec<i32>, DbErr> {
-    let backend = conn.get_database_backend();
-    let per = rows_per_statement(REVISION_COLUMNS.len());
-    let mut ids = Vec::with_capacity(rows.len());
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let mut values = Vec::with_capacity(per.min(rows.len()) * REVISION_COLUMNS.len());
-        let mut n = 0;
-        for r in rows.by_ref().take(per) {
-            values.extend([
+    insert_batched(
+        conn,
+        "directus_revisions",
+        &REVISION_COLUMNS,
+        &REVISION_CASTS,
+        rows,
+        |r, v| {
+            v.extend([
                 SqlValue::Int(Some(r.activity)),
                 SqlValue::String(Some(r.collection)),
                 SqlValue::String(Some(r.item)),
                 SqlValue::String(r.data),
                 SqlValue::String(r.delta),
             ]);
-            n += 1;
-        }
-        let sql = insert_sql(
-            backend,
-            "directus_revisions",
-            &REVISION_COLUMNS,
-            &REVISION_CASTS,
-            n,
-            true,
-        );
-        ids.extend(insert_ids(conn, sql, values, n).await?);
-    }
-    Ok(ids)
+        },
+    )
+    .await
 }
 
 /// Inserts one activity row (`acc` did `action`, now) and returns its id.
