@@ -242,11 +242,13 @@ impl Core {
 
     /// A core on a fresh in-memory SQLite database (migrated, with the admin, its role and
     /// the public policy), for unit tests of operations and the engine without a server.
+    #[cfg(test)]
     pub async fn for_tests() -> Core {
         Core::for_tests_with(|_| {}).await
     }
 
     /// [`Core::for_tests`] with the configuration adjusted first.
+    #[cfg(test)]
     pub async fn for_tests_with(tweak: impl FnOnce(&mut Config)) -> Core {
         let mut config = Config::for_tests();
         tweak(&mut config);
