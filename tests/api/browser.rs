@@ -31,6 +31,22 @@ async fn create(app: &TestApp, path: &str, body: Value) -> String {
     }
 }
 
+/// The scenarios to run, in order: smoke, e2e, then the rest of `tests/browser/*.mjs` by name.
+fn scripts(root: &Path) -> Vec<String> {
+    let mut rest: Vec<String> = std::fs::read_dir(root.join("tests/browser"))
+        .expect("tests/browser")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".mjs") && !["lib.mjs", "smoke.mjs", "e2e.mjs"].contains(&n.as_str()))
+        .collect();
+    rest.sort();
+    ["smoke.mjs", "e2e.mjs"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(rest)
+        .map(|n| format!("tests/browser/{n}"))
+        .collect()
+}
+
 /// Runs `node <script>` with `env`, killing it after [`DEADLINE`]; returns (success, output).
 fn run_node(root: &Path, script: &str, env: &[(&str, String)]) -> (bool, String) {
     let mut cmd = Command::new("node");
@@ -136,20 +152,23 @@ async fn web_app_end_to_end_in_chromium() {
                 .into_owned(),
         ),
     ];
-    // The smoke test (sign-in page, shell, sign out) first, then the full scenario.
-    for script in ["tests/browser/smoke.mjs", "tests/browser/e2e.mjs"] {
+    // The smoke test (sign-in page, shell, sign out) first, then the full scenario, then every
+    // other scenario in tests/browser in name order (lib.mjs is their shared kit). Each uses
+    // names of its own, so they share the server.
+    for script in scripts(&root) {
         let started = Instant::now();
-        let (root, env) = (root.clone(), env.clone());
-        let (ok, output) = tokio::task::spawn_blocking(move || run_node(&root, script, &env))
+        let (root, env, script) = (root.clone(), env.clone(), script.clone());
+        let name = script.clone();
+        let (ok, output) = tokio::task::spawn_blocking(move || run_node(&root, &script, &env))
             .await
             .expect("node runner");
         assert!(
             ok,
-            "{script} failed on {:?} (failure screenshot in target/browser-artifacts):\n{output}",
+            "{name} failed on {:?} (failure screenshot in target/browser-artifacts):\n{output}",
             app.backend
         );
         println!(
-            "{script} passed on {:?} in {:.1} s\n{output}",
+            "{name} passed on {:?} in {:.1} s\n{output}",
             app.backend,
             started.elapsed().as_secs_f64()
         );

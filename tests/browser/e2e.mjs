@@ -22,164 +22,14 @@
 // default test-artifacts), CHROMIUM (default /usr/bin/chromium). The database must not have a
 // collection named "orders" yet. Exits non-zero on the first failure.
 
-import { createRequire } from 'node:module';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  base, email, password, editorEmail, shots, timeout, check, api, tid, waitFor, attr, waitAttr,
+  text, waitText, center, drag, cell, expectCell, expectEdge, zoomFactor, canvasPoint, dropStep,
+  connect, clearToasts, select, scenario,
+} from './lib.mjs';
 
-const require = createRequire(new URL('../../tools/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
-
-const base = (process.env.SLUICE_BASE_URL ?? '').replace(/\/+$/, '');
-const email = process.env.SLUICE_ADMIN_EMAIL;
-const password = process.env.SLUICE_ADMIN_PASSWORD;
-if (!base || !email || !password) {
-  console.error('set SLUICE_BASE_URL, SLUICE_ADMIN_EMAIL and SLUICE_ADMIN_PASSWORD');
-  process.exit(2);
-}
-const editorEmail = process.env.SLUICE_EDITOR_EMAIL;
-const shots = process.env.SLUICE_SCREENSHOTS ?? 'docs/screenshots';
-const artifacts = process.env.SLUICE_ARTIFACTS ?? 'test-artifacts';
-const timeout = 15_000;
-const flags = [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
-const started = Date.now();
-const errors = [];
-const step = (msg) => console.log(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
-function check(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-// ---- HTTP helpers (API assertions and webhook calls outside the browser) ----
-let adminToken = null;
-async function api(method, path, body, token = adminToken) {
-  const headers = { Accept: 'application/json' };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let json = null;
-  try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
-  return { status: res.status, json, text };
-}
-
-// ---- page helpers ----
-const tid = (id) => `[data-testid="${id}"]`;
-async function waitFor(fn, what, ms = timeout) {
-  const deadline = Date.now() + ms;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e.message;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-}
-async function attr(page, selector, name) {
-  return page.locator(selector).first().getAttribute(name, { timeout });
-}
-async function waitAttr(page, selector, name, value) {
-  await waitFor(async () => (await page.locator(selector).first().getAttribute(name)) === value,
-    `${selector} [${name}=${value}]`);
-}
-async function text(page, selector) {
-  const el = page.locator(selector).first();
-  await el.waitFor({ state: 'attached', timeout });
-  return ((await el.textContent()) ?? '').trim();
-}
-async function waitText(page, selector, predicate, what) {
-  return waitFor(async () => {
-    const t = ((await page.locator(selector).first().textContent({ timeout: 1000 })) ?? '').trim();
-    return predicate(t) ? t : false;
-  }, `${selector}: ${what}`);
-}
-async function center(page, selector) {
-  const box = await page.locator(selector).first().boundingBox({ timeout });
-  check(box, `${selector} has no box`);
-  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-}
-/** Presses the mouse at `from`, moves in steps to `to`, releases. */
-async function drag(page, from, to) {
-  await page.mouse.move(from.x, from.y);
-  await page.mouse.down();
-  await page.mouse.move(from.x + 6, from.y + 3, { steps: 2 });
-  await page.mouse.move(to.x, to.y, { steps: 12 });
-  await page.mouse.up();
-}
-async function cell(page, key) {
-  const sel = tid(`card-${key}`);
-  return [Number(await attr(page, sel, 'data-x')), Number(await attr(page, sel, 'data-y'))];
-}
-async function expectCell(page, key, x, y) {
-  await waitFor(async () => {
-    const [cx, cy] = await cell(page, key);
-    return cx === x && cy === y;
-  }, `card ${key} at (${x}, ${y})`);
-}
-async function expectEdge(page, from, handle, to) {
-  await waitAttr(page, tid(`edge-${from}-${handle}`), 'data-to', to);
-}
-async function zoomFactor(page) {
-  return Number((await text(page, tid('zoom-level'))).replace(/[^0-9.]/g, '')) / 100;
-}
-/** Client point of a content point on the canvas (content px, at the current zoom and scroll). */
-async function canvasPoint(page, cx, cy) {
-  const canvas = page.locator(tid('canvas'));
-  const box = await canvas.boundingBox();
-  const { left, top } = await canvas.evaluate((el) => ({ left: el.scrollLeft, top: el.scrollTop }));
-  const z = await zoomFactor(page);
-  return { x: box.x + cx * z - left, y: box.y + cy * z - top };
-}
-/** Drags a palette entry so that the new card's top-left lands on cell (x, y). */
-async function dropStep(page, kind, x, y) {
-  // The drop puts the card's corner 40 px left of and 20 px above the pointer (content px).
-  const to = await canvasPoint(page, 40 + (x - 1) * 20 + 40, 40 + (y - 1) * 20 + 20);
-  await page.locator(tid(`palette-${kind}`)).scrollIntoViewIfNeeded();
-  await drag(page, await center(page, tid(`palette-${kind}`)), to);
-}
-async function connect(page, fromKey, handle, toKey) {
-  await drag(page, await center(page, tid(`handle-${fromKey}-${handle}`)), await center(page, tid(`card-${toKey}`)));
-}
-/** Closes the toasts (so screenshots show the page). */
-async function clearToasts(page) {
-  await page.evaluate(() => document.querySelectorAll('.toast__close').forEach((b) => b.click()));
-  await page.locator('.toast').first().waitFor({ state: 'detached', timeout: 2000 }).catch(() => {});
-}
-async function select(page, key) {
-  const c = await center(page, `${tid(`card-${key}`)} .card__header`);
-  await page.mouse.click(c.x, c.y);
-  await page.locator(tid('step-inspector')).waitFor({ timeout });
-}
-
-const profile = await mkdtemp(join(tmpdir(), 'sluice-e2e-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: flags,
-  viewport: { width: 1280, height: 800 },
-});
-let failed = false;
-const page = context.pages()[0] ?? (await context.newPage());
-page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-page.on('console', (m) => m.type() === 'error' && step(`console.error: ${m.text()}`));
-const dialogs = [];
-page.on('dialog', (d) => {
-  dialogs.push(d.type());
-  d.accept();
-});
-try {
-  await mkdir(shots, { recursive: true });
-  await mkdir(artifacts, { recursive: true });
-  const login = await api('POST', '/auth/login', { email, password, mode: 'json' }, null);
-  check(login.status === 200, `API login failed: ${login.text}`);
-  adminToken = login.json.data.access_token;
+await scenario('e2e', async ({ page, step, dialogs }) => {
 
   // ---------------------------------------------------------------- sign in
   step('sign in');
@@ -487,15 +337,4 @@ try {
   await page.click(tid('sort-total'));
   await waitFor(async () => (await page.locator(`${tid('item-row')} >> nth=0`).textContent()).includes('5'), 'sorted by total');
 
-  check(errors.length === 0, errors.join('\n'));
-  step(`ok in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-} catch (e) {
-  failed = true;
-  console.error(`[e2e] FAILED: ${e.stack ?? e.message}`);
-  for (const err of errors) console.error(`[e2e] ${err}`);
-  await page.screenshot({ path: join(artifacts, 'e2e-failure.png') }).catch(() => {});
-} finally {
-  await context.close();
-  await rm(profile, { recursive: true, force: true });
-}
-process.exit(failed ? 1 : 0);
+});
