@@ -172,7 +172,18 @@ pub fn from_document(doc: &Value, registry: &Registry) -> Result<FlowPlan> {
             reject: reject[i].map(|j| raws[j].id),
         })
         .collect();
-    let root = operations.first().map(|o| o.id);
+    // The first operation: `operation` names it (an id or key of the list, or null for
+    // none — what the builder sends); without it, the first listed.
+    let root = match fields.remove("operation") {
+        None => operations.first().map(|o| o.id),
+        Some(Value::Null) => None,
+        Some(Value::String(r)) => Some(by_ref.get(&r).map(|&j| raws[j].id).ok_or_else(|| {
+            bad(format!(
+                "\"operation\" \"{r}\" is not an operation of this flow"
+            ))
+        })?),
+        Some(_) => return Err(bad("\"operation\" must be an operation id or key, or null")),
+    };
     validate(&operations, root, registry)?;
     Ok(FlowPlan {
         fields,
