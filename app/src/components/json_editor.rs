@@ -2,7 +2,7 @@
 //! …" and the last valid value is kept. Optionally a text containing `{{ }}` is accepted as a
 //! template string (Directus's raw value).
 
-use leptos::prelude::*;
+use leptos::{html, prelude::*};
 use serde_json::Value;
 
 /// The text shown for a value.
@@ -70,7 +70,11 @@ pub fn JsonEditor(
     /// Placeholder.
     #[prop(optional, into)]
     placeholder: Option<String>,
+    /// Lets a picker insert at the caret.
+    #[prop(optional)]
+    node: Option<NodeRef<html::Textarea>>,
 ) -> impl IntoView {
+    let node = node.unwrap_or_default();
     let text = RwSignal::new(to_text(&value.get_untracked(), allow_template));
     let error = RwSignal::new(None::<String>);
     Effect::new(move |_| {
@@ -87,7 +91,7 @@ pub fn JsonEditor(
         match parse_text(&t, allow_template) {
             Ok(v) => {
                 error.set(None);
-                on_change.run(v);
+                on_change.try_run(v);
             }
             Err(e) => error.set(Some(e)),
         }
@@ -101,6 +105,7 @@ pub fn JsonEditor(
     view! {
         <div class="json-editor" class:json-editor--invalid=move || error.get().is_some()>
             <textarea
+                node_ref=node
                 class="input input--mono json-editor__text"
                 id=id.clone()
                 data-testid=id.clone()

@@ -1,7 +1,9 @@
 //! Key/value rows (headers, query parameters): add, edit, remove — removing a row really
-//! removes it (Directus #14986).
+//! removes it (Directus #14986). Every keystroke commits ([`LiveInput`]).
 
-use leptos::prelude::*;
+use leptos::{html, prelude::*};
+
+use super::live_input::LiveInput;
 
 /// Editable key/value pairs.
 #[component]
@@ -17,9 +19,14 @@ pub fn KvEditor(
     /// Column labels.
     #[prop(default = ("Name", "Value"))]
     labels: (&'static str, &'static str),
+    /// Shown after a row's value (e.g. a value picker inserting into that input).
+    #[prop(optional)]
+    value_extra: Option<Callback<(usize, NodeRef<html::Input>), AnyView>>,
 ) -> impl IntoView {
     let set = move |i: usize, key: bool, v: String| {
-        let mut list = rows.get_untracked();
+        let Some(mut list) = rows.try_get_untracked() else {
+            return;
+        };
         if let Some(row) = list.get_mut(i) {
             if key {
                 row.0 = v;
@@ -27,59 +34,69 @@ pub fn KvEditor(
                 row.1 = v;
             }
         }
-        on_change.run(list);
+        on_change.try_run(list);
     };
     let id_add = format!("{id}-add");
-    let id_rows = id.clone();
+    let len = Memo::new(move |_| rows.with(Vec::len));
+    // Rows keyed by position: typing in a row re-renders nothing, so focus and caret stay.
+    let cell = move |i: usize, key: bool| {
+        Signal::derive(move || {
+            rows.with(|l| {
+                l.get(i)
+                    .map(|r| if key { r.0.clone() } else { r.1.clone() })
+                    .unwrap_or_default()
+            })
+        })
+    };
+    let row_id = id.clone();
     view! {
-        <div class="kv" data-testid=id.clone()>
-            {move || {
-                let list = rows.get();
-                if list.is_empty() {
-                    return view! { <p class="muted kv__empty">"None yet."</p> }.into_any();
-                }
-                let id = id_rows.clone();
-                list.into_iter()
-                    .enumerate()
-                    .map(|(i, (k, v))| {
+        <div class="kv" data-testid=id>
+            <Show when=move || len.get() == 0>
+                <p class="muted kv__empty">"None yet."</p>
+            </Show>
+            <For each=move || 0..len.get() key=|i| *i let:i>
+                <div class="kv__row">
+                    <LiveInput
+                        class="input input--small"
+                        label=labels.0
+                        placeholder=labels.0
+                        testid=format!("{row_id}-key-{i}")
+                        value=cell(i, true)
+                        on_input=Callback::new(move |v| set(i, true, v))
+                    />
+                    {
+                        let node = NodeRef::<html::Input>::new();
                         view! {
-                            <div class="kv__row">
-                                <input
+                            <span class="kv__value">
+                                <LiveInput
                                     class="input input--small"
-                                    aria-label=labels.0
-                                    placeholder=labels.0
-                                    data-testid=format!("{id}-key-{i}")
-                                    prop:value=k
-                                    on:change=move |ev| set(i, true, event_target_value(&ev))
-                                />
-                                <input
-                                    class="input input--small"
-                                    aria-label=labels.1
+                                    label=labels.1
                                     placeholder=labels.1
-                                    data-testid=format!("{id}-value-{i}")
-                                    prop:value=v
-                                    on:change=move |ev| set(i, false, event_target_value(&ev))
+                                    testid=format!("{row_id}-value-{i}")
+                                    value=cell(i, false)
+                                    on_input=Callback::new(move |v| set(i, false, v))
+                                    node=node
                                 />
-                                <button
-                                    class="icon-button"
-                                    type="button"
-                                    aria-label="Remove row"
-                                    on:click=move |_| {
-                                        let mut list = rows.get_untracked();
-                                        if i < list.len() {
-                                            list.remove(i);
-                                        }
-                                        on_change.run(list);
-                                    }
-                                >
-                                    <crate::components::icon::Icon name=crate::components::icon::IconName::Close />
-                                </button>
-                            </div>
+                                {value_extra.map(|f| f.run((i, node)))}
+                            </span>
                         }
-                    })
-                    .collect_view()
-                    .into_any()
-            }}
+                    }
+                    <button
+                        class="icon-button"
+                        type="button"
+                        aria-label="Remove row"
+                        on:click=move |_| {
+                            let mut list = rows.get_untracked();
+                            if i < list.len() {
+                                list.remove(i);
+                            }
+                            on_change.run(list);
+                        }
+                    >
+                        <crate::components::icon::Icon name=crate::components::icon::IconName::Close />
+                    </button>
+                </div>
+            </For>
             <button
                 class="link-button"
                 type="button"

@@ -11,6 +11,7 @@ pub mod icon;
 pub mod json_editor;
 pub mod kv_editor;
 pub mod layout;
+pub mod live_input;
 pub mod loaded;
 pub mod menu;
 pub mod modal;

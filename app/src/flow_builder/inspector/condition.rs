@@ -5,7 +5,10 @@
 use leptos::prelude::*;
 use serde_json::{Map, Value, json};
 
-use crate::components::json_editor::JsonEditor;
+use crate::{
+    components::{json_editor::JsonEditor, live_input::LiveInput},
+    flow_builder::picker::{Picker, ValuePicker},
+};
 
 /// Operators: (filter key, label, takes a value).
 pub const OPERATORS: [(&str, &str, bool); 16] = [
@@ -152,85 +155,100 @@ pub fn ConditionBuilder(
     value: Signal<Value>,
     /// New filter.
     on_change: Callback<Value>,
+    /// Offers "Insert value" on each rule's path (the data available at this step).
+    #[prop(optional)]
+    picker: Option<Picker>,
 ) -> impl IntoView {
     let parsed = Memo::new(move |_| parse(&value.get()));
+    // Handlers may run after the inspector moved on (a late event): then they do nothing.
     let update = move |f: &dyn Fn(&mut bool, &mut Vec<Rule>)| {
-        let (mut all, mut rules) = parsed.get_untracked().unwrap_or((true, Vec::new()));
-        f(&mut all, &mut rules);
-        on_change.run(build(all, &rules));
-    };
-    let rows = move || {
-        let Some((_, rules)) = parsed.get() else {
-            return view! {
-                <p class="alert alert--info" data-testid="condition-too-complex">
-                    "These rules are too complex for the form — edit them as JSON below."
-                </p>
-            }
-            .into_any();
+        let Some(current) = parsed.try_get_untracked() else {
+            return;
         };
-        if rules.is_empty() {
-            return view! { <p class="muted">"No rules: the condition always passes."</p> }
-                .into_any();
-        }
-        rules
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let takes_value = OPERATORS.iter().find(|o| o.0 == r.op).is_none_or(|o| o.2);
-                let op = r.op.clone();
-                view! {
-                    <div class="rule" data-testid=format!("rule-{i}")>
-                        <input
-                            class="input input--small input--mono"
-                            aria-label="Value to check"
-                            data-testid=format!("rule-{i}-path")
-                            prop:value=r.path.clone()
-                            on:change=move |ev| {
-                                let p = event_target_value(&ev);
-                                update(&|_, rules| if let Some(r) = rules.get_mut(i) { r.path = p.trim().to_owned(); });
-                            }
-                        />
-                        <select
-                            class="input input--small"
-                            aria-label="Operator"
-                            data-testid=format!("rule-{i}-op")
-                            prop:value=r.op.clone()
-                            on:change=move |ev| {
-                                let o = event_target_value(&ev);
-                                update(&|_, rules| if let Some(r) = rules.get_mut(i) {
-                                    let takes = OPERATORS.iter().find(|x| x.0 == o).is_none_or(|x| x.2);
-                                    if !takes {
-                                        r.value = json!(true);
-                                    } else if r.value == json!(true) {
-                                        r.value = json!("");
-                                    }
-                                    r.op = o.clone();
-                                });
-                            }
-                        >
-                            {OPERATORS.iter().map(|(k, l, _)| view! { <option value=*k>{*l}</option> }).collect_view()}
-                        </select>
-                        {takes_value.then(|| view! {
-                            <input
-                                class="input input--small"
-                                aria-label="Compare with"
-                                data-testid=format!("rule-{i}-value")
-                                prop:value=value_text(&r.value)
-                                on:change=move |ev| {
-                                    let t = event_target_value(&ev);
-                                    let op = op.clone();
-                                    update(&|_, rules| if let Some(r) = rules.get_mut(i) { r.value = value_from(&t, &op); });
-                                }
-                            />
-                        })}
-                        <button class="icon-button" type="button" aria-label="Remove rule" on:click=move |_| update(&|_, rules| { if i < rules.len() { rules.remove(i); } })>
-                            <crate::components::icon::Icon name=crate::components::icon::IconName::Trash />
-                        </button>
-                    </div>
-                }
+        let (mut all, mut rules) = current.unwrap_or((true, Vec::new()));
+        f(&mut all, &mut rules);
+        on_change.try_run(build(all, &rules));
+    };
+    let len = Memo::new(move |_| parsed.with(|p| p.as_ref().map(|(_, r)| r.len())));
+    let rule = move |i: usize| {
+        Memo::new(move |_| {
+            parsed.with(|p| {
+                p.as_ref()
+                    .and_then(|(_, r)| r.get(i).cloned())
+                    .unwrap_or(Rule {
+                        path: String::new(),
+                        op: "_eq".into(),
+                        value: Value::Null,
+                    })
             })
-            .collect_view()
-            .into_any()
+        })
+    };
+    // One row per rule, keyed by position: typing commits at once and re-renders nothing.
+    let row = move |i: usize| {
+        let r = rule(i);
+        let takes_value = Memo::new(move |_| {
+            let op = r.with(|r| r.op.clone());
+            OPERATORS.iter().find(|o| o.0 == op).is_none_or(|o| o.2)
+        });
+        let path = Signal::derive(move || r.with(|r| r.path.clone()));
+        let shown = Signal::derive(move || r.with(|r| value_text(&r.value)));
+        let set_path = Callback::new(move |p: String| {
+            update(&|_, rules| {
+                if let Some(r) = rules.get_mut(i) {
+                    r.path = p.trim().to_owned();
+                }
+            });
+        });
+        view! {
+            <div class="rule" data-testid=format!("rule-{i}")>
+                <div class="rule__path">
+                    <LiveInput
+                        class="input input--small input--mono"
+                        label="Value to check"
+                        testid=format!("rule-{i}-path")
+                        value=path
+                        on_input=set_path
+                    />
+                    {picker.map(|p| view! {
+                        <ValuePicker picker=p testid=format!("rule-{i}-pick") on_pick=Callback::new(move |picked: String| set_path.run(picked)) />
+                    })}
+                </div>
+                <select
+                    class="input input--small"
+                    aria-label="Operator"
+                    data-testid=format!("rule-{i}-op")
+                    prop:value=move || r.with(|r| r.op.clone())
+                    on:change=move |ev| {
+                        let o = event_target_value(&ev);
+                        update(&|_, rules| if let Some(r) = rules.get_mut(i) {
+                            let takes = OPERATORS.iter().find(|x| x.0 == o).is_none_or(|x| x.2);
+                            if !takes {
+                                r.value = json!(true);
+                            } else if r.value == json!(true) {
+                                r.value = json!("");
+                            }
+                            r.op = o.clone();
+                        });
+                    }
+                >
+                    {OPERATORS.iter().map(|(k, l, _)| view! { <option value=*k>{*l}</option> }).collect_view()}
+                </select>
+                <Show when=move || takes_value.get()>
+                    <LiveInput
+                        class="input input--small"
+                        label="Compare with"
+                        testid=format!("rule-{i}-value")
+                        value=shown
+                        on_input=Callback::new(move |t: String| {
+                            update(&|_, rules| if let Some(r) = rules.get_mut(i) { r.value = value_from(&t, &r.op); });
+                        })
+                    />
+                </Show>
+                <button class="icon-button" type="button" aria-label="Remove rule" on:click=move |_| update(&|_, rules| { if i < rules.len() { rules.remove(i); } })>
+                    <crate::components::icon::Icon name=crate::components::icon::IconName::Trash />
+                </button>
+            </div>
+        }
     };
     let all = move || parsed.get().is_none_or(|(a, _)| a);
     view! {
@@ -251,7 +269,16 @@ pub fn ConditionBuilder(
                     <option value="any">"any of these rules matches"</option>
                 </select>
             </div>
-            {rows}
+            {move || match len.get() {
+                None => Some(view! {
+                    <p class="alert alert--info" data-testid="condition-too-complex">
+                        "These rules are too complex for the form — edit them as JSON below."
+                    </p>
+                }.into_any()),
+                Some(0) => Some(view! { <p class="muted">"No rules: the condition always passes."</p> }.into_any()),
+                Some(_) => None,
+            }}
+            <For each=move || 0..len.get().unwrap_or(0) key=|i| *i children=row />
             <button
                 class="link-button"
                 type="button"

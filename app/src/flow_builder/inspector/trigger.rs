@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::fields::MethodPicker;
 use crate::{
-    components::{copy_button::CopyButton, icon::Icon},
+    components::{copy_button::CopyButton, icon::Icon, live_input::LiveInput},
     flow_builder::{specs, state::Builder},
     paths,
     state::confirm::{Question, use_confirm},
@@ -171,11 +171,11 @@ pub fn TriggerInspector(b: Builder) -> impl IntoView {
                         </div>
                         <div class="field">
                             <label class="field__label" for="trigger-scope">"Events"</label>
-                            <input class="input" id="trigger-scope" placeholder="items.create, items.update" prop:value=move || text_of(&scope.get()) on:change=move |ev| set_opt(b, "scope", list_from(&event_target_value(&ev))) />
+                            <LiveInput id="trigger-scope" placeholder="items.create, items.update" value=Signal::derive(move || text_of(&scope.get())) on_input=Callback::new(move |t: String| set_opt(b, "scope", list_from(&t))) />
                         </div>
                         <div class="field">
                             <label class="field__label" for="trigger-collections">"Collections"</label>
-                            <input class="input" id="trigger-collections" placeholder="orders, customers" prop:value=move || text_of(&cols.get()) on:change=move |ev| set_opt(b, "collections", list_from(&event_target_value(&ev))) />
+                            <LiveInput id="trigger-collections" placeholder="orders, customers" value=Signal::derive(move || text_of(&cols.get())) on_input=Callback::new(move |t: String| set_opt(b, "collections", list_from(&t))) />
                         </div>
                     }
                     .into_any()
@@ -186,7 +186,7 @@ pub fn TriggerInspector(b: Builder) -> impl IntoView {
                     view! {
                         <div class="field">
                             <label class="field__label" for="trigger-collections">"Collections"</label>
-                            <input class="input" id="trigger-collections" placeholder="orders" prop:value=move || text_of(&cols.get()) on:change=move |ev| set_opt(b, "collections", list_from(&event_target_value(&ev))) />
+                            <LiveInput id="trigger-collections" placeholder="orders" value=Signal::derive(move || text_of(&cols.get())) on_input=Callback::new(move |t: String| set_opt(b, "collections", list_from(&t))) />
                         </div>
                     }
                     .into_any()

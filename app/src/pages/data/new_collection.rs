@@ -9,7 +9,10 @@ use crate::{
         self, ApiError,
         schema::{FIELD_TYPES, NewField},
     },
-    components::{error_alert::ErrorSlot, modal::Modal, mutation::use_mutations, spinner::Spinner},
+    components::{
+        error_alert::ErrorSlot, live_input::LiveInput, modal::Modal, mutation::use_mutations,
+        spinner::Spinner,
+    },
     paths,
     state::session::use_session,
     util::text::is_db_safe,
@@ -61,11 +64,11 @@ pub fn NewCollectionDialog(
         })
     });
     let set = move |i: usize, f: &dyn Fn(&mut NewField)| {
-        fields.update(|l| {
+        fields.try_update(|l| {
             if let Some(x) = l.get_mut(i) {
                 f(x)
             }
-        })
+        });
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -104,17 +107,21 @@ pub fn NewCollectionDialog(
                 <div class="field">
                     <span class="field__label">"Fields"</span>
                     <div class="field-rows" data-testid="field-rows">
-                        {move || fields.get().into_iter().enumerate().map(|(i, f)| view! {
+                        <For each=move || 0..fields.with(Vec::len) key=|i| *i let:i>
                             <div class="field-row">
-                                <input class="input input--small input--mono" aria-label="Field name" placeholder="field_name" data-testid=format!("field-name-{i}") prop:value=f.field.clone() on:change=move |ev| { let v = event_target_value(&ev).trim().to_owned(); set(i, &|x| x.field = v.clone()); } />
-                                <select class="input input--small" aria-label="Type" data-testid=format!("field-type-{i}") prop:value=f.kind.clone() on:change=move |ev| { let v = event_target_value(&ev); set(i, &|x| x.kind = v.clone()); }>
+                                <LiveInput class="input input--small input--mono" label="Field name" placeholder="field_name" testid=format!("field-name-{i}")
+                                    value=Signal::derive(move || fields.with(|l| l.get(i).map(|f| f.field.clone()).unwrap_or_default()))
+                                    on_input=Callback::new(move |v: String| { let v = v.trim().to_owned(); set(i, &|x| x.field = v.clone()); }) />
+                                <select class="input input--small" aria-label="Type" data-testid=format!("field-type-{i}") prop:value=move || fields.with(|l| l.get(i).map(|f| f.kind.clone()).unwrap_or_default()) on:change=move |ev| { let v = event_target_value(&ev); set(i, &|x| x.kind = v.clone()); }>
                                     {FIELD_TYPES.iter().map(|(v, l)| view! { <option value=*v>{*l}</option> }).collect_view()}
                                 </select>
-                                <input class="input input--small" aria-label="Default value" placeholder="default" prop:value=f.default_value.clone() on:change=move |ev| { let v = event_target_value(&ev); set(i, &|x| x.default_value = v.clone()); } />
-                                <label class="check"><input type="checkbox" prop:checked=f.required on:change=move |ev| { let v = event_target_checked(&ev); set(i, &|x| x.required = v); } /><span>"Required"</span></label>
+                                <LiveInput class="input input--small" label="Default value" placeholder="default"
+                                    value=Signal::derive(move || fields.with(|l| l.get(i).map(|f| f.default_value.clone()).unwrap_or_default()))
+                                    on_input=Callback::new(move |v: String| { set(i, &|x| x.default_value = v.clone()); }) />
+                                <label class="check"><input type="checkbox" prop:checked=move || fields.with(|l| l.get(i).is_some_and(|f| f.required)) on:change=move |ev| { let v = event_target_checked(&ev); set(i, &|x| x.required = v); } /><span>"Required"</span></label>
                                 <button class="icon-button" type="button" aria-label="Remove field" on:click=move |_| fields.update(|l| { if i < l.len() { l.remove(i); } })>"×"</button>
                             </div>
-                        }).collect_view()}
+                        </For>
                     </div>
                     <button class="link-button" type="button" data-testid="add-field" on:click=move |_| fields.update(|l| l.push(blank()))>"+ Add field"</button>
                 </div>
