@@ -215,16 +215,6 @@ pub async fn export(token: String, id: String) -> Result<Value, ApiError> {
         .await
 }
 
-/// `POST /operations` with a list of new operations (client-chosen ids).
-pub async fn create_operations(token: String, ops: Vec<Value>) -> Result<(), ApiError> {
-    ApiRequest::post("/operations")
-        .bearer(&token)
-        .json(&ops)?
-        .send::<Value>()
-        .await
-        .map(drop)
-}
-
 /// `PATCH /operations/{id}`.
 pub async fn patch_operation(token: String, id: String, body: Value) -> Result<(), ApiError> {
     ApiRequest::patch(&format!("/operations/{id}"))
@@ -233,15 +223,6 @@ pub async fn patch_operation(token: String, id: String, body: Value) -> Result<(
         .send::<Value>()
         .await
         .map(drop)
-}
-
-/// `DELETE /operations` with a list of ids.
-pub async fn delete_operations(token: String, ids: Vec<String>) -> Result<(), ApiError> {
-    ApiRequest::delete("/operations")
-        .bearer(&token)
-        .json(&ids)?
-        .send_no_content()
-        .await
 }
 
 /// `POST /flows/{id}/test`: runs the saved flow with a sample request.

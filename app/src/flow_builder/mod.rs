@@ -13,6 +13,7 @@ mod edges;
 mod inspector;
 pub mod model;
 mod palette;
+pub mod picker;
 mod save;
 pub mod specs;
 mod state;
@@ -116,20 +117,18 @@ fn load_lookups(b: Builder, session: Session) {
         }
     });
     spawn_local(async move {
-        if let Ok(r) = session.authed(api::access::roles).await {
-            b.roles.set(r);
-        }
-    });
-    spawn_local(async move {
-        let id = b.flow_id.get_value();
-        let filter = flow_access::trigger_filter(Some(PUBLIC_POLICY));
-        if let Ok(rows) = session
-            .authed(move |t| api::access::permissions(t, Some(filter.clone())))
-            .await
-        {
+        // One read of the access model: the roles for "Act as", whether the flow is public,
+        // and which item steps its callers may not run (issue 12 §3).
+        if let Ok(m) = session.authed(api::act_as::load).await {
+            let id = b.flow_id.get_value();
             b.public.set(Some(
-                rows.iter().any(|p| flow_access::grant(p, &id).is_some()),
+                m.perms
+                    .iter()
+                    .filter(|p| p.policy.as_deref() == Some(PUBLIC_POLICY))
+                    .any(|p| flow_access::grant(p, &id).is_some()),
             ));
+            b.roles.set(m.roles.clone());
+            b.access.set(Some(m));
         }
     });
 }
@@ -283,6 +282,17 @@ fn Editor(id: String, flow: Flow, ops: Vec<Operation>) -> impl IntoView {
             }
         })
     };
+    // A save refused for the draft's own problems (a duplicate key, no name) clears itself
+    // once they are fixed (ui.md §4.23).
+    Effect::new(move |_| {
+        let fixed = b.draft.with(|d| d.problems().is_empty());
+        if fixed
+            && b.save_error
+                .with_untracked(|e| e.as_ref().is_some_and(|e| e.code == save::INVALID_DRAFT))
+        {
+            b.save_error.set(None);
+        }
+    });
     let error_banner = move || {
         b.save_error.get().map(|e: ApiError| view! {
             <div class="builder__error">

@@ -432,7 +432,7 @@ impl Draft {
             } else if let Some(first) = seen.get(o.key.as_str()) {
                 out.push((
                     o.id.clone(),
-                    format!("Key \"{}\" is already used by '{}'", o.key, first.title()),
+                    format!("Already used by '{}' (key \"{}\")", first.title(), o.key),
                 ));
             } else {
                 seen.insert(o.key.as_str(), o);

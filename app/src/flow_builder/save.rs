@@ -1,6 +1,7 @@
-//! Loading a flow with its operations, and saving the draft: run the [`diff::plan`] calls in
-//! order, reload, and compare the server's copy with the draft (never drop local work when
-//! they differ or a call fails; ui.md §3.12).
+//! Loading a flow with its operations, and saving the draft: one `PATCH /flows/{id}` with the
+//! [`diff::document`] (the server answers the flow), one `GET` of its operations, and a
+//! comparison of the server's copy with the draft (never drop local work when they differ or
+//! the call fails; ui.md §3.12, §4.17).
 
 use futures::future::join;
 use leptos::prelude::*;
@@ -12,7 +13,6 @@ use crate::{
         flows::{Flow, Operation},
     },
     state::session::Session,
-    util::dom,
 };
 
 /// Client-side code for a draft the server would refuse.
@@ -27,50 +27,6 @@ pub async fn load(session: Session, id: String) -> Result<(Flow, Vec<Operation>)
     )
     .await;
     Ok((flow?, ops?))
-}
-
-async fn execute(session: Session, flow_id: &str, plan: &diff::SavePlan) -> Result<(), ApiError> {
-    if !plan.create.is_empty() {
-        let bodies: Vec<serde_json::Value> = plan
-            .create
-            .iter()
-            .cloned()
-            .map(|mut b| {
-                if let Some(m) = b.as_object_mut() {
-                    m.insert("flow".into(), serde_json::json!(flow_id));
-                }
-                b
-            })
-            .collect();
-        session
-            .authed(move |t| api::flows::create_operations(t, bodies.clone()))
-            .await?;
-    }
-    for (id, body) in &plan.clear {
-        let (id, body) = (id.clone(), body.clone());
-        session
-            .authed(move |t| api::flows::patch_operation(t, id.clone(), body.clone()))
-            .await?;
-    }
-    if !plan.delete.is_empty() {
-        let ids = plan.delete.clone();
-        session
-            .authed(move |t| api::flows::delete_operations(t, ids.clone()))
-            .await?;
-    }
-    if let Some(body) = &plan.flow {
-        let (id, body) = (flow_id.to_owned(), body.clone());
-        session
-            .authed(move |t| api::flows::patch(t, id.clone(), body.clone()))
-            .await?;
-    }
-    for (id, body) in &plan.set {
-        let (id, body) = (id.clone(), body.clone());
-        session
-            .authed(move |t| api::flows::patch_operation(t, id.clone(), body.clone()))
-            .await?;
-    }
-    Ok(())
 }
 
 fn normalized(d: &Draft) -> Draft {
@@ -98,17 +54,30 @@ pub async fn save(b: Builder, session: Session) -> Result<(), ApiError> {
         return Err(e);
     }
     let base = b.base.get_untracked();
-    let plan = diff::plan(&base, &draft, &mut |k| {
-        format!("{k}_{}", dom::random_token(5))
-    });
-    if plan.is_empty() {
+    let Some(body) = diff::document(&base, &draft) else {
         b.save_error.set(None);
         return Ok(());
-    }
+    };
     let flow_id = b.flow_id.get_value();
     b.saving.set(true);
-    let result = execute(session, &flow_id, &plan).await;
-    let reloaded = load(session, flow_id).await;
+    let id = flow_id.clone();
+    let result = session
+        .authed(move |t| api::flows::patch(t, id.clone(), body.clone()))
+        .await;
+    let id = flow_id.clone();
+    let ops = session
+        .authed(move |t| api::flows::operations(t, id.clone()))
+        .await;
+    // After a refused save the flow row is read again; after a good one the answer is it.
+    let (result, reloaded) = match result {
+        Ok(flow) => (Ok(()), ops.map(|ops| (flow, ops))),
+        Err(e) => {
+            let flow = session
+                .authed(move |t| api::flows::get(t, flow_id.clone()))
+                .await;
+            (Err(e), flow.and_then(|f| ops.map(|ops| (f, ops))))
+        }
+    };
     b.saving.set(false);
     match (result, reloaded) {
         (Ok(()), Ok((flow, ops))) => {
