@@ -5,6 +5,7 @@
 //! refresh and retry live in `state::session`.
 
 pub mod access;
+pub mod act_as;
 pub mod auth;
 pub mod error;
 pub mod flow_access;

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::{
+    inspector::condition::{Rule, build as build_filter},
     model::{Draft, Handle, OpDraft, Source},
     specs,
     state::{AddTarget, Builder, Selection},
@@ -145,4 +146,67 @@ pub fn connect(b: Builder, from: &Source, handle: Handle, to: &str) -> bool {
         );
     }
     true
+}
+
+/// "Check required fields first" (issue 12 §4): puts a Condition before step `id` that lets
+/// the flow go on only when each of `fields` (`(name, path)`) is not empty, and a "Stop with
+/// error" answering 422 on its Otherwise; the step stays selected.
+pub fn check_first(b: Builder, id: &str, fields: &[(String, String)]) {
+    if fields.is_empty() {
+        return;
+    }
+    let parent = b.draft.with_untracked(|d| d.parent(id));
+    let Some(cond) = add_step(
+        b,
+        "condition",
+        Some(AddTarget {
+            after: parent,
+            at: None,
+        }),
+    ) else {
+        return;
+    };
+    let rules: Vec<Rule> = fields
+        .iter()
+        .map(|(_, path)| Rule {
+            path: path.clone(),
+            op: "_nempty".into(),
+            value: serde_json::json!(true),
+        })
+        .collect();
+    let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+    let message = match names.as_slice() {
+        [one] => format!("{one} is required"),
+        many => format!("{} are required", many.join(", ")),
+    };
+    let (c, step) = (cond.clone(), id.to_owned());
+    b.key_follows.update(|k| {
+        k.remove(&c);
+    });
+    b.edit("", move |d| {
+        let key = d.free_key("check_required_fields", &Default::default());
+        if let Some(o) = d.op_mut(&c) {
+            o.name = "Check required fields".into();
+            o.key = key;
+            o.options = serde_json::json!({ "filter": build_filter(true, &rules) });
+        }
+        if d.target(&Source::Op(c.clone()), Handle::Resolve).as_deref() != Some(step.as_str()) {
+            let _ = d.connect(&Source::Op(c.clone()), Handle::Resolve, &step);
+        }
+    });
+    if let Some(stop) = add_step(
+        b,
+        "throw-error",
+        Some(AddTarget {
+            after: Some((Source::Op(cond), Handle::Reject)),
+            at: None,
+        }),
+    ) {
+        b.edit("", move |d| {
+            if let Some(o) = d.op_mut(&stop) {
+                o.options = serde_json::json!({"status": "422", "code": "INVALID_PAYLOAD", "message": message});
+            }
+        });
+    }
+    b.selection.set(Selection::Op(id.to_owned()));
 }

@@ -62,6 +62,8 @@ pub enum FieldKind {
         /// Accept template strings.
         template: bool,
     },
+    /// An item payload: a form of the collection's fields, or JSON.
+    Payload,
     /// Header rows stored as `[{header, value}]`.
     Headers,
     /// The condition rule builder with its JSON view.
@@ -186,7 +188,7 @@ const ITEM_CREATE: &[FieldSpec] = &[
     field(
         "payload",
         "Payload",
-        FieldKind::Json { template: true },
+        FieldKind::Payload,
         "The new item's fields as JSON, a list of items, or a template such as {{ $trigger.body }}.",
         "{\"name\": \"{{ $trigger.body.name }}\"}",
     ),
@@ -214,7 +216,7 @@ const ITEM_UPDATE: &[FieldSpec] = &[
     field(
         "payload",
         "Changes",
-        FieldKind::Json { template: true },
+        FieldKind::Payload,
         "The fields to change, as JSON.",
         "{\"status\": \"done\"}",
     ),

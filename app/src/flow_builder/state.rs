@@ -250,6 +250,8 @@ pub struct Builder {
     pub roles: RwSignal<Vec<Role>>,
     /// Whether the Public policy may trigger this flow.
     pub public: RwSignal<Option<bool>>,
+    /// Roles, policies and permissions: which item steps the flow's callers may not run.
+    pub access: RwSignal<Option<crate::api::act_as::AccessModel>>,
     /// Steps whose key still follows their name.
     pub key_follows: RwSignal<HashSet<String>>,
     /// Pointer gesture in progress.
@@ -302,6 +304,7 @@ pub fn provide_builder(
         flows: RwSignal::new(Vec::new()),
         roles: RwSignal::new(Vec::new()),
         public: RwSignal::new(None),
+        access: RwSignal::new(None),
         key_follows: RwSignal::new(HashSet::new()),
         gesture: StoredValue::new(Gesture::Idle),
         preview: RwSignal::new(None),

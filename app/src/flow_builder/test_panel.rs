@@ -38,6 +38,23 @@ fn status_class(status: u16) -> &'static str {
     }
 }
 
+/// A sample body with an example value per field the flow reads.
+fn example_body(names: &[String]) -> Value {
+    let mut m = Map::new();
+    for n in names {
+        let lower = n.to_ascii_lowercase();
+        let v = if lower.contains("email") {
+            json!("someone@example.com")
+        } else if lower.contains("name") {
+            json!("Ann Example")
+        } else {
+            json!(format!("example {n}"))
+        };
+        m.insert(n.clone(), v);
+    }
+    Value::Object(m)
+}
+
 /// Runs the test (saving first when there are unsaved changes).
 pub async fn run_test(b: Builder) -> Result<(), ApiError> {
     let session = b.session;
@@ -94,6 +111,14 @@ pub fn TestPanel() -> impl IntoView {
     let b = use_builder();
     let m = use_mutations();
     let outcome = b.outcome;
+    // Opened with an empty sample, the panel starts from an example of what the flow reads.
+    let used = b.draft.with_untracked(super::picker::used_body_fields);
+    let empty = b.sample.with_untracked(|s| {
+        s.body.is_null() || s.body.as_object().is_some_and(serde_json::Map::is_empty)
+    });
+    if empty && !used.is_empty() {
+        b.sample.update(|s| s.body = example_body(&used));
+    }
     let running = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     let run = move || {
@@ -227,6 +252,16 @@ pub fn TestPanel() -> impl IntoView {
                 </details>
                 <div class="field">
                     <label class="field__label" for="test-body">"Body (JSON)"</label>
+                    {move || {
+                        let used = b.draft.with(super::picker::used_body_fields);
+                        (!used.is_empty()).then(|| view! {
+                            <button type="button" class="link-button" data-testid="test-body-example"
+                                title="A body with an example value for each field the flow reads"
+                                on:click=move |_| b.sample.update(|s| s.body = example_body(&used))>
+                                "Example body from the fields this flow reads"
+                            </button>
+                        })
+                    }}
                     <JsonEditor id="test-body-input" value=Signal::derive(move || b.sample.with(|s| s.body.clone())) on_change=Callback::new(move |v| b.sample.update(|s| s.body = v)) rows=4 />
                 </div>
                 <p class="test-panel__warning">"Test runs really run: items are created and requests are sent."</p>

@@ -89,3 +89,51 @@ pub fn storage_remove(key: &str) {
         let _ = s.remove_item(key);
     }
 }
+
+/// Inserts `text` at the caret (or over the selection) of an `<input>` or `<textarea>`, then
+/// fires `input` so the field's own handler commits the new value, and puts the caret after
+/// the insertion.
+pub fn insert_at_caret(el: &web_sys::HtmlElement, text: &str) {
+    use wasm_bindgen::JsCast;
+    let (value, start, end) = if let Some(i) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+        let v = i.value();
+        let n = v.encode_utf16().count() as u32;
+        (
+            v,
+            i.selection_start().ok().flatten().unwrap_or(n),
+            i.selection_end().ok().flatten().unwrap_or(n),
+        )
+    } else if let Some(t) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        let v = t.value();
+        let n = v.encode_utf16().count() as u32;
+        (
+            v,
+            t.selection_start().ok().flatten().unwrap_or(n),
+            t.selection_end().ok().flatten().unwrap_or(n),
+        )
+    } else {
+        return;
+    };
+    let units: Vec<u16> = value.encode_utf16().collect();
+    let (start, end) = (start.min(end) as usize, end.max(start) as usize);
+    let (start, end) = (start.min(units.len()), end.min(units.len()));
+    let mut next = String::from_utf16_lossy(&units[..start]);
+    next.push_str(text);
+    let caret = (next.encode_utf16().count()) as u32;
+    next.push_str(&String::from_utf16_lossy(&units[end..]));
+    if let Some(i) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+        i.set_value(&next);
+        let _ = i.set_selection_range(caret, caret);
+    } else if let Some(t) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        t.set_value(&next);
+        let _ = t.set_selection_range(caret, caret);
+    }
+    let _ = el.focus();
+    if let Ok(ev) = web_sys::Event::new_with_event_init_dict("input", &{
+        let init = web_sys::EventInit::new();
+        init.set_bubbles(true);
+        init
+    }) {
+        let _ = el.dispatch_event(&ev);
+    }
+}

@@ -5,13 +5,20 @@
 use leptos::prelude::*;
 use serde_json::{Map, Value, json};
 
-use super::condition::ConditionBuilder;
+use super::{condition::ConditionBuilder, payload::PayloadForm};
 use crate::{
-    components::{json_editor::JsonEditor, kv_editor::KvEditor, spinner::Spinner},
+    components::{
+        json_editor::JsonEditor,
+        kv_editor::KvEditor,
+        live_input::{LiveInput, LiveTextArea},
+        spinner::Spinner,
+    },
     flow_builder::{
+        picker::{Picker, TemplatePreview, ValuePicker},
         specs::{FieldKind, FieldSpec},
         state::Builder,
     },
+    util::dom::insert_at_caret,
 };
 
 /// Reads an option of a step (tracked).
@@ -25,6 +32,10 @@ pub fn read(b: Builder, id: &str, key: &str) -> Value {
 
 /// Writes an option of a step as one undo group per field.
 pub fn write(b: Builder, id: &str, key: &str, value: Value) {
+    // A late event from a field whose inspector is gone writes nothing.
+    if b.draft.try_with_untracked(|_| ()).is_none() {
+        return;
+    }
     let group = format!("opt-{id}-{key}");
     let (id, key) = (id.to_owned(), key.to_owned());
     b.edit(&group, move |d| {
@@ -39,7 +50,7 @@ pub fn write(b: Builder, id: &str, key: &str, value: Value) {
     });
 }
 
-fn text_of(v: &Value) -> String {
+pub fn text_of(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
@@ -123,7 +134,7 @@ pub fn CollectionPicker(
         Some(Err(e)) => view! {
             <div>
                 <p class="field__error">{format!("Couldn't load collections: {} — type the name instead.", e.message)}</p>
-                <input class="input" id=id.clone() prop:value=move || value.get() on:change=move |ev| on_change.run(event_target_value(&ev)) />
+                <LiveInput id=id.clone() value=value on_input=on_change />
             </div>
         }
         .into_any(),
@@ -157,18 +168,42 @@ pub fn field_view(b: Builder, op_id: String, spec: FieldSpec) -> AnyView {
     let (rid, wid) = (op_id.clone(), op_id.clone());
     let value = Signal::derive(move || read(b, &rid, key));
     let set = Callback::new(move |v: Value| write(b, &wid, key, v));
+    let picker = Picker::new(b, &op_id);
     let help = (!spec.help.is_empty()).then_some(spec.help);
     let control = match spec.kind {
-        FieldKind::Text => view! {
-            <input class="input" id=id.clone() data-testid=format!("field-{key}") placeholder=spec.placeholder
-                prop:value=move || text_of(&value.get())
-                on:input=move |ev| set.run(json!(event_target_value(&ev))) />
+        FieldKind::Text | FieldKind::Multiline => {
+            let text = Signal::derive(move || text_of(&value.get()));
+            let on_text = Callback::new(move |t: String| set.run(json!(t)));
+            let input = NodeRef::<leptos::html::Input>::new();
+            let area = NodeRef::<leptos::html::Textarea>::new();
+            let multiline = spec.kind == FieldKind::Multiline;
+            let insert = Callback::new(move |path: String| {
+                let el: Option<web_sys::HtmlElement> = if multiline {
+                    area.get_untracked().map(Into::into)
+                } else {
+                    input.get_untracked().map(Into::into)
+                };
+                if let Some(el) = el {
+                    insert_at_caret(&el, &format!("{{{{ {path} }}}}"));
+                }
+            });
+            view! {
+                <div class="template-field">
+                    {if multiline {
+                        view! { <LiveTextArea id=id.clone() testid=format!("field-{key}") placeholder=spec.placeholder value=text on_input=on_text node=area /> }.into_any()
+                    } else {
+                        view! { <LiveInput id=id.clone() testid=format!("field-{key}") placeholder=spec.placeholder value=text on_input=on_text node=input /> }.into_any()
+                    }}
+                    <ValuePicker picker=picker testid=format!("pick-{key}") on_pick=insert />
+                    <TemplatePreview picker=picker text=text testid=format!("preview-{key}") />
+                </div>
+            }
+            .into_any()
         }
-        .into_any(),
-        FieldKind::Multiline | FieldKind::Code => view! {
-            <textarea class="input" class:input--mono=spec.kind == FieldKind::Code id=id.clone() data-testid=format!("field-{key}") rows=if spec.kind == FieldKind::Code { 10 } else { 4 } placeholder=spec.placeholder spellcheck="false"
-                prop:value=move || text_of(&value.get())
-                on:input=move |ev| set.run(json!(event_target_value(&ev)))></textarea>
+        FieldKind::Code => view! {
+            <LiveTextArea class="input input--mono" id=id.clone() testid=format!("field-{key}") rows=10 placeholder=spec.placeholder
+                value=Signal::derive(move || text_of(&value.get()))
+                on_input=Callback::new(move |t: String| set.run(json!(t))) />
         }
         .into_any(),
         FieldKind::Millis => {
@@ -223,19 +258,32 @@ pub fn field_view(b: Builder, op_id: String, spec: FieldSpec) -> AnyView {
                     <option value="$full">"Full access"</option>
                     {move || roles().into_iter().map(|r| view! { <option value=r.id.clone()>{format!("Role: {}", r.name)}</option> }).collect_view()}
                 </select>
+                <ActAsNote b=b op_id=op_id.clone() on_full=Callback::new(move |()| set.run(json!("$full"))) />
             }
             .into_any()
         }
         FieldKind::Ids => view! {
-            <input class="input" id=id.clone() data-testid=format!("field-{key}") placeholder=spec.placeholder
-                prop:value=move || ids_text(&value.get())
-                on:change=move |ev| set.run(ids_from(&event_target_value(&ev))) />
+            <LiveInput id=id.clone() testid=format!("field-{key}") placeholder=spec.placeholder
+                value=Signal::derive(move || ids_text(&value.get()))
+                on_input=Callback::new(move |t: String| set.run(ids_from(&t))) />
         }
         .into_any(),
-        FieldKind::Json { template } => view! {
-            <JsonEditor id=format!("field-{key}") value=value on_change=set allow_template=template rows=6 placeholder=spec.placeholder.to_owned() />
+        FieldKind::Json { template } => {
+            let area = NodeRef::<leptos::html::Textarea>::new();
+            let insert = Callback::new(move |path: String| {
+                if let Some(el) = area.get_untracked() {
+                    let el: web_sys::HtmlTextAreaElement = el;
+                    let before = before_caret(&el);
+                    insert_at_caret(&el, &json_insertion(&before, &el.value(), &path));
+                }
+            });
+            view! {
+                <JsonEditor id=format!("field-{key}") value=value on_change=set allow_template=template rows=6 placeholder=spec.placeholder.to_owned() node=area />
+                {template.then(|| view! { <ValuePicker picker=picker testid=format!("pick-{key}") on_pick=insert /> })}
+            }
+            .into_any()
         }
-        .into_any(),
+        FieldKind::Payload => view! { <PayloadForm b=b picker=picker op_id=op_id.clone() value=value on_change=set /> }.into_any(),
         FieldKind::Headers => {
             let rows = Signal::derive(move || {
                 value
@@ -249,13 +297,21 @@ pub fn field_view(b: Builder, op_id: String, spec: FieldSpec) -> AnyView {
                     .unwrap_or_default()
             });
             view! {
-                <KvEditor id="field-headers" rows=rows labels=("Header", "Value") on_change=Callback::new(move |list: Vec<(String, String)>| {
+                <KvEditor id="field-headers" rows=rows labels=("Header", "Value") value_extra=Callback::new(move |(i, node): (usize, NodeRef<leptos::html::Input>)| {
+                    let insert = Callback::new(move |path: String| {
+                        if let Some(el) = node.get_untracked() {
+                            let el: web_sys::HtmlElement = el.into();
+                            insert_at_caret(&el, &format!("{{{{ {path} }}}}"));
+                        }
+                    });
+                    view! { <ValuePicker picker=picker testid=format!("pick-header-{i}") on_pick=insert /> }.into_any()
+                }) on_change=Callback::new(move |list: Vec<(String, String)>| {
                     set.run(Value::Array(list.into_iter().map(|(h, v)| json!({"header": h, "value": v})).collect()));
                 }) />
             }
             .into_any()
         }
-        FieldKind::Filter => view! { <ConditionBuilder value=value on_change=set /> }.into_any(),
+        FieldKind::Filter => view! { <ConditionBuilder value=value on_change=set picker=picker /> }.into_any(),
         FieldKind::Flow => {
             let flows = move || {
                 b.flows
@@ -289,4 +345,109 @@ pub fn field_view(b: Builder, op_id: String, spec: FieldSpec) -> AnyView {
         </div>
     }
     .into_any()
+}
+
+/// The text before the caret of a text area.
+fn before_caret(el: &web_sys::HtmlTextAreaElement) -> String {
+    let v: Vec<u16> = el.value().encode_utf16().collect();
+    let at = el
+        .selection_start()
+        .ok()
+        .flatten()
+        .map_or(v.len(), |n| n as usize)
+        .min(v.len());
+    String::from_utf16_lossy(&v[..at])
+}
+
+/// What to insert for a picked path into JSON text: the whole template in an empty editor, a
+/// bare placeholder inside a string, a quoted one elsewhere.
+pub fn json_insertion(before: &str, all: &str, path: &str) -> String {
+    if all.trim().is_empty() {
+        return format!("{{{{ {path} }}}}");
+    }
+    let mut inside = false;
+    let mut escaped = false;
+    for c in before.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => inside = !inside,
+            _ => {}
+        }
+    }
+    if inside {
+        format!("{{{{ {path} }}}}")
+    } else {
+        format!("\"{{{{ {path} }}}}\"")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_insertion;
+
+    #[test]
+    fn picked_values_land_as_json_strings_or_inside_them() {
+        assert_eq!(
+            json_insertion("", "", "$trigger.body"),
+            "{{ $trigger.body }}"
+        );
+        assert_eq!(
+            json_insertion("{\"a\": ", "{\"a\": }", "x.y"),
+            "\"{{ x.y }}\""
+        );
+        assert_eq!(
+            json_insertion("{\"a\": \"hi ", "{\"a\": \"hi \"}", "x"),
+            "{{ x }}"
+        );
+        assert_eq!(json_insertion("{\"a\": \"q\\\"", "…", "x"), "{{ x }}");
+    }
+}
+
+/// Beside "Act as": which of the flow's callers may not run this step as it is set (issue 12
+/// §3), with a one-click explicit choice.
+#[component]
+fn ActAsNote(b: Builder, op_id: String, on_full: Callback<()>) -> impl IntoView {
+    let blocked = move || {
+        let flow = b.flow_id.get_value();
+        let public = b.public.get();
+        b.access.with(|m| {
+            let m = m.as_ref()?;
+            let mut callers = m.callers(&flow);
+            let is_public = |c: &crate::api::act_as::Caller| c.label.starts_with("Public");
+            match public {
+                Some(false) => callers.retain(|c| !is_public(c)),
+                Some(true) if !callers.iter().any(is_public) => callers.insert(
+                    0,
+                    crate::api::act_as::Caller {
+                        label: "Public (not signed in)".into(),
+                        policies: vec![crate::api::access::PUBLIC_POLICY.into()],
+                    },
+                ),
+                _ => {}
+            }
+            b.draft.with(|d| {
+                let o = d.op(&op_id)?;
+                m.blocked(
+                    &callers,
+                    [(o.id.as_str(), o.title(), o.kind.as_str(), &o.options)],
+                )
+                .into_iter()
+                .next()
+            })
+        })
+    };
+    move || {
+        blocked().map(|bl| {
+            view! {
+                <div class="alert alert--warning act-as-note" data-testid="act-as-warning" role="status">
+                    <p>{format!("{} — as set, those calls fail here with 403.", bl.sentence())}</p>
+                    <button class="button button--small" type="button" data-testid="act-as-full" on:click=move |_| on_full.run(())>
+                        "Act with full access"
+                    </button>
+                    <span class="field__help">" or choose a role above."</span>
+                </div>
+            }
+        })
+    }
 }

@@ -1,9 +1,10 @@
 //! The inspector (right panel): flow settings when nothing is selected, the trigger panel, or
 //! the selected step's form. Edits update the card live and are part of the draft.
 
-mod condition;
+pub(crate) mod condition;
 mod fields;
 mod flow_settings;
+mod payload;
 mod step;
 mod trigger;
 

@@ -6,14 +6,16 @@
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_params_map};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::lookups::flow_signal;
 use crate::{
     api::{
         self, ApiError, ApiRequest,
-        access::{AccessRow, PUBLIC_POLICY, Permission, Policy, Role},
+        access::{PUBLIC_POLICY, Permission, Policy, Role},
+        act_as::{AccessModel, Blocked, Caller},
         flow_access::{self, Grant},
+        flows::Operation,
     },
     components::{
         error_alert::ErrorSlot,
@@ -32,25 +34,108 @@ use crate::{
 
 #[derive(Clone, Debug, PartialEq)]
 struct AccessData {
-    roles: Vec<Role>,
-    policies: Vec<Policy>,
-    rows: Vec<AccessRow>,
-    perms: Vec<Permission>,
+    m: AccessModel,
+    /// The flow's steps (which of them the callers may not run).
+    ops: Vec<Operation>,
 }
 
-async fn load(session: Session) -> Result<AccessData, ApiError> {
-    let roles = session.authed(api::access::roles).await?;
-    let policies = session.authed(api::access::policies).await?;
-    let rows = session.authed(api::access::access_rows).await?;
-    let perms = session
-        .authed(|t| api::access::permissions(t, Some(flow_access::trigger_filter(None))))
+async fn load(session: Session, flow: String) -> Result<AccessData, ApiError> {
+    let m = session.authed(api::act_as::load).await?;
+    let ops = session
+        .authed(move |t| api::flows::operations(t, flow.clone()))
         .await?;
-    Ok(AccessData {
-        roles,
-        policies,
-        rows,
-        perms,
-    })
+    Ok(AccessData { m, ops })
+}
+
+/// A step's name, or its type's label when it has none.
+fn title(o: &Operation) -> String {
+    o.name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .or_else(|| crate::flow_builder::specs::spec(&o.kind).map(|s| s.label.to_owned()))
+        .unwrap_or_else(|| o.key.clone())
+}
+
+/// Gives a step an explicit "Act as": full access (`PATCH /operations/{id}`).
+async fn act_with_full_access(session: Session, ops: Vec<Operation>) -> Result<(), ApiError> {
+    for o in ops {
+        let mut options = o.options.clone().unwrap_or_else(|| json!({}));
+        if let Some(m) = options.as_object_mut() {
+            m.insert("permissions".into(), json!("$full"));
+        }
+        let body = json!({ "options": options });
+        session
+            .authed(move |t| api::flows::patch_operation(t, o.id.clone(), body.clone()))
+            .await?;
+    }
+    Ok(())
+}
+
+/// The steps that act as the caller where the callers allowed here may not act (issue 12 §3).
+fn blocked_panel(
+    d: &AccessData,
+    flow_id: &str,
+    m: Mutations,
+    session: Session,
+    data: LocalResource<Result<AccessData, ApiError>>,
+) -> impl IntoView + use<> {
+    let callers = d.m.callers(flow_id);
+    let null = Value::Null;
+    let blocked = d.m.blocked(
+        &callers,
+        d.ops.iter().map(|o| {
+            (
+                o.id.as_str(),
+                title(o),
+                o.kind.as_str(),
+                o.options.as_ref().unwrap_or(&null),
+            )
+        }),
+    );
+    if blocked.is_empty() {
+        return ().into_any();
+    }
+    let steps: Vec<(Blocked, Operation)> = blocked
+        .into_iter()
+        .filter_map(|b| d.ops.iter().find(|o| o.id == b.op).cloned().map(|o| (b, o)))
+        .collect();
+    let all: Vec<Operation> = steps.iter().map(|(_, o)| o.clone()).collect();
+    let fix = move |ops: Vec<Operation>, done: String| {
+        m.mutate(act_with_full_access(session, ops))
+            .success(done)
+            .error("Couldn't change the steps")
+            .finally(move || data.refetch())
+            .run();
+    };
+    view! {
+        <section class="panel panel--warning" data-testid="blocked-steps">
+            <h2 class="panel__title">"Steps these callers can't run"</h2>
+            <p class="muted">"These steps act as the caller, and the callers allowed above have no permission for them: their calls would fail there with 403. Give each step an explicit choice."</p>
+            <ul class="blocked-list">
+                {steps.into_iter().map(|(b, o)| {
+                    let key = o.key.clone();
+                    let title = b.title.clone();
+                    view! {
+                        <li class="blocked-list__item" data-testid=format!("blocked-{key}")>
+                            <span><strong>{b.title.clone()}</strong>" — "{b.sentence()}"."</span>
+                            <button class="button button--small" type="button" data-testid=format!("blocked-fix-{key}")
+                                on:click=move |_| fix(vec![o.clone()], format!("'{title}' now acts with full access"))>
+                                "Act with full access"
+                            </button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            <div class="panel__row">
+                <button class="button button--primary button--small" type="button" data-testid="blocked-fix-all"
+                    on:click=move |_| fix(all.clone(), "The steps now act with full access".to_owned())>
+                    "Switch all to full access"
+                </button>
+                <span class="field__help">"Or choose a role under the step's “Act as” in the builder."</span>
+            </div>
+        </section>
+    }
+    .into_any()
 }
 
 /// Grants `flow` to `policy` (one new row).
@@ -99,10 +184,10 @@ async fn revoke(
 /// How a policy stands for this flow.
 fn policy_state(d: &AccessData, policy: &str, flow: &str) -> Option<Grant> {
     let mut best = None;
-    for p in d
-        .perms
-        .iter()
-        .filter(|p| p.policy.as_deref() == Some(policy))
+    for p in
+        d.m.perms
+            .iter()
+            .filter(|p| p.policy.as_deref() == Some(policy))
     {
         match flow_access::grant(p, flow) {
             Some(Grant::All) => return Some(Grant::All),
@@ -138,7 +223,7 @@ pub fn FlowAccessPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let (flow, flow_error) = flow_signal(session, id);
-    let data = LocalResource::new(move || load(session));
+    let data = LocalResource::new(move || load(session, id.get()));
     let busy = RwSignal::new(None::<String>);
     let anon = RwSignal::new(None::<Result<(u16, String), ApiError>>);
     let anon_busy = RwSignal::new(false);
@@ -161,7 +246,7 @@ pub fn FlowAccessPage() -> impl IntoView {
             if on {
                 grant(session, p, flow_id).await
             } else {
-                revoke(session, d.perms.clone(), p, flow_id).await
+                revoke(session, d.m.perms.clone(), p, flow_id).await
             }
         };
         let mutation = access_change(m, busy, data, policy, call, done);
@@ -171,14 +256,70 @@ pub fn FlowAccessPage() -> impl IntoView {
         }
     };
     let set_public = Callback::new(move |on: bool| {
+        let Some(Ok(d)) = data.get_untracked() else {
+            return;
+        };
+        // The steps the public could not run as they are set: making the flow public gives
+        // them full access, and the question says so by name (issue 12 §3).
+        let public =
+            d.m.callers(&id.get_untracked())
+                .into_iter()
+                .find(|c| c.label.starts_with("Public"))
+                .unwrap_or(Caller {
+                    label: "Public (not signed in)".into(),
+                    policies: vec![PUBLIC_POLICY.into()],
+                });
+        let blocked: Vec<Operation> = if on {
+            let null = Value::Null;
+            let list = d.m.blocked(
+                std::slice::from_ref(&public),
+                d.ops.iter().map(|o| {
+                    (
+                        o.id.as_str(),
+                        o.key.clone(),
+                        o.kind.as_str(),
+                        o.options.as_ref().unwrap_or(&null),
+                    )
+                }),
+            );
+            d.ops
+                .iter()
+                .filter(|o| list.iter().any(|b| b.op == o.id))
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
         let ask = on.then(|| {
-            Question::plain(
-                "Make this flow public?",
-                "Anyone on the internet with the address can run it and receive its response.",
-                "Make public",
-            )
+            let mut body = "Anyone on the internet with the address can run it and receive its response.".to_owned();
+            if !blocked.is_empty() {
+                let names: Vec<String> = blocked
+                    .iter()
+                    .map(|o| format!("'{}'", title(o)))
+                    .collect();
+                body.push_str(&format!(
+                    " {} act as the caller, which the public may not do there: making the flow public lets {} act with full access (change it under the step's “Act as”).",
+                    names.join(", "),
+                    if blocked.len() == 1 { "it" } else { "them" }
+                ));
+            }
+            Question::plain("Make this flow public?", body, "Make public")
         });
-        set_policy(PUBLIC_POLICY.to_owned(), on, "Public".into(), ask);
+        if blocked.is_empty() {
+            set_policy(PUBLIC_POLICY.to_owned(), on, "Public".into(), ask);
+            return;
+        }
+        let flow_id = id.get_untracked();
+        let call = async move {
+            grant(session, PUBLIC_POLICY.to_owned(), flow_id).await?;
+            act_with_full_access(session, blocked).await
+        };
+        let done = "Public access on — anyone with the address can run this flow".to_owned();
+        let mutation = access_change(m, busy, data, PUBLIC_POLICY.to_owned(), call, done);
+        match ask {
+            Some(q) => mutation.confirm(q).run(),
+            None => mutation.run(),
+        }
     });
     let set_role = move |role: Role, on: bool, target: Option<String>, policy_ids: Vec<String>| {
         let Some(Ok(d)) = data.get_untracked() else {
@@ -197,7 +338,7 @@ pub fn FlowAccessPage() -> impl IntoView {
                 role_grant(session, role.id, name, target, flow_id).await
             } else {
                 for p in policy_ids {
-                    revoke(session, d.perms.clone(), p, flow_id.clone()).await?;
+                    revoke(session, d.m.perms.clone(), p, flow_id.clone()).await?;
                 }
                 Ok(())
             }
@@ -225,51 +366,51 @@ pub fn FlowAccessPage() -> impl IntoView {
         let public_state = policy_state(&d, PUBLIC_POLICY, &flow_id);
         let public_on = public_state.is_some();
         let public_all = public_state == Some(Grant::All);
-        let admin_policies: Vec<String> = d
-            .policies
-            .iter()
-            .filter(|p| p.admin_access)
-            .map(|p| p.id.clone())
-            .collect();
-        let role_rows: Vec<_> = d
-            .roles
-            .iter()
-            .map(|r| {
-                let policies: Vec<&Policy> = d
-                    .rows
-                    .iter()
-                    .filter(|a| a.role.as_deref() == Some(r.id.as_str()))
-                    .filter_map(|a| d.policies.iter().find(|p| p.id == a.policy))
-                    .collect();
-                let admin = policies.iter().any(|p| admin_policies.contains(&p.id));
-                let all_via = policies
-                    .iter()
-                    .find(|p| policy_state(&d, &p.id, &flow_id) == Some(Grant::All))
-                    .map(|p| p.label());
-                let granted = policies
-                    .iter()
-                    .any(|p| policy_state(&d, &p.id, &flow_id).is_some());
-                let target = policies
-                    .iter()
-                    .find(|p| !p.admin_access)
-                    .map(|p| p.id.clone());
-                (
-                    r.clone(),
-                    admin,
-                    all_via,
-                    granted,
-                    target,
-                    policies.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
-                )
-            })
-            .collect();
+        let admin_policies: Vec<String> =
+            d.m.policies
+                .iter()
+                .filter(|p| p.admin_access)
+                .map(|p| p.id.clone())
+                .collect();
+        let role_rows: Vec<_> =
+            d.m.roles
+                .iter()
+                .map(|r| {
+                    let policies: Vec<&Policy> =
+                        d.m.rows
+                            .iter()
+                            .filter(|a| a.role.as_deref() == Some(r.id.as_str()))
+                            .filter_map(|a| d.m.policies.iter().find(|p| p.id == a.policy))
+                            .collect();
+                    let admin = policies.iter().any(|p| admin_policies.contains(&p.id));
+                    let all_via = policies
+                        .iter()
+                        .find(|p| policy_state(&d, &p.id, &flow_id) == Some(Grant::All))
+                        .map(|p| p.label());
+                    let granted = policies
+                        .iter()
+                        .any(|p| policy_state(&d, &p.id, &flow_id).is_some());
+                    let target = policies
+                        .iter()
+                        .find(|p| !p.admin_access)
+                        .map(|p| p.id.clone());
+                    (
+                        r.clone(),
+                        admin,
+                        all_via,
+                        granted,
+                        target,
+                        policies.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
+                    )
+                })
+                .collect();
         let only_admins = role_rows.iter().all(|r| r.1);
-        let other_policies: Vec<Policy> = d
-            .policies
-            .iter()
-            .filter(|p| !p.admin_access && p.id != PUBLIC_POLICY)
-            .cloned()
-            .collect();
+        let other_policies: Vec<Policy> =
+            d.m.policies
+                .iter()
+                .filter(|p| !p.admin_access && p.id != PUBLIC_POLICY)
+                .cloned()
+                .collect();
         view! {
             <section class="panel" data-testid="public-card">
                 <div class="panel__row">
@@ -298,6 +439,7 @@ pub fn FlowAccessPage() -> impl IntoView {
                     </span>
                 </div>
             </section>
+            {blocked_panel(&d, &flow_id, m, session, data)}
             <section class="panel">
                 <h2 class="panel__title">"Who else can trigger it"</h2>
                 {if only_admins {
