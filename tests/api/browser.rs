@@ -36,7 +36,9 @@ fn scripts(root: &Path) -> Vec<String> {
     let mut rest: Vec<String> = std::fs::read_dir(root.join("tests/browser"))
         .expect("tests/browser")
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".mjs") && !["lib.mjs", "smoke.mjs", "e2e.mjs"].contains(&n.as_str()))
+        .filter(|n| {
+            n.ends_with(".mjs") && !["lib.mjs", "smoke.mjs", "e2e.mjs"].contains(&n.as_str())
+        })
         .collect();
     rest.sort();
     ["smoke.mjs", "e2e.mjs"]

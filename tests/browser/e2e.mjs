@@ -109,6 +109,7 @@ await scenario('e2e', async ({ page, step, dialogs }) => {
   await page.fill(tid('step-name'), 'Save order');
   await page.selectOption('#opt-collection', 'orders');
   await page.selectOption('#opt-permissions', '$full');
+  await page.click(tid('payload-mode-json'));
   await page.fill(tid('field-payload'), '{{ $trigger.body }}');
 
   await select(page, 'log');

@@ -134,10 +134,14 @@ export async function clearToasts(page) {
   await page.evaluate(() => document.querySelectorAll('.toast__close').forEach((b) => b.click()));
   await page.locator('.toast').first().waitFor({ state: 'detached', timeout: 2000 }).catch(() => {});
 }
-/** Selects a card by clicking its header; waits for the step inspector. */
-export async function select(page, key) {
+/** Clicks a card's header (selects it). */
+export async function clickCard(page, key) {
   const c = await center(page, `${tid(`card-${key}`)} .card__header`);
   await page.mouse.click(c.x, c.y);
+}
+/** Selects a step's card; waits for the step inspector. */
+export async function select(page, key) {
+  await clickCard(page, key);
   await page.locator(tid('step-inspector')).waitFor({ timeout });
 }
 /** Fills the sign-in form and submits it. */
