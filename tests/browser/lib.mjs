@@ -136,6 +136,7 @@ export async function clearToasts(page) {
 }
 /** Clicks a card's header (selects it). */
 export async function clickCard(page, key) {
+  await page.locator(tid(`card-${key}`)).first().scrollIntoViewIfNeeded();
   const c = await center(page, `${tid(`card-${key}`)} .card__header`);
   await page.mouse.click(c.x, c.y);
 }
