@@ -145,6 +145,20 @@ export async function select(page, key) {
   await clickCard(page, key);
   await page.locator(tid('step-inspector')).waitFor({ timeout });
 }
+/** Creates (through the API) a collection `name` with an auto-numbered id, a required `email`
+ * and an optional `name`: what the newcomer and value scenarios store into. */
+export async function subscribersCollection(name) {
+  const made = await api('POST', '/collections', {
+    collection: name,
+    schema: {},
+    fields: [
+      { field: 'id', type: 'integer', schema: { is_primary_key: true, has_auto_increment: true } },
+      { field: 'email', type: 'string', schema: { is_nullable: false }, meta: { required: true } },
+      { field: 'name', type: 'string' },
+    ],
+  });
+  check(made.status === 200, `collection ${name}: ${made.status} ${made.text}`);
+}
 /** Fills the sign-in form and submits it. */
 export async function signIn(page, user = email, pass = password) {
   await page.fill('#login-email', user);

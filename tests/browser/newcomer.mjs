@@ -12,21 +12,13 @@
 import { join } from 'node:path';
 import {
   shots, check, api, tid, waitFor, waitAttr, waitText, clearToasts, openSignedIn, scenario,
+  subscribersCollection,
 } from './lib.mjs';
 
 const MAX_ACTIONS = 15;
 
 await scenario('newcomer', async ({ page, step }) => {
-  const made = await api('POST', '/collections', {
-    collection: 'subscribers',
-    schema: {},
-    fields: [
-      { field: 'id', type: 'integer', schema: { is_primary_key: true, has_auto_increment: true } },
-      { field: 'email', type: 'string', schema: { is_nullable: false }, meta: { required: true } },
-      { field: 'name', type: 'string' },
-    ],
-  });
-  check(made.status === 200, `collection: ${made.status} ${made.text}`);
+  await subscribersCollection('subscribers');
   await openSignedIn(page);
 
   let actions = 0;

@@ -16,6 +16,7 @@
 import {
   check, api, tid, waitFor, waitAttr, text, waitText, clickCard, select, clearToasts,
   openSignedIn, newFlow, scenario,
+  subscribersCollection,
 } from './lib.mjs';
 
 async function addAfter(page, key, handle, kind) {
@@ -29,16 +30,7 @@ async function ops(flowId) {
 
 await scenario('values', async ({ page, step }) => {
   step('a collection with a required email');
-  const made = await api('POST', '/collections', {
-    collection: 'vals_subscribers',
-    schema: {},
-    fields: [
-      { field: 'id', type: 'integer', schema: { is_primary_key: true, has_auto_increment: true } },
-      { field: 'email', type: 'string', schema: { is_nullable: false }, meta: { required: true } },
-      { field: 'name', type: 'string' },
-    ],
-  });
-  check(made.status === 200, `collection: ${made.status} ${made.text}`);
+  await subscribersCollection('vals_subscribers');
 
   await openSignedIn(page);
   const flowId = await newFlow(page, 'Values');

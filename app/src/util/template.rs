@@ -45,6 +45,11 @@ pub fn placeholders(text: &str) -> Vec<(std::ops::Range<usize>, &str)> {
     out
 }
 
+/// The placeholder that inserts `path`: `{{ path }}`.
+pub fn placeholder(path: &str) -> String {
+    format!("{{{{ {path} }}}}")
+}
+
 /// What a preview says about a template.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Preview {

@@ -18,7 +18,7 @@ use crate::{
         specs::{FieldKind, FieldSpec},
         state::Builder,
     },
-    util::dom::insert_at_caret,
+    util::{dom::insert_at_caret, template},
 };
 
 /// Reads an option of a step (tracked).
@@ -184,7 +184,7 @@ pub fn field_view(b: Builder, op_id: String, spec: FieldSpec) -> AnyView {
                     input.get_untracked().map(Into::into)
                 };
                 if let Some(el) = el {
-                    insert_at_caret(&el, &format!("{{{{ {path} }}}}"));
+                    insert_at_caret(&el, &template::placeholder(&path));
                 }
             });
             view! {
@@ -301,7 +301,7 @@ pub fn field_view(b: Builder, op_id: String, spec: FieldSpec) -> AnyView {
                     let insert = Callback::new(move |path: String| {
                         if let Some(el) = node.get_untracked() {
                             let el: web_sys::HtmlElement = el.into();
-                            insert_at_caret(&el, &format!("{{{{ {path} }}}}"));
+                            insert_at_caret(&el, &template::placeholder(&path));
                         }
                     });
                     view! { <ValuePicker picker=picker testid=format!("pick-header-{i}") on_pick=insert /> }.into_any()
@@ -363,7 +363,7 @@ fn before_caret(el: &web_sys::HtmlTextAreaElement) -> String {
 /// bare placeholder inside a string, a quoted one elsewhere.
 pub fn json_insertion(before: &str, all: &str, path: &str) -> String {
     if all.trim().is_empty() {
-        return format!("{{{{ {path} }}}}");
+        return template::placeholder(path);
     }
     let mut inside = false;
     let mut escaped = false;
@@ -376,7 +376,7 @@ pub fn json_insertion(before: &str, all: &str, path: &str) -> String {
         }
     }
     if inside {
-        format!("{{{{ {path} }}}}")
+        template::placeholder(path)
     } else {
         format!("\"{{{{ {path} }}}}\"")
     }

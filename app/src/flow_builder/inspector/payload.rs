@@ -119,7 +119,7 @@ pub fn PayloadForm(
         let insert = Callback::new(move |path: String| {
             if let Some(el) = input.get_untracked() {
                 let el: web_sys::HtmlElement = el.into();
-                insert_at_caret(&el, &format!("{{{{ {path} }}}}"));
+                insert_at_caret(&el, &template::placeholder(&path));
             }
         });
         let required = !f.is_nullable() && !f.is_primary_key();
