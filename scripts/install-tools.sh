@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the offline toolchain for the admin web app (stack.md §2, pitfalls P1–P3, P9, P12):
 #   rust target wasm32-unknown-unknown, trunk 0.21.14, wasm-bindgen-cli 0.2.130,
-#   npm tools (binaryen 132 = wasm-opt, playwright-core 1.65.1, @directus/sdk 18.0.3 for
+#   npm tools (binaryen 132 = wasm-opt, playwright-core 1.65.1, pixelmatch 8 + pngjs 7 for the
+#   screenshot comparisons, @directus/sdk 18.0.3 for
 #   tests/sdk) and Debian chromium.
 # Idempotent and fast: every step first checks what is installed and skips when it matches.
 set -euo pipefail

@@ -27,6 +27,8 @@ pub struct Model {
     pub user: Option<Uuid>,
     #[sea_orm(column_type = "String(StringLen::N(50))")]
     pub ip: Option<String>,
+    /// A builder test run (`POST /flows/{id}/test`), not a real call.
+    pub test: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

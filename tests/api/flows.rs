@@ -762,3 +762,140 @@ async fn deleting_operations_clears_links_to_them() {
     let run = admin.post(&format!("/flows/trigger/{id}"), json!({})).await;
     assert_eq!(run.body["data"], json!({"b": 2}));
 }
+
+/// Issue 12 point 8: the run log marks builder test runs (`POST /flows/{id}/test`) apart from
+/// real calls, and can be filtered on it.
+#[tokio::test]
+async fn run_logs_mark_test_runs() {
+    let app = TestApp::spawn().await;
+    let id = create_flow(&app, thrower(None)).await;
+    let real = app
+        .admin()
+        .post(&format!("/flows/trigger/{id}"), json!({}))
+        .await;
+    assert_eq!(real.status, 410, "{}", real.text);
+    let test = app
+        .admin()
+        .post(&format!("/flows/{id}/test"), json!({"body": {}}))
+        .await;
+    assert_eq!(test.status, 200, "{}", test.text);
+    app.flush_logs().await;
+    let runs = app
+        .admin()
+        .get(&format!(
+            "/runs?filter[flow][_eq]={id}&sort=id&fields=id,test,status"
+        ))
+        .await;
+    assert_eq!(runs.status, 200, "{}", runs.text);
+    let flags: Vec<&Value> = runs.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["test"])
+        .collect();
+    assert_eq!(flags, [&json!(false), &json!(true)], "{}", runs.text);
+    let tests = app
+        .admin()
+        .get(&format!(
+            "/runs?filter[flow][_eq]={id}&filter[test][_eq]=true"
+        ))
+        .await;
+    assert_eq!(
+        tests.body["data"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        tests.text
+    );
+}
+
+/// The builder saves in one `PATCH /flows/{id}`: the whole step set with ids, positions and
+/// links by id, and `operation` naming the first step — another one than the first listed, or
+/// none at all. A rewired chain (Directus #14185) and a swapped key pair (two steps trading
+/// keys) are accepted in one request because the graph is checked on the final state only.
+#[tokio::test]
+async fn one_patch_replaces_the_steps_and_names_the_first() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let id = create_flow(
+        &app,
+        json!({"name": "chain", "trigger": "webhook", "status": "active",
+               "options": {"method": "POST", "return": "$last"},
+               "operations": [
+                   {"key": "a", "operation": "transform", "options": {"json": {"at": "a"}}},
+                   {"key": "b", "operation": "transform", "options": {"json": {"at": "b"}}},
+                   {"key": "c", "operation": "transform", "options": {"json": {"at": "c"}}}]}),
+    )
+    .await;
+    let ops = admin
+        .get(&format!("/operations?filter[flow][_eq]={id}&limit=-1"))
+        .await;
+    let uuid = |key: &str| -> String {
+        ops.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["key"] == key)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (a, b, c) = (uuid("a"), uuid("b"), uuid("c"));
+    let step = |id: &str, key: &str, at: &str, resolve: Option<&str>| {
+        json!({"id": id, "key": key, "type": "transform", "options": {"json": {"at": at}},
+               "position_x": 19, "position_y": 1, "resolve": resolve, "reject": null})
+    };
+    // trigger → c → a, b on its own; a and b trade keys; the first listed is not the first.
+    let r = admin
+        .patch(
+            &format!("/flows/{id}"),
+            json!({"name": "rewired", "operation": c, "operations": [
+                step(&a, "b", "a", None), step(&b, "a", "b", None), step(&c, "c", "c", Some(&a))]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["name"], "rewired");
+    assert_eq!(r.body["data"]["operation"], json!(c));
+    let run = admin.post(&format!("/flows/trigger/{id}"), json!({})).await;
+    assert_eq!(
+        run.body["data"],
+        json!({"at": "a"}),
+        "c then a ran: {}",
+        run.text
+    );
+    let after = admin
+        .get(&format!("/operations?filter[flow][_eq]={id}&limit=-1"))
+        .await;
+    let keys: Vec<(String, String)> = after.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["id"].as_str().unwrap().to_owned(),
+                o["key"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        keys.contains(&(a.clone(), "b".to_owned())) && keys.contains(&(b.clone(), "a".to_owned())),
+        "{keys:?}"
+    );
+    // No first step: the trigger leads nowhere and the call answers without running any.
+    let r = admin
+        .patch(
+            &format!("/flows/{id}"),
+            json!({"operation": null, "operations": [step(&a, "a", "a", None)]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["operation"], Value::Null);
+    // A first step that is not in the list is refused, and nothing changes.
+    admin
+        .patch(
+            &format!("/flows/{id}"),
+            json!({"operation": "ghost", "operations": [step(&a, "a", "a", None)]}),
+        )
+        .await
+        .assert_error(400, "INVALID_PAYLOAD");
+}

@@ -25,8 +25,8 @@
 import { join } from 'node:path';
 import {
   base, email, password, editorEmail, shots, timeout, check, api, tid, waitFor, attr, waitAttr,
-  text, waitText, center, drag, cell, expectCell, expectEdge, zoomFactor, canvasPoint, dropStep,
-  connect, clearToasts, select, scenario,
+  text, waitText, center, drag, cell, expectCell, expectEdge, zoomFactor, canvasPoint, revealPoint, dropStep,
+  connect, clearToasts, clickCard, select, scenario,
 } from './lib.mjs';
 
 await scenario('e2e', async ({ page, step, dialogs }) => {
@@ -77,8 +77,8 @@ await scenario('e2e', async ({ page, step, dialogs }) => {
   const curl = await text(page, tid('curl'));
   check(curl.includes('-X POST') && curl.includes(hook), `curl command: ${curl}`);
   check(await attr(page, '#flow-active', 'aria-checked') === 'false', 'new flows start inactive');
-  const palette = await page.locator('.palette__item').count();
-  const enabled = await page.locator('.palette__item:not([disabled])').count();
+  const palette = await page.locator('.fb-palette__item').count();
+  const enabled = await page.locator('.fb-palette__item:not([disabled])').count();
   check(palette === 15 && enabled === 15, `the palette offers every operation type (${enabled}/${palette})`);
 
   // ---------------------------------------------------------------- drag three steps in
@@ -126,6 +126,7 @@ await scenario('e2e', async ({ page, step, dialogs }) => {
   await expectEdge(page, 'save_order', 'reject', 'log_unpaid');
   const del = page.locator(`${tid('edge-save_order-reject')} ${tid('edge-delete')}`);
   const [mx, my] = (await del.getAttribute('transform')).match(/-?[\d.]+/g).map(Number);
+  await revealPoint(page, mx, my);
   const mid = await canvasPoint(page, mx, my);
   await page.mouse.move(mid.x, mid.y);
   await del.waitFor({ state: 'visible', timeout });
@@ -139,11 +140,8 @@ await scenario('e2e', async ({ page, step, dialogs }) => {
 
   step('an unconnected failure path whose failure the caller gets as an HTTP error is marked');
   check((await page.locator('[data-testid^="answers-error-"]').count()) === 0, 'no failure path answers with an error by default');
-  {
-    const c = await center(page, `${tid('card-$trigger')} .card__header`);
-    await page.mouse.click(c.x, c.y);
-    await page.locator(tid('trigger-inspector')).waitFor({ timeout });
-  }
+  await clickCard(page, '$trigger');
+  await page.locator(tid('trigger-inspector')).waitFor({ timeout });
   await page.check(tid('error-on-reject'));
   await page.locator(tid('answers-error-save_order')).waitFor({ timeout });
   check((await page.locator(tid('answers-error-log_unpaid')).count()) === 1, "the log step's open failure path is marked");
@@ -173,14 +171,15 @@ await scenario('e2e', async ({ page, step, dialogs }) => {
   await expectEdge(page, '$trigger', 'resolve', 'check_payment');
   await expectEdge(page, 'check_payment', 'resolve', 'save_order');
   await expectEdge(page, 'check_payment', 'reject', 'log_unpaid');
-  check(await page.locator('.edge').count() === 3, 'exactly three connections');
+  check(await page.locator('.fb-edge').count() === 3, 'exactly three connections');
   await waitText(page, tid('save-state'), (t) => t === 'All changes saved', 'nothing unsaved after reload');
   await select(page, 'check_payment');
   check(await page.inputValue(tid('rule-0-value')) === 'paid', 'the rule survived the reload');
 
   step('move a card (snaps to cells) and leave through the unsaved-changes dialog');
   const z = await zoomFactor(page);
-  const from = await center(page, `${tid('card-log_unpaid')} .card__header`);
+  await page.locator(tid('card-log_unpaid')).scrollIntoViewIfNeeded();
+  const from = await center(page, `${tid('card-log_unpaid')} .fb-card__header`);
   await drag(page, from, { x: from.x + 47 * z, y: from.y + 12 * z });
   await expectCell(page, 'log_unpaid', 39, 18);
   await waitText(page, tid('save-state'), (t) => t === '● 1 unsaved change', 'one unsaved change');

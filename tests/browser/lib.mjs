@@ -119,6 +119,14 @@ export async function canvasPoint(page, cx, cy) {
   const z = await zoomFactor(page);
   return { x: box.x + cx * z - left, y: box.y + cy * z - top };
 }
+/** Scrolls the canvas so that a content point is in the middle of its view. */
+export async function revealPoint(page, cx, cy) {
+  const z = await zoomFactor(page);
+  await page.locator(tid('canvas')).evaluate((el, [x, y]) => {
+    el.scrollLeft = Math.max(0, x - el.clientWidth / 2);
+    el.scrollTop = Math.max(0, y - el.clientHeight / 2);
+  }, [cx * z, cy * z]);
+}
 /** Drags a palette entry so that the new card's top-left lands on cell (x, y). */
 export async function dropStep(page, kind, x, y) {
   // The drop puts the card's corner 40 px left of and 20 px above the pointer (content px).
@@ -137,7 +145,7 @@ export async function clearToasts(page) {
 /** Clicks a card's header (selects it). */
 export async function clickCard(page, key) {
   await page.locator(tid(`card-${key}`)).first().scrollIntoViewIfNeeded();
-  const c = await center(page, `${tid(`card-${key}`)} .card__header`);
+  const c = await center(page, `${tid(`card-${key}`)} .fb-card__header`);
   await page.mouse.click(c.x, c.y);
 }
 /** Selects a step's card; waits for the step inspector. */

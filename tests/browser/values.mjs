@@ -83,9 +83,9 @@ await scenario('values', async ({ page, step }) => {
   await waitText(page, tid('step-key-error'), (t) => t.includes("Already used by 'Create items'"), 'the inline message');
   check(await page.locator('[data-state*="invalid"]').count() > 0, 'the card is marked invalid');
   await page.keyboard.press('Control+s');
-  await waitText(page, '.builder__error', (t) => t.includes('Already used by'), 'Save refuses with the message');
+  await waitText(page, '.fb-builder__error', (t) => t.includes('Already used by'), 'Save refuses with the message');
   await page.fill(tid('step-key'), 'send_mail');
-  await page.locator('.builder__error').waitFor({ state: 'detached' });
+  await page.locator('.fb-builder__error').waitFor({ state: 'detached' });
   // The request step was only here for the headers and the key: remove it again.
   await select(page, 'send_mail');
   await page.click(tid('step-delete'));

@@ -47,6 +47,18 @@ pub struct Run {
     /// Caller address.
     #[serde(default)]
     pub ip: Option<String>,
+    /// A builder test run, not a real call.
+    #[serde(default, deserialize_with = "flag")]
+    pub test: bool,
+}
+
+/// A boolean column as SQLite (0/1) or PostgreSQL (false/true) answers it.
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Bool(b) => b,
+        Value::Number(n) => n.as_i64().is_some_and(|n| n != 0),
+        _ => false,
+    })
 }
 
 /// One row of the 24 h aggregate.

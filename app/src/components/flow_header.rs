@@ -67,30 +67,30 @@ pub fn FlowHeader(
     let tab_link = move |t: FlowTab, label: &'static str, suffix: &'static str| {
         let href = move || paths::href(&format!("/flows/{}{suffix}", id()));
         view! {
-            <A href=href exact=true attr:class="flow-tabs__tab" attr:data-current=(t == tab).then_some("true") attr:data-testid=format!("tab-{}", label.to_ascii_lowercase())>
+            <A href=href exact=true attr:class="fb-flow-tabs__tab" attr:data-current=(t == tab).then_some("true") attr:data-testid=format!("tab-{}", label.to_ascii_lowercase())>
                 {label}
             </A>
         }
     };
     view! {
-        <header class="flow-header">
+        <header class="fb-flow-header">
             <a class="icon-button" href=paths::href("/flows") aria-label="Back to flows" data-testid="back-to-flows">
                 <Icon name=IconName::ArrowLeft />
             </a>
-            <div class="flow-header__title">
-                <span class="flow-header__crumb">"Flows /"</span>
-                <h1 class="flow-header__name" data-testid="flow-title">{name}</h1>
+            <div class="fb-flow-header__title">
+                <span class="fb-flow-header__crumb">"Flows /"</span>
+                <h1 class="fb-flow-header__name" data-testid="flow-title">{name}</h1>
             </div>
-            <label class="flow-header__status" title="Applies immediately">
+            <label class="fb-flow-header__status" title="Applies immediately">
                 <Switch checked=active on_toggle=toggle label="Active" id="flow-active" disabled=Signal::derive(move || busy.get()) />
                 <span>{move || if active.get() { "Active" } else { "Inactive" }}</span>
             </label>
-            <nav class="flow-tabs" aria-label="Flow">
+            <nav class="fb-flow-tabs" aria-label="Flow">
                 {tab_link(FlowTab::Build, "Build", "")}
                 {tab_link(FlowTab::Runs, "Runs", "/runs")}
                 {tab_link(FlowTab::Access, "Access", "/access")}
             </nav>
-            <div class="flow-header__spacer"></div>
+            <div class="fb-flow-header__spacer"></div>
             {children.map(|c| c())}
         </header>
     }

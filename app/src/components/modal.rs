@@ -23,17 +23,25 @@ pub fn Modal(
     let dialog = NodeRef::<html::Div>::new();
     Effect::new(move |_| {
         if let Some(el) = dialog.get() {
-            let focusable = el
-                .query_selector(
-                    "[autofocus], input, select, textarea, button.button--primary, button",
-                )
-                .ok()
-                .flatten();
-            if let Some(f) = focusable
-                .and_then(|f| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(f).ok())
-            {
-                let _ = f.focus();
-            }
+            // On the next frame: the dialog is in the document by then, and the click that
+            // opened it has finished moving focus (issue 12 point 8: the New-flow name field).
+            request_animation_frame(move || {
+                // In order of preference (one selector list would pick the first in the
+                // document: the header's Close button).
+                let focusable = [
+                    "[autofocus]",
+                    "input, select, textarea",
+                    "button.button--primary",
+                    "button",
+                ]
+                .into_iter()
+                .find_map(|s| el.query_selector(s).ok().flatten());
+                if let Some(f) = focusable
+                    .and_then(|f| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(f).ok())
+                {
+                    let _ = f.focus();
+                }
+            });
         }
     });
     let label = title.clone();

@@ -30,7 +30,7 @@ pub fn add_step(b: Builder, kind: &'static str, target: Option<AddTarget>) -> Op
         let base_key = kind.replace('-', "_");
         let key = d.free_key(&base_key, &Default::default());
         let (x, y) = match (&target.at, &target.after) {
-            (Some(at), _) => (at.0.max(1), at.1.max(1)),
+            (Some(at), _) => d.free_spot(at.0, at.1),
             (None, Some((from, handle))) => d.spot_after(from, *handle),
             (None, None) => d.spot_at_end(),
         };

@@ -229,6 +229,14 @@ fn focus_canvas(el: &web_sys::HtmlElement) {
     let _ = el.focus();
 }
 
+/// Whether a key event comes from a step's or the trigger's card itself.
+fn on_card(ev: &web_sys::KeyboardEvent) -> bool {
+    ev.target()
+        .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+        .and_then(|e| e.get_attribute("data-testid"))
+        .is_some_and(|id| id.starts_with("card-"))
+}
+
 fn on_key(b: Builder, el: Option<web_sys::HtmlElement>, ev: &web_sys::KeyboardEvent) {
     let tag = ev
         .target()
@@ -288,6 +296,8 @@ fn on_key(b: Builder, el: Option<web_sys::HtmlElement>, ev: &web_sys::KeyboardEv
                 fit(b, &el);
             }
         }
+        // Only on the card just clicked: a keyboard user's Tab moves on (ui.md 35, 40).
+        "Tab" if !(b.pointer_pick.get_value() && on_card(ev)) => {}
         "Tab" | "/" => {
             let after = match sel {
                 Selection::Op(id) => Some(Source::Op(id)),
@@ -306,18 +316,23 @@ fn on_key(b: Builder, el: Option<web_sys::HtmlElement>, ev: &web_sys::KeyboardEv
                     at: None,
                 }));
                 b.palette_focus.update(|n| *n += 1);
+                b.pointer_pick.set_value(false);
             }
         }
         _ => {}
     }
 }
 
-/// Fits all cards in view (capped at 100 %).
+/// The smallest zoom "fit" chooses: card text stays readable.
+pub const MIN_FIT_ZOOM: f64 = 0.8;
+
+/// Fits all cards in view (capped at 100 %, never below [`MIN_FIT_ZOOM`]).
 pub fn fit(b: Builder, el: &web_sys::HtmlElement) {
     let (w, h) = b.draft.with_untracked(content_extent);
     let vw = f64::from(el.client_width()) - 40.0;
     let vh = f64::from(el.client_height()) - 40.0;
-    let z = (vw / w).min(vh / h).clamp(0.25, 1.0);
+    // Never below a readable zoom: a larger flow scrolls instead (issue 12 point 6).
+    let z = (vw / w).min(vh / h).clamp(MIN_FIT_ZOOM, 1.0);
     b.zoom.set((z * 100.0).floor() / 100.0);
     el.set_scroll_left(0);
     el.set_scroll_top(0);
@@ -382,7 +397,7 @@ pub fn Canvas() -> impl IntoView {
     let inactive = move || b.flow.with(|f| f.as_ref().is_some_and(|f| !f.is_active()));
     let ghost = move || match b.preview.get() {
         Some(Preview::Ghost { kind, x, y }) => Some(view! {
-            <div class="palette-ghost" style=format!("left:{}px;top:{}px", x + 8.0, y + 8.0)>
+            <div class="fb-palette-ghost" style=format!("left:{}px;top:{}px", x + 8.0, y + 8.0)>
                 {super::specs::label(kind)}
             </div>
         }),
@@ -393,7 +408,7 @@ pub fn Canvas() -> impl IntoView {
         Some(Preview::Move { id, x, y }) => b.draft.with(|d| d.op(&id).map(|o| (o.x, o.y))).map(|(cx, cy)| {
             let (left, top) = model::cell_px(cx, cy);
             view! {
-                <span class="move-badge" style=format!("left:{}px;top:{}px", left + CARD_W - 80.0, top - 22.0)>
+                <span class="fb-move-badge" style=format!("left:{}px;top:{}px", left + CARD_W - 80.0, top - 22.0)>
                     {format!("x {x} · y {y}")}
                 </span>
             }
@@ -406,8 +421,8 @@ pub fn Canvas() -> impl IntoView {
         Some(Preview::Connect { target: Some(t), refused, .. }) => b.draft.with(|d| d.op(&t).map(|o| (o.x, o.y))).map(|(x, y)| {
             let (left, top) = model::cell_px(x, y);
             view! {
-                <div class="drop-target" class:drop-target--refused=refused.is_some() style=format!("left:{left}px;top:{top}px")>
-                    {refused.map(|r| view! { <span class="drop-target__why" role="status">{r}</span> })}
+                <div class="fb-drop-target" class:fb-drop-target--refused=refused.is_some() style=format!("left:{left}px;top:{top}px")>
+                    {refused.map(|r| view! { <span class="fb-drop-target__why" role="status">{r}</span> })}
                 </div>
             }
         }),
@@ -441,27 +456,27 @@ pub fn Canvas() -> impl IntoView {
     });
 
     view! {
-        <div class="canvas-wrap" class:canvas-wrap--inactive=inactive>
+        <div class="fb-canvas-wrap" class:fb-canvas-wrap--inactive=inactive>
             {move || inactive().then(|| view! {
-                <div class="canvas-banner" role="status">"This flow is off. Calls are refused until you turn it on."</div>
+                <div class="fb-canvas-banner" role="status">"This flow is off. Calls are refused until you turn it on."</div>
             })}
             <div
-                class="canvas"
+                class="fb-canvas"
                 node_ref=el
                 tabindex="0"
                 role="application"
-                aria-label="Flow canvas. Select a step and press Tab to add the next one, arrow keys to move it, Delete to remove it."
+                aria-label="Flow canvas. Click a step and press Tab, or select it and press /, to add the next one; arrow keys to move it, Delete to remove it."
                 data-testid="canvas"
                 on:pointerdown=on_down
                 on:wheel=on_wheel
                 on:keydown=move |ev| on_key(b, el.get_untracked().map(Into::into), &ev)
             >
                 <div
-                    class="canvas__sizer"
+                    class="fb-canvas__sizer"
                     style=move || format!("width:{}px;height:{}px", width.get() * b.zoom.get(), height.get() * b.zoom.get())
                 >
                     <div
-                        class="canvas__content"
+                        class="fb-canvas__content"
                         style=move || format!("width:{}px;height:{}px;transform:scale({})", width.get(), height.get(), b.zoom.get())
                     >
                         <EdgeLayer width=width height=height />
@@ -478,12 +493,12 @@ pub fn Canvas() -> impl IntoView {
                     </div>
                 </div>
             </div>
-            {move || b.notice.get().map(|n| view! { <div class="canvas-notice" role="status" data-testid="canvas-notice">{n}</div> })}
-            <div class="zoom" role="group" aria-label="Zoom">
+            {move || b.notice.get().map(|n| view! { <div class="fb-canvas-notice" role="status" data-testid="canvas-notice">{n}</div> })}
+            <div class="fb-zoom" role="group" aria-label="Zoom">
                 <button class="icon-button" type="button" aria-label="Zoom out" on:click=move |_| zoom_by(1.0 / 1.2)>
                     <Icon name=IconName::Minus />
                 </button>
-                <button class="zoom__level" type="button" data-testid="zoom-level" title="Back to 100 %" on:click=move |_| b.zoom.set(1.0)>
+                <button class="fb-zoom__level" type="button" data-testid="zoom-level" title="Back to 100 %" on:click=move |_| b.zoom.set(1.0)>
                     {move || format!("{:.0} %", b.zoom.get() * 100.0)}
                 </button>
                 <button class="icon-button" type="button" aria-label="Zoom in" on:click=move |_| zoom_by(1.2)>

@@ -6,7 +6,7 @@ use leptos::{ev::PointerEvent, prelude::*};
 
 use super::{
     model::{self, Handle, Source},
-    specs,
+    specs::{self, StepOutcome},
     state::{Gesture, Selection, use_builder},
 };
 use crate::{
@@ -69,8 +69,8 @@ fn HandleButton(
     view! {
         <button
             type="button"
-            class=format!("handle handle--{}", handle.as_str())
-            class:handle--linked=linked
+            class=format!("fb-handle fb-handle--{}", handle.as_str())
+            class:fb-handle--linked=linked
             data-testid=move || format!("handle-{}-{}", key.get(), handle.as_str())
             aria-label=aria
             title=label
@@ -84,11 +84,11 @@ fn HandleButton(
             }
         >
             <span aria-hidden="true">{glyph}</span>
-            <span class="handle__label">{label}</span>
+            <span class="fb-handle__label">{label}</span>
         </button>
         {move || answers_error().then(|| view! {
             <span
-                class="handle__answer"
+                class="fb-handle__answer"
                 data-testid=move || format!("answers-error-{}", key.get())
                 title="If the flow ends here, the caller gets this failure as an HTTP error"
             >"→ HTTP error"</span>
@@ -120,18 +120,18 @@ pub fn TriggerCard() -> impl IntoView {
         let t = trigger();
         match t.as_str() {
             "webhook" => view! {
-                <div class="card__row">
-                    <span class="card__label">"Web address"</span>
-                    <span class="card__value"><span class="chip chip--method">{method}</span>" "{path}</span>
+                <div class="fb-card__row">
+                    <span class="fb-card__label">"Web address"</span>
+                    <span class="fb-card__value"><span class="chip chip--method">{method}</span>" "{path}</span>
                 </div>
             }
             .into_any(),
             "schedule" => {
                 let cron = b.draft.with(|d| d.fields.options.get("cron").and_then(|c| c.as_str()).unwrap_or("").to_owned());
                 view! {
-                    <div class="card__row">
-                        <span class="card__label">"Schedule"</span>
-                        <span class="card__value">{cron}</span>
+                    <div class="fb-card__row">
+                        <span class="fb-card__label">"Schedule"</span>
+                        <span class="fb-card__value">{cron}</span>
                     </div>
                 }
                 .into_any()
@@ -139,21 +139,21 @@ pub fn TriggerCard() -> impl IntoView {
             "event" => {
                 let scope = b.draft.with(|d| d.fields.options.get("scope").map(|s| s.to_string()).unwrap_or_default());
                 view! {
-                    <div class="card__row">
-                        <span class="card__label">"Events"</span>
-                        <span class="card__value">{scope}</span>
+                    <div class="fb-card__row">
+                        <span class="fb-card__label">"Events"</span>
+                        <span class="fb-card__value">{scope}</span>
                     </div>
                 }
                 .into_any()
             }
-            _ => view! { <p class="card__hint">{specs::trigger_title(&t)}</p> }.into_any(),
+            _ => view! { <p class="fb-card__hint">{specs::trigger_title(&t)}</p> }.into_any(),
         }
     };
     let no_first = move || b.draft.with(|d| d.ops.is_empty());
     view! {
         <div
-            class="card card--trigger"
-            class:card--selected=selected
+            class="fb-card fb-card--trigger"
+            class:fb-card--selected=selected
             data-testid="card-$trigger"
             data-x="1"
             data-y="1"
@@ -165,31 +165,33 @@ pub fn TriggerCard() -> impl IntoView {
             on:pointerdown=move |ev: PointerEvent| {
                 if ev.button() == 0 {
                     ev.stop_propagation();
+                    b.pointer_pick.set_value(true);
                     b.selection.set(Selection::Trigger);
                 }
             }
             on:focus=move |_| {
                 if b.selection.get_untracked() != Selection::Trigger {
+                    b.pointer_pick.set_value(false);
                     b.selection.set(Selection::Trigger);
                 }
             }
         >
-            <div class="card__header">
-                <span class="card__icon card__icon--trigger"><Icon name=IconName::Bolt /></span>
-                <div class="card__titles">
-                    <div class="card__name">{move || specs::trigger_title(&trigger())}</div>
-                    <div class="card__type">"Trigger"</div>
+            <div class="fb-card__header">
+                <span class="fb-card__icon fb-card__icon--trigger"><Icon name=IconName::Bolt /></span>
+                <div class="fb-card__titles">
+                    <div class="fb-card__name">{move || specs::trigger_title(&trigger())}</div>
+                    <div class="fb-card__type">"Trigger"</div>
                 </div>
             </div>
-            <div class="card__body">{body}</div>
-            <div class="card__footer">
-                <code class="card__key">"$trigger"</code>
-                <span class="card__badges">
+            <div class="fb-card__body">{body}</div>
+            <div class="fb-card__footer">
+                <code class="fb-card__key">"$trigger"</code>
+                <span class="fb-card__badges">
                     {move || public().then(|| view! { <span class="chip chip--public"><Icon name=IconName::Globe />"Public"</span> })}
                     {move || inactive().then(|| view! { <span class="chip chip--muted">"Inactive"</span> })}
                 </span>
             </div>
-            {move || no_first().then(|| view! { <span class="card__first-hint">"Add the first step →"</span> })}
+            {move || no_first().then(|| view! { <span class="fb-card__first-hint">"Add the first step →"</span> })}
             <HandleButton from=Source::Trigger key=Signal::derive(|| "$trigger".to_owned()) handle=Handle::Resolve label="Success" />
         </div>
     }
@@ -225,6 +227,7 @@ pub fn OpCard(
     });
     let id_dirty = id.clone();
     let dirty = Memo::new(move |_| b.changed.with(|c| c.contains(&id_dirty)));
+    let kind = move || op.with(|o| o.as_ref().map(|o| o.kind.clone()).unwrap_or_default());
     let id_test = id.clone();
     let test_state = Memo::new(move |_| {
         b.test.with(|t| {
@@ -249,9 +252,12 @@ pub fn OpCard(
             s.push("dirty");
         }
         match test_state.get().map(|t| t.0) {
-            Some(st) if st == "resolve" => s.push("ran-success"),
-            Some(st) if st == "reject" || st == "unknown" => s.push("ran-failure"),
-            Some(_) => s.push("not-run"),
+            Some(st) if st == "not-run" => s.push("not-run"),
+            Some(st) => s.push(match StepOutcome::of(&kind(), &st) {
+                StepOutcome::Succeeded => "ran-success",
+                StepOutcome::Otherwise => "ran-otherwise",
+                StepOutcome::Failed | StepOutcome::UnknownType => "ran-failure",
+            }),
             None => {}
         }
         s.join(" ")
@@ -272,7 +278,7 @@ pub fn OpCard(
             t.as_ref().and_then(|t| t.by_id.get(&id_out)).map(|s| {
                 match (condition, s.status.as_str()) {
                     (true, "resolve") => "Matched ✓".to_owned(),
-                    (true, _) => "Did not match".to_owned(),
+                    (true, _) => "No rule matched: Otherwise".to_owned(),
                     _ => s.data.to_string(),
                 }
             })
@@ -292,6 +298,7 @@ pub fn OpCard(
         let Some(o) = op.get_untracked() else {
             return;
         };
+        b.pointer_pick.set_value(true);
         b.selection.set(Selection::Op(id_down.clone()));
         b.gesture.set_value(Gesture::Move {
             id: id_down.clone(),
@@ -317,10 +324,10 @@ pub fn OpCard(
     let type_label = move || get(|o| specs::label(&o.kind));
     view! {
         <div
-            class="card"
-            class:card--selected=move || selected.get()
-            class:card--orphan=move || orphan.get()
-            class:card--invalid=move || !problems.with(Vec::is_empty)
+            class="fb-card"
+            class:fb-card--selected=move || selected.get()
+            class:fb-card--orphan=move || orphan.get()
+            class:fb-card--invalid=move || !problems.with(Vec::is_empty)
             data-testid=move || format!("card-{}", key.get())
             data-x=move || pos().0.to_string()
             data-y=move || pos().1.to_string()
@@ -335,51 +342,54 @@ pub fn OpCard(
             on:pointerdown=on_down
             on:focus=move |_| {
                 if !selected.get_untracked() {
+                    b.pointer_pick.set_value(false);
                     b.selection.set(Selection::Op(id_focus.clone()));
                 }
             }
         >
-            <div class="card__header">
-                <span class="card__icon" style=move || format!("background:{}", color())>
+            <div class="fb-card__header">
+                <span class="fb-card__icon" style=move || format!("background:{}", color())>
                     {move || view! { <Icon name=icon() /> }}
                 </span>
-                <div class="card__titles">
-                    <div class="card__name" title=move || key.get()>
+                <div class="fb-card__titles">
+                    <div class="fb-card__name" title=move || key.get()>
                         {title}
-                        {move || dirty.get().then(|| view! { <span class="card__dirty" title="Unsaved changes">"●"</span> })}
+                        {move || dirty.get().then(|| view! { <span class="fb-card__dirty" title="Unsaved changes">"●"</span> })}
                     </div>
-                    <div class="card__type">{type_label}</div>
+                    <div class="fb-card__type">{type_label}</div>
                 </div>
                 {move || (!problems.with(Vec::is_empty)).then(|| view! {
-                    <span class="card__invalid" title=problems.get().join("\n")>"!"</span>
+                    <span class="fb-card__invalid" title=problems.get().join("\n")>"!"</span>
                 })}
             </div>
-            <dl class="card__body">
+            <dl class="fb-card__body">
                 {move || rows().into_iter().map(|(l, v)| view! {
-                    <div class="card__row">
-                        <dt class="card__label">{l}</dt>
-                        <dd class="card__value">{v}</dd>
+                    <div class="fb-card__row">
+                        <dt class="fb-card__label">{l}</dt>
+                        <dd class="fb-card__value">{v}</dd>
                     </div>
                 }).collect_view()}
             </dl>
-            <div class="card__footer">
+            <div class="fb-card__footer">
                 {move || if orphan.get() {
-                    view! { <span class="card__orphan">"Not connected — this step never runs"</span> }.into_any()
+                    view! { <span class="fb-card__orphan">"Not connected — this step never runs"</span> }.into_any()
                 } else {
-                    view! { <code class="card__key">{key.get()}</code> }.into_any()
+                    view! { <code class="fb-card__key">{key.get()}</code> }.into_any()
                 }}
                 {move || test_state.get().map(|(status, ms, stale)| {
                     let (class, text) = match status.as_str() {
-                        "resolve" => ("badge badge--success", format!("✓ {}", ms.map(crate::util::time::duration).unwrap_or_default())),
-                        "reject" | "unknown" => ("badge badge--failure", "✕ Failed".to_owned()),
-                        _ => ("badge badge--muted", "Not run".to_owned()),
+                        "not-run" => ("badge badge--muted", "Not run".to_owned()),
+                        st => match StepOutcome::of(&kind(), st) {
+                            StepOutcome::Succeeded => ("badge badge--success", format!("✓ {}", ms.map(crate::util::time::duration).unwrap_or_default())),
+                            other => (other.badge(), other.label().to_owned()),
+                        },
                     };
                     view! {
                         <span class=class class:badge--stale=stale title=if stale { "Changed since this test" } else { "" } data-testid="test-badge">{text}</span>
                     }
                 })}
             </div>
-            <span class="handle handle--in" data-testid=move || format!("handle-{}-in", key.get()) aria-hidden="true"></span>
+            <span class="fb-handle fb-handle--in" data-testid=move || format!("handle-{}-in", key.get()) aria-hidden="true"></span>
             <HandleButton from=source.clone() key=key handle=Handle::Resolve label=res_label />
             <HandleButton from=source key=key handle=Handle::Reject label=rej_label />
         </div>

@@ -160,9 +160,9 @@ pub fn EdgeLayer(
                         Source::Trigger => false,
                         Source::Op(id) => !reachable.contains(id),
                     };
-                    let mut class = format!("edge edge--{}", e.handle.as_str());
+                    let mut class = format!("fb-edge fb-edge--{}", e.handle.as_str());
                     if orphan {
-                        class.push_str(" edge--orphan");
+                        class.push_str(" fb-edge--orphan");
                     }
                     if let Some(t) = &test {
                         let ran = match &e.from {
@@ -173,13 +173,13 @@ pub fn EdgeLayer(
                                 .is_some_and(|s| s.status == e.handle.as_str()),
                         };
                         class.push_str(if ran {
-                            " edge--taken"
+                            " fb-edge--taken"
                         } else {
-                            " edge--untaken"
+                            " fb-edge--untaken"
                         });
                     }
                     if selection == Selection::Edge(e.from.clone(), e.handle) {
-                        class.push_str(" edge--selected");
+                        class.push_str(" fb-edge--selected");
                     }
                     let label = format!(
                         "Connection from {} on {} to {}",
@@ -214,10 +214,10 @@ pub fn EdgeLayer(
             ..
         }) => {
             let class = format!(
-                "edge edge--preview edge--{}{}",
+                "fb-edge fb-edge--preview fb-edge--{}{}",
                 handle.as_str(),
                 if refused.is_some() {
-                    " edge--refused"
+                    " fb-edge--refused"
                 } else {
                     ""
                 }
@@ -235,7 +235,7 @@ pub fn EdgeLayer(
     };
     view! {
         <svg
-            class="edges"
+            class="fb-edges"
             width=move || width.get()
             height=move || height.get()
             aria-hidden="false"
@@ -276,13 +276,13 @@ pub fn EdgeLayer(
                                 data-to=e.to_key
                                 data-handle=handle.as_str()
                             >
-                                <path class="edge__hit" d=e.d.clone() on:pointerdown=move |ev| {
+                                <path class="fb-edge__hit" d=e.d.clone() on:pointerdown=move |ev| {
                                     ev.stop_propagation();
                                     b.selection.set(Selection::Edge(from.clone(), handle));
                                 }></path>
-                                <path class="edge__line" d=e.d marker-end=marker></path>
+                                <path class="fb-edge__line" d=e.d marker-end=marker></path>
                                 <g
-                                    class="edge__delete"
+                                    class="fb-edge__delete"
                                     transform=format!("translate({:.1} {:.1})", e.mid.0, e.mid.1)
                                     role="button"
                                     tabindex="0"

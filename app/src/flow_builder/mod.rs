@@ -295,7 +295,7 @@ fn Editor(id: String, flow: Flow, ops: Vec<Operation>) -> impl IntoView {
     });
     let error_banner = move || {
         b.save_error.get().map(|e: ApiError| view! {
-            <div class="builder__error">
+            <div class="fb-builder__error">
                 <ErrorAlert error=e context="Not saved" />
                 <button class="link-button" type="button" on:click=move |_| b.save_error.set(None)>"Dismiss"</button>
             </div>
@@ -303,16 +303,16 @@ fn Editor(id: String, flow: Flow, ops: Vec<Operation>) -> impl IntoView {
     };
 
     view! {
-        <div class="builder" data-testid="builder">
+        <div class="fb-builder" data-testid="builder">
             <FlowHeader flow=b.flow tab=FlowTab::Build>
-                <div class="save-bar">
+                <div class="fb-save-bar">
                     <button class="icon-button" type="button" aria-label="Undo (Ctrl+Z)" title="Undo (Ctrl+Z)" data-testid="undo" disabled=move || !b.history.get().0 on:click=move |_| b.undo()>
                         <Icon name=IconName::Undo />
                     </button>
                     <button class="icon-button" type="button" aria-label="Redo (Ctrl+Shift+Z)" title="Redo (Ctrl+Shift+Z)" data-testid="redo" disabled=move || !b.history.get().1 on:click=move |_| b.redo()>
                         <Icon name=IconName::Redo />
                     </button>
-                    <span class="save-bar__state" class:save-bar__state--dirty={move || b.dirty.get() > 0} data-testid="save-state" role="status">
+                    <span class="fb-save-bar__state" class:fb-save-bar__state--dirty={move || b.dirty.get() > 0} data-testid="save-state" role="status">
                         {save_state}
                     </span>
                     <button class="button button--small" type="button" data-testid="discard" disabled=move || b.dirty.get() == 0 on:click=discard>
@@ -330,7 +330,7 @@ fn Editor(id: String, flow: Flow, ops: Vec<Operation>) -> impl IntoView {
             </FlowHeader>
             {restore_banner}
             {error_banner}
-            <div class="builder__body">
+            <div class="fb-builder__body">
                 <Palette />
                 <Canvas />
                 <Inspector />

@@ -371,8 +371,10 @@ impl Draft {
             .unwrap_or_else(|| base.to_owned())
     }
 
+    /// Whether a card at `(x, y)` would overlap or touch another: new cards keep a free cell
+    /// around them (issue 12 point 6).
     fn occupied(&self, x: i64, y: i64, ignore: Option<&str>) -> bool {
-        let (w, h) = CARD_CELLS;
+        let (w, h) = (CARD_CELLS.0 + 1, CARD_CELLS.1 + 1);
         let overlaps = |ox: i64, oy: i64| x < ox + w && ox < x + w && y < oy + h && oy < y + h;
         overlaps(TRIGGER_CELL.0, TRIGGER_CELL.1)
             || self

@@ -586,6 +586,51 @@ pub fn label(kind: &str) -> String {
     spec(kind).map_or_else(|| kind.to_owned(), |s| s.label.to_owned())
 }
 
+/// How a step that ran reads to a person (issue 12 point 7): a condition whose rules did not
+/// match took its Otherwise branch, which is not a failure; "Failed" is kept for real ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepOutcome {
+    Succeeded,
+    Otherwise,
+    Failed,
+    UnknownType,
+}
+
+impl StepOutcome {
+    /// From the step's type and its logged status (`resolve`, `reject`, `unknown`).
+    pub fn of(kind: &str, status: &str) -> StepOutcome {
+        match status {
+            "resolve" => StepOutcome::Succeeded,
+            "unknown" => StepOutcome::UnknownType,
+            _ if kind == "condition" => StepOutcome::Otherwise,
+            _ => StepOutcome::Failed,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StepOutcome::Succeeded => "✓ Succeeded",
+            StepOutcome::Otherwise => "↳ Otherwise",
+            StepOutcome::Failed => "✕ Failed",
+            StepOutcome::UnknownType => "? Unknown type",
+        }
+    }
+
+    /// The badge's classes.
+    pub fn badge(self) -> &'static str {
+        match self {
+            StepOutcome::Succeeded => "badge badge--success",
+            StepOutcome::Otherwise => "badge badge--branch",
+            StepOutcome::Failed | StepOutcome::UnknownType => "badge badge--failure",
+        }
+    }
+
+    /// Whether the step failed (red, its error shown).
+    pub fn failed(self) -> bool {
+        matches!(self, StepOutcome::Failed | StepOutcome::UnknownType)
+    }
+}
+
 fn text(options: &Value, key: &str) -> Option<String> {
     match options.get(key)? {
         Value::Null => None,

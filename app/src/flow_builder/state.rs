@@ -256,6 +256,9 @@ pub struct Builder {
     pub key_follows: RwSignal<HashSet<String>>,
     /// Pointer gesture in progress.
     pub gesture: StoredValue<Gesture>,
+    /// Whether the selection was made with the pointer: Tab then opens the palette after it,
+    /// while a keyboard user's Tab (which selects the card it lands on) moves on (ui.md 35, 40).
+    pub pointer_pick: StoredValue<bool>,
     /// Its live feedback.
     pub preview: RwSignal<Option<Preview>>,
     /// Unsaved changes count.
@@ -307,6 +310,7 @@ pub fn provide_builder(
         access: RwSignal::new(None),
         key_follows: RwSignal::new(HashSet::new()),
         gesture: StoredValue::new(Gesture::Idle),
+        pointer_pick: StoredValue::new(false),
         preview: RwSignal::new(None),
         dirty,
         changed,

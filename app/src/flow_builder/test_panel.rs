@@ -180,7 +180,7 @@ pub fn TestPanel() -> impl IntoView {
                     <p class="field__help" data-testid="anon-403">"FORBIDDEN — this flow is not public (or not active)."</p>
                 });
                 view! {
-                    <p class="test__status">
+                    <p class="fb-test__status">
                         <span class=status_class(status) data-testid="test-status">{format!("{status} {status_text}")}</span>
                         <span class="muted">{time::duration(ms)}</span>
                     </p>
@@ -192,13 +192,13 @@ pub fn TestPanel() -> impl IntoView {
             Outcome::Test(r) => {
                 let steps = r.steps.clone();
                 view! {
-                    <p class="test__status">
+                    <p class="fb-test__status">
                         <span class=status_class(r.status) data-testid="test-status">{r.status.to_string()}</span>
                         <span class="muted">{format!("{} · run {}", time::duration(r.duration_ms), r.run_status)}</span>
                     </p>
                     <pre class="code-block" data-testid="test-body">{pretty(&r.body)}</pre>
-                    <h4 class="inspector__subhead">"Steps in order"</h4>
-                    <ol class="test__steps" data-testid="test-steps">
+                    <h4 class="subhead">"Steps in order"</h4>
+                    <ol class="fb-test__steps" data-testid="test-steps">
                         {steps.into_iter().map(|s| {
                             let found = steps_titles(&s.key);
                             let title = found.as_ref().map_or_else(|| s.key.clone(), |f| f.1.clone());
@@ -221,9 +221,9 @@ pub fn TestPanel() -> impl IntoView {
         }
     };
     view! {
-        <section class="test-panel" aria-label="Test run" data-testid="test-panel">
-            <div class="test-panel__request">
-                <div class="test-panel__row">
+        <section class="fb-test-panel" aria-label="Test run" data-testid="test-panel">
+            <div class="fb-test-panel__request">
+                <div class="fb-test-panel__row">
                     <label class="field__label" for="test-method">"Method"</label>
                     <select class="input input--small" id="test-method" data-testid="test-method" prop:value=method on:change=move |ev| {
                         let m = event_target_value(&ev);
@@ -239,7 +239,7 @@ pub fn TestPanel() -> impl IntoView {
                         <span title="As the public would: without your token">"Send as anonymous"</span>
                     </label>
                 </div>
-                <details class="test-panel__more">
+                <details class="fb-test-panel__more">
                     <summary>"Query and headers"</summary>
                     <div class="field">
                         <span class="field__label">"Query"</span>
@@ -264,7 +264,7 @@ pub fn TestPanel() -> impl IntoView {
                     }}
                     <JsonEditor id="test-body-input" value=Signal::derive(move || b.sample.with(|s| s.body.clone())) on_change=Callback::new(move |v| b.sample.update(|s| s.body = v)) rows=4 />
                 </div>
-                <p class="test-panel__warning">"Test runs really run: items are created and requests are sent."</p>
+                <p class="fb-test-panel__warning">"Test runs really run: items are created and requests are sent."</p>
                 <div class="button-row">
                     <button class="button button--primary" type="button" data-testid="run-test" disabled=move || running.get() on:click=move |_| run()>
                         {move || if running.get() { view! { <Spinner /> }.into_any() } else { view! { <Icon name=IconName::Play /> }.into_any() }}
@@ -273,7 +273,7 @@ pub fn TestPanel() -> impl IntoView {
                     <button class="button" type="button" on:click=move |_| { b.test.set(None); outcome.set(None); }>"Clear results"</button>
                 </div>
             </div>
-            <div class="test-panel__result" data-testid="test-result" aria-live="polite">
+            <div class="fb-test-panel__result" data-testid="test-result" aria-live="polite">
                 <ErrorSlot error=error context="The test could not run" />
                 {result}
             </div>

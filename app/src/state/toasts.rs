@@ -1,4 +1,4 @@
-//! Toast notifications: short messages at the bottom right, optionally with one action
+//! Toast notifications: short messages at the bottom centre (three at most), optionally with one action
 //! ("Undo", "Open"), dismissed after a few seconds. `provide_toasts` / `use_toasts`.
 
 use std::{collections::HashMap, rc::Rc, time::Duration};
@@ -39,6 +39,9 @@ pub struct Toasts {
     actions: StoredValue<HashMap<u64, ToastAction>, LocalStorage>,
     next: StoredValue<u64>,
 }
+
+/// At most this many toasts show at once; a new one replaces the oldest (issue 12 point 8).
+pub const MAX_TOASTS: usize = 3;
 
 /// Creates the toast context.
 pub fn provide_toasts() -> Toasts {
@@ -104,7 +107,7 @@ impl Toasts {
                 message,
                 action: label,
             });
-            if l.len() > 4 {
+            if l.len() > MAX_TOASTS {
                 l.remove(0);
             }
         });

@@ -69,7 +69,7 @@ impl EventSink for FlowEvents {
                 trigger: trigger_value(event, Some(payload.clone()), meta.clone()),
                 accountability: Some(acc.clone()),
                 depth,
-                keep_options: false,
+                test: false,
                 method: None,
             };
             let outcome = run::run(&engine, &flow, input, Some(scope)).await;
@@ -109,7 +109,7 @@ impl EventSink for FlowEvents {
                 trigger: trigger_value(event, None, meta.clone()),
                 accountability: Some(acc.clone()),
                 depth,
-                keep_options: false,
+                test: false,
                 method: None,
             };
             let runner = engine.clone();

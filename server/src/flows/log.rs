@@ -282,6 +282,7 @@ struct Row {
     duration_ms: f64,
     steps: usize,
     timestamp: DateTime<Utc>,
+    test: bool,
 }
 
 impl Row {
@@ -303,6 +304,7 @@ impl Row {
             duration_ms: o.duration.as_secs_f64() * 1000.0,
             steps: o.steps.len(),
             timestamp: o.started_at,
+            test: o.test,
         }
     }
 }
@@ -360,6 +362,7 @@ async fn write(db: &DatabaseConnection, rows: &[Row]) -> Result<(), DbErr> {
         "timestamp",
         "user",
         "ip",
+        "test",
     ];
     let mut values = Vec::with_capacity(n * cols.len());
     for (i, r) in rows.iter().enumerate() {
@@ -376,6 +379,7 @@ async fn write(db: &DatabaseConnection, rows: &[Row]) -> Result<(), DbErr> {
             SqlValue::ChronoDateTimeUtc(Some(r.timestamp)),
             SqlValue::Uuid(r.user),
             SqlValue::String(r.ip.clone()),
+            SqlValue::Bool(Some(r.test)),
         ]);
     }
     let sql = insert_sql(backend, "sluice_runs", &cols, &[], n, false);

@@ -89,7 +89,7 @@ async fn run_tick(engine: &FlowEngine, tick: DateTime<Utc>) {
                         trigger: Value::Null,
                         accountability: None,
                         depth: 0,
-                        keep_options: false,
+                        test: false,
                         method: None,
                     };
                     run::run_and_finish(&runner, &flow, input, None).await;

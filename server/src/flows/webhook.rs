@@ -103,7 +103,7 @@ pub async fn handle(
         trigger,
         accountability: Some(acc.clone()),
         depth: 0,
-        keep_options: false,
+        test: false,
         method: Some(method.to_string()),
     };
     if options.is_async {
@@ -220,7 +220,7 @@ pub async fn test(
         trigger,
         accountability: Some(acc.clone()),
         depth: 0,
-        keep_options: true,
+        test: true,
         method: Some(method),
     };
     let outcome = run::run(engine, &flow, input, None).await;

@@ -200,7 +200,7 @@ pub fn ConditionBuilder(
             });
         });
         view! {
-            <div class="rule" data-testid=format!("rule-{i}")>
+            <div class="fb-rule" data-testid=format!("rule-{i}")>
                 <div class="rule__path">
                     <LiveInput
                         class="input input--small input--mono"
@@ -252,8 +252,8 @@ pub fn ConditionBuilder(
     };
     let all = move || parsed.get().is_none_or(|(a, _)| a);
     view! {
-        <div class="condition" data-testid="condition-builder">
-            <div class="condition__match">
+        <div class="fb-condition" data-testid="condition-builder">
+            <div class="fb-condition__match">
                 <label for="condition-match">"Continue when"</label>
                 <select
                     class="input input--small"

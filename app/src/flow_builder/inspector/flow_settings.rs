@@ -31,8 +31,8 @@ pub fn FlowSettings(b: Builder) -> impl IntoView {
     let problems = move || b.draft.with(|d| d.problems());
     let count = move || b.draft.with(|d| d.ops.len());
     view! {
-        <div class="inspector__section" data-testid="flow-settings">
-            <h3 class="inspector__title">"Flow settings"</h3>
+        <div class="fb-inspector__section" data-testid="flow-settings">
+            <h3 class="fb-inspector__title">"Flow settings"</h3>
             <div class="field">
                 <label class="field__label" for="flow-name">"Name"</label>
                 <input class="input" id="flow-name" data-testid="flow-name" prop:value=name on:input=move |ev| {
@@ -59,7 +59,7 @@ pub fn FlowSettings(b: Builder) -> impl IntoView {
                 </select>
                 <p class="field__help">"Run logs need \"Record each run and its step data\"."</p>
             </div>
-            <h4 class="inspector__subhead">"Summary"</h4>
+            <h4 class="subhead">"Summary"</h4>
             <p>{move || format!("{} step{}", count(), if count() == 1 { "" } else { "s" })}</p>
             {move || {
                 let o = orphans();

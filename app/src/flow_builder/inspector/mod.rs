@@ -26,7 +26,7 @@ pub fn Inspector() -> impl IntoView {
         _ => Target::Flow,
     });
     view! {
-        <aside class="inspector" aria-label="Inspector" data-testid="inspector">
+        <aside class="fb-inspector" aria-label="Inspector" data-testid="inspector">
             {move || match target.get() {
                 Target::Flow => view! { <flow_settings::FlowSettings b=b /> }.into_any(),
                 Target::Trigger => view! { <trigger::TriggerInspector b=b /> }.into_any(),

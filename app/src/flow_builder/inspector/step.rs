@@ -11,7 +11,7 @@ use crate::{
     flow_builder::{
         actions,
         model::{Handle, Source},
-        specs,
+        specs::{self, StepOutcome},
         state::{Builder, Selection},
     },
     state::confirm::{Question, use_confirm},
@@ -100,6 +100,7 @@ fn NextSelect(b: Builder, id: String, handle: Handle, label: &'static str) -> im
 #[component]
 pub fn StepInspector(b: Builder, id: String, kind: String) -> impl IntoView {
     let spec = specs::spec(&kind);
+    let kind_label = kind.clone();
     let confirm = use_confirm();
     let tab = RwSignal::new("settings");
     let (id1, id2, id3, id4, id5) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
@@ -159,9 +160,9 @@ pub fn StepInspector(b: Builder, id: String, kind: String) -> impl IntoView {
     let id_key = id.clone();
     let id_del = id.clone();
     view! {
-        <div class="inspector__section" data-testid="step-inspector">
-            <div class="inspector__type">
-                {spec.map(|s| view! { <span class="card__icon" style=format!("background:{}", s.color)><Icon name=s.icon /></span> })}
+        <div class="fb-inspector__section" data-testid="step-inspector">
+            <div class="fb-inspector__type">
+                {spec.map(|s| view! { <span class="fb-card__icon" style=format!("background:{}", s.color)><Icon name=s.icon /></span> })}
                 <select class="input input--small" aria-label="Step type" data-testid="step-type" prop:value=kind.clone() on:change=change_type>
                     {specs::OPERATIONS.iter().map(|s| view! { <option value=s.kind disabled=!s.available>{s.label}</option> }).collect_view()}
                 </select>
@@ -170,7 +171,7 @@ pub fn StepInspector(b: Builder, id: String, kind: String) -> impl IntoView {
                 <button type="button" role="tab" class="tabs__tab" aria-selected=move || (tab.get() == "settings").to_string() on:click=move |_| tab.set("settings")>"Settings"</button>
                 <button type="button" role="tab" class="tabs__tab" data-testid="tab-last-test" aria-selected=move || (tab.get() == "test").to_string() on:click=move |_| tab.set("test")>"Last test"</button>
             </div>
-            <div class="inspector__form" class:hidden=move || tab.get() != "settings">
+            <div class="fb-inspector__form" class:hidden=move || tab.get() != "settings">
                 <div class="field">
                     <label class="field__label" for="step-name">"Name"</label>
                     <input class="input" id="step-name" data-testid="step-name" placeholder=spec.map_or("Step", |s| s.label)
@@ -205,21 +206,22 @@ pub fn StepInspector(b: Builder, id: String, kind: String) -> impl IntoView {
                     "Delete step"
                 </button>
             </div>
-            <div class="inspector__form" class:hidden=move || tab.get() != "test">
+            <div class="fb-inspector__form" class:hidden=move || tab.get() != "test">
                 {move || match last_test() {
                     None => view! { <p class="muted">"Run a test to see what this step does."</p> }.into_any(),
                     Some(None) => view! { <p class="muted">"This step did not run in the last test."</p> }.into_any(),
                     Some(Some(s)) => view! {
                         <p>
-                            <span class=if s.status == "resolve" { "badge badge--success" } else { "badge badge--failure" }>
-                                {if s.status == "resolve" { "✓ Succeeded" } else { "✕ Failed" }}
-                            </span>
+                            {
+                                let outcome = StepOutcome::of(&kind_label, &s.status);
+                                view! { <span class=outcome.badge() data-testid="step-test-status">{outcome.label()}</span> }
+                            }
                             " "
                             {s.duration_ms.map(crate::util::time::duration)}
                         </p>
-                        <h4 class="inspector__subhead">"Settings used"</h4>
+                        <h4 class="subhead">"Settings used"</h4>
                         <pre class="code-block">{pretty(&s.options)}</pre>
-                        <h4 class="inspector__subhead">"Result"</h4>
+                        <h4 class="subhead">"Result"</h4>
                         <pre class="code-block" data-testid="last-test-output">{if s.data == Value::Null { "null".to_owned() } else { pretty(&s.data) }}</pre>
                     }
                     .into_any(),

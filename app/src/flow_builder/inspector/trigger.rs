@@ -120,8 +120,8 @@ pub fn TriggerInspector(b: Builder) -> impl IntoView {
         });
     };
     view! {
-        <div class="inspector__section" data-testid="trigger-inspector">
-            <h3 class="inspector__title">"Trigger"</h3>
+        <div class="fb-inspector__section" data-testid="trigger-inspector">
+            <h3 class="fb-inspector__title">"Trigger"</h3>
             <div class="tiles tiles--compact" role="radiogroup" aria-label="Trigger type">
                 {specs::TRIGGERS.iter().map(|(value, title, desc, icon)| {
                     let value: &'static str = value;
@@ -262,7 +262,7 @@ fn WebhookSettings(b: Builder) -> impl IntoView {
                 <CopyButton text=url label="Copy" testid="copy-url" />
                 <CopyButton text=curl_text label="Copy curl" testid="copy-curl" />
             </div>
-            <details class="curl">
+            <details class="fb-curl">
                 <summary>"Show curl command"</summary>
                 <pre class="code-block" data-testid="curl">{curl_text}</pre>
             </details>
@@ -296,7 +296,7 @@ fn WebhookSettings(b: Builder) -> impl IntoView {
                 <span>"Cache identical GET calls"</span>
             </label>
         })}
-        <p class="inspector__status">
+        <p class="fb-inspector__status">
             {move || match b.public.get() {
                 Some(true) => "Who can call it: anyone (Public is on).",
                 Some(false) => "Who can call it: administrators and the roles you allow. Public: off.",

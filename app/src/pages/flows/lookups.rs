@@ -59,6 +59,21 @@ pub fn caller(users: &HashMap<String, String>, run: &Run) -> String {
     }
 }
 
+/// How the run was called, as a caller writes it: `POST /flows/trigger/<id>` for webhook and
+/// manual runs, "Test run" for the builder's tests, else the trigger type ("schedule").
+pub fn call(run: &Run) -> String {
+    if run.test {
+        return "Test run".to_owned();
+    }
+    match (run.trigger.as_deref(), &run.flow) {
+        (Some("webhook" | "manual"), Some(flow)) => format!(
+            "{} /flows/trigger/{flow}",
+            run.method.as_deref().unwrap_or("POST")
+        ),
+        (trigger, _) => trigger.unwrap_or("—").to_owned(),
+    }
+}
+
 /// A run's status as the runs list shows it ("✓ Succeeded", "✕ Failed", "■ Aborted").
 pub fn status_label(status: &str) -> &str {
     match status {
@@ -102,6 +117,17 @@ mod tests {
         assert_eq!(caller(&users, &run(None, Some("manual"))), "Public");
         assert_eq!(caller(&users, &run(None, Some("schedule"))), "—");
         assert_eq!(caller(&users, &run(None, None)), "—");
+    }
+
+    #[test]
+    fn calls_read_as_the_caller_made_them() {
+        let mut r = run(None, Some("webhook"));
+        r.flow = Some("f1".into());
+        r.method = Some("GET".into());
+        assert_eq!(call(&r), "GET /flows/trigger/f1");
+        r.test = true;
+        assert_eq!(call(&r), "Test run");
+        assert_eq!(call(&run(None, Some("schedule"))), "schedule");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use leptos::{ev, prelude::*};
 use leptos_router::hooks::use_navigate;
 use serde_json::Value;
 
-use super::lookups::{caller, user_emails};
+use super::lookups::{call, caller, user_emails};
 use crate::{
     api::{
         self, ApiError,
@@ -17,7 +17,7 @@ use crate::{
         runs::{Activity, Revision, Run},
     },
     components::loaded::Loaded,
-    flow_builder::specs,
+    flow_builder::specs::{self, StepOutcome},
     paths,
     state::session::{Session, use_session},
     util::{
@@ -196,13 +196,15 @@ pub fn RunDrawer(
                     <span class=if ok { "run-status run-status--ok" } else { "run-status run-status--bad" }>
                         {if ok { "✓ Succeeded" } else { "✕ Failed" }}
                     </span>
+                    {d.run.test.then(|| view! { " " <span class="badge badge--muted" data-testid="run-test-badge">"Test"</span> })}
                 </h2>
                 <dl class="facts">
                     <div><dt>"Started"</dt><dd>{time::absolute(&d.run.timestamp)}</dd></div>
                     <div><dt>"Duration"</dt><dd>{d.run.duration_ms.map(time::duration).unwrap_or_default()}</dd></div>
                     <div><dt>"HTTP"</dt><dd data-testid="run-http">{or_dash(d.run.http_status)}</dd></div>
                     <div><dt>"Caller"</dt><dd>{who}</dd></div>
-                    <div><dt>"Call"</dt><dd><code>{format!("{} {}", d.run.method.clone().unwrap_or_default(), trigger.get("path").and_then(Value::as_str).unwrap_or(""))}</code></dd></div>
+                    <div><dt>"Call"</dt><dd><code data-testid="run-call">{call(&d.run)}</code></dd></div>
+                    <div><dt>"Ended at"</dt><dd>{time::ended_at(&d.run.timestamp, d.run.duration_ms.unwrap_or(0.0))}</dd></div>
                     <div><dt>"Run"</dt><dd><code>{format!("#{}", d.run.id)}</code></dd></div>
                     {d.activity.as_ref().and_then(|a| a.user_agent.clone()).map(|ua| view! { <div><dt>"Client"</dt><dd class="facts__long">{ua}</dd></div> })}
                 </dl>
@@ -214,17 +216,17 @@ pub fn RunDrawer(
                     <ol class="timeline">
                         <li class="timeline__item timeline__item--ok" data-testid="run-request">
                             <h3 class="timeline__title">"Request"</h3>
-                            <p><code>{format!("{} {}", trigger.get("method").and_then(Value::as_str).unwrap_or(""), trigger.get("path").and_then(Value::as_str).unwrap_or(""))}</code></p>
+                            <p><code>{call(&d.run)}</code></p>
                             <details class="timeline__more">
                                 <summary>{format!("Query ({}) and headers ({})", count(trigger.get("query")), count(trigger.get("headers")))}</summary>
-                                <h4 class="inspector__subhead">"Query"</h4>
+                                <h4 class="subhead">"Query"</h4>
                                 {kv_table(trigger.get("query").unwrap_or(&Value::Null), "run-query")}
-                                <h4 class="inspector__subhead">"Headers"</h4>
+                                <h4 class="subhead">"Headers"</h4>
                                 {kv_table(trigger.get("headers").unwrap_or(&Value::Null), "run-headers")}
                             </details>
-                            <h4 class="inspector__subhead">"Body"</h4>
+                            <h4 class="subhead">"Body"</h4>
                             <pre class="code-block" data-testid="run-body">{pretty(trigger.get("body").unwrap_or(&Value::Null))}</pre>
-                            <h4 class="inspector__subhead">"Ran as"</h4>
+                            <h4 class="subhead">"Ran as"</h4>
                             <p data-testid="run-accountability">{ran_as(&acc, &d.users)}</p>
                         </li>
                         {steps.into_iter().map(|s| {
@@ -232,7 +234,8 @@ pub fn RunDrawer(
                             let title = op.as_ref().and_then(|o| o.name.clone()).filter(|n| !n.is_empty()).unwrap_or_else(|| s.key.clone());
                             let kind = op.as_ref().map(|o| specs::label(&o.kind)).unwrap_or_default();
                             let output = chain.get(&s.key).cloned().unwrap_or(Value::Null);
-                            let ok = s.status == "resolve";
+                            let outcome = StepOutcome::of(op.as_ref().map_or("", |o| o.kind.as_str()), &s.status);
+                            let ok = !outcome.failed();
                             let error = (!ok).then(|| error_summary(&output)).flatten();
                             view! {
                                 <li class="timeline__item" class:timeline__item--ok=ok class:timeline__item--bad=!ok data-testid=format!("run-step-{}", s.key)>
@@ -242,9 +245,7 @@ pub fn RunDrawer(
                                         <span class="muted">{format!("{kind} · {}", s.key)}</span>
                                     </h3>
                                     <p>
-                                        <span class=if ok { "badge badge--success" } else { "badge badge--failure" } data-testid="run-step-status">
-                                            {if ok { "✓ Succeeded" } else if s.status == "unknown" { "? Unknown type" } else { "✕ Failed" }}
-                                        </span>
+                                        <span class=outcome.badge() data-testid="run-step-status">{outcome.label()}</span>
                                         " "
                                         <span class="muted">{s.duration_ms.map(time::duration)}</span>
                                     </p>

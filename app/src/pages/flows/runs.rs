@@ -1,5 +1,5 @@
-//! `/admin/flows/:id/runs`: the flow's runs, newest first — status, start, duration, method,
-//! caller, HTTP status, steps — with an All/Failed filter and paging kept in the URL; a
+//! `/admin/flows/:id/runs`: the flow's runs, newest first — status (tests marked), start,
+//! end, duration, call, caller, HTTP status, steps — with an All/Failed filter and paging kept in the URL; a
 //! run opens as a drawer at `/runs/:runId`.
 
 use leptos::prelude::*;
@@ -9,7 +9,7 @@ use leptos_router::{
 };
 
 use super::{
-    lookups::{caller, flow_signal, status_label, user_emails},
+    lookups::{call, caller, flow_signal, status_label, user_emails},
     run_detail::RunDrawer,
 };
 use crate::{
@@ -125,16 +125,21 @@ pub fn RunsPage() -> impl IntoView {
                     "run-status run-status--bad"
                 };
                 let label = status_label(&r.status).to_owned();
-                view! { <A href=href(r) attr:class=class>{label}</A> }
+                let test = r.test.then(|| view! { " " <span class="badge badge--muted" data-testid="run-test-badge">"Test"</span> });
+                view! { <A href=href(r) attr:class=class>{label}</A>{test} }
             }),
             Column::new("Started", |r: &Run| time::relative(&r.timestamp))
                 .tooltip(|r: &Run| time::absolute(&r.timestamp)),
+            Column::new("Ended at", |r: &Run| {
+                time::ended_at(&r.timestamp, r.duration_ms.unwrap_or(0.0))
+            }),
             Column::new("Duration", |r: &Run| {
                 or_dash(r.duration_ms.map(time::duration))
             }),
-            Column::new("Trigger", |r: &Run| {
-                r.method.clone().or(r.trigger.clone()).unwrap_or_default()
-            }),
+            Column::new(
+                "Call",
+                |r: &Run| view! { <code class="runs__call">{call(r)}</code> },
+            ),
             Column::new("Caller", move |r: &Run| caller(&users, r)),
             Column::new("HTTP", |r: &Run| or_dash(r.http_status)),
             Column::new("Steps", |r: &Run| {

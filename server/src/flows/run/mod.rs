@@ -37,8 +37,9 @@ pub struct RunInput {
     pub trigger: Value,
     pub accountability: Option<Arc<Accountability>>,
     pub depth: u32,
-    /// Keep each step's rendered options even when the flow is not logged (test runs).
-    pub keep_options: bool,
+    /// A test run from the builder (`POST /flows/{id}/test`): keeps each step's rendered
+    /// options even when the flow is not logged, and is marked as a test in the run log.
+    pub test: bool,
     /// The HTTP method for webhook runs (run logs).
     pub method: Option<String>,
 }
@@ -105,7 +106,7 @@ pub async fn run(
     let mut panicked = false;
     let mut rejection_answers = false;
     let mut next = flow.root;
-    let keep_options = input.keep_options || RunInput::keeps_options(flow);
+    let keep_options = input.test || RunInput::keeps_options(flow);
     while let Some(i) = next {
         if steps.len() >= MAX_STEPS {
             aborted = Some(format!("stopped after {MAX_STEPS} operations"));
@@ -211,6 +212,7 @@ pub async fn run(
         duration: started.elapsed(),
         accountability: input.accountability,
         method: input.method,
+        test: input.test,
     }
 }
 
@@ -278,7 +280,7 @@ impl Runner for FlowEngine {
             trigger: payload,
             accountability,
             depth,
-            keep_options: false,
+            test: false,
             method: None,
         };
         run_and_finish(self, &flow, input, scope).await

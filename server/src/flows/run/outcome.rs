@@ -61,6 +61,8 @@ pub struct RunOutcome {
     pub duration: Duration,
     pub accountability: Option<Arc<Accountability>>,
     pub method: Option<String>,
+    /// A builder test run (logged with `test = true`).
+    pub test: bool,
 }
 
 impl RunOutcome {
