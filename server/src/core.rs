@@ -165,6 +165,18 @@ impl Core {
         if caches.is_empty() {
             return;
         }
+        // On a task of its own: the write has committed, so a caller that goes away (a client
+        // disconnecting drops its handler) must not leave the pictures stale.
+        let core = self.clone();
+        let done = self
+            .tasks
+            .spawn(async move { core.reload_and_publish(caches).await });
+        if let Err(e) = done.await {
+            tracing::error!(error = %e, "cache invalidation task failed");
+        }
+    }
+
+    async fn reload_and_publish(&self, caches: &'static [Cache]) {
         for cache in caches {
             self.reload(*cache).await;
         }

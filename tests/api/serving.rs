@@ -6,10 +6,11 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tests::TestApp;
 use tests::raw::{Ended, RawConn};
+use tests::{ADMIN_TOKEN, TestApp};
 
 use crate::flows::create_flow;
+use crate::seed_examples::{create_collection, rows};
 
 fn head(path: &str) -> String {
     format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n")
@@ -340,4 +341,76 @@ async fn a_ten_thousand_item_batch_is_all_or_nothing() {
     } else {
         assert_eq!(count, json!(0), "a refused batch wrote rows");
     }
+}
+
+/// Issue 13 point 2: a sync run finishes when its caller goes away. The client sends the call
+/// over a real socket, waits 300 ms (the run is inside its sleep step) and closes the socket:
+/// the second item is still written and the run is logged, though its answer reaches no one.
+#[tokio::test]
+async fn a_sync_run_finishes_when_the_caller_disconnects() {
+    let app = TestApp::spawn().await;
+    create_collection(
+        &app,
+        "visits",
+        json!([
+            {"field": "id", "type": "integer", "schema": {"is_primary_key": true, "has_auto_increment": true}},
+            {"field": "step", "type": "string"}
+        ]),
+    )
+    .await;
+    let write = |step: &str| {
+        json!({"key": step, "operation": "item-create",
+               "options": {"collection": "visits", "payload": {"step": step}, "permissions": "$full"}})
+    };
+    let id = create_flow(
+        &app,
+        json!({"name": "two writes", "trigger": "webhook", "status": "active",
+               "accountability": "all", "options": {"method": "POST"},
+               "operations": [
+                   write("first"),
+                   {"key": "wait", "operation": "sleep", "options": {"milliseconds": 1500}},
+                   write("second")]}),
+    )
+    .await;
+    let mut conn = RawConn::connect(&app.base_url).await;
+    conn.send(
+        format!(
+            "POST /flows/trigger/{id} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {ADMIN_TOKEN}\r\n\
+             content-type: application/json\r\ncontent-length: 2\r\n\r\n{{}}"
+        )
+        .as_bytes(),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let steps = |rows: Vec<serde_json::Value>| -> Vec<String> {
+        rows.iter()
+            .filter_map(|r| r["step"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(steps(rows(&app, "visits").await), ["first"], "mid-run");
+    drop(conn);
+    let mut written = Vec::new();
+    for _ in 0..100 {
+        written = steps(rows(&app, "visits").await);
+        if written.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        written,
+        ["first", "second"],
+        "the run went on after the disconnect"
+    );
+    app.flush_logs().await;
+    let runs = app
+        .admin()
+        .get(&format!("/runs?filter[flow][_eq]={id}&fields=status,steps"))
+        .await;
+    assert_eq!(
+        runs.body["data"],
+        json!([{"status": "success", "steps": 3}]),
+        "{}",
+        runs.text
+    );
 }

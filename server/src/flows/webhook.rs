@@ -115,8 +115,18 @@ pub async fn handle(
         });
         return Ok(accepted(envelope));
     }
-    let outcome = run::run(engine, &flow, input, None).await;
-    let (status, text) = match answer(&flow, outcome, &acc, envelope, core).await {
+    // The run (and its log, and what its writes invalidate) goes on without the caller: a
+    // client that disconnects drops this handler, not the task, and only loses the answer.
+    let runner = engine.clone();
+    let caller = acc.clone();
+    let run = core.tasks.spawn(async move {
+        let outcome = run::run(&runner, &flow, input, None).await;
+        answer(&flow, outcome, &caller, envelope, runner.core()).await
+    });
+    let answered = run
+        .await
+        .unwrap_or_else(|e| Answer::Error(ApiError::internal(e)));
+    let (status, text) = match answered {
         Answer::Error(err) => return Ok(err.into_response()),
         Answer::Success(status, text) => (status, text),
     };
