@@ -266,6 +266,11 @@ pub struct Config {
     /// `FLOWS_FILTER_LOCK_TIMEOUT`: on SQLite, how long filter flows may go on once they have
     /// written inside the write's transaction.
     pub flows_filter_lock_timeout: Duration,
+    /// `FLOWS_LOGS_RETENTION`: run logs older than this are pruned (none: kept for ever); a
+    /// flow's `options.retention` overrides it per outcome.
+    pub flows_logs_retention: Option<Duration>,
+    /// `FLOWS_LOGS_PRUNE_INTERVAL`: how often the pruner looks.
+    pub flows_logs_prune_interval: Duration,
     pub import_ip_deny_list: Vec<String>,
     pub email: EmailConfig,
     pub rate_limit: RateLimitConfig,
@@ -593,6 +598,11 @@ impl Config {
             flows_trigger_concurrency: v.count("FLOWS_TRIGGER_CONCURRENCY", 16)?,
             flows_request_timeout: v.duration("FLOWS_REQUEST_TIMEOUT", "30s")?,
             flows_filter_lock_timeout: v.duration("FLOWS_FILTER_LOCK_TIMEOUT", "5s")?,
+            flows_logs_retention: match v.get("FLOWS_LOGS_RETENTION").map(str::trim) {
+                None | Some("" | "0" | "false") => None,
+                Some(_) => Some(v.duration("FLOWS_LOGS_RETENTION", "0")?),
+            },
+            flows_logs_prune_interval: v.duration("FLOWS_LOGS_PRUNE_INTERVAL", "10m")?,
             import_ip_deny_list: v.list("IMPORT_IP_DENY_LIST", "0.0.0.0,169.254.169.254"),
             email: EmailConfig {
                 from: v.string("EMAIL_FROM", "no-reply@example.com"),

@@ -148,6 +148,7 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Serv
     });
     core.follow_other_instances();
     flows::schedule::spawn(flows.clone());
+    flows::retention::spawn(core.clone());
     core.announce(
         "server.start",
         serde_json::Map::new(),

@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod browser;
+mod durable;
 mod engine_seam;
 mod errors;
 mod fixtures;

@@ -1,7 +1,7 @@
 //! The flow engine. Dependencies point one way, top to bottom:
 //! - use cases: `webhook` (a trigger request end to end), `events` (item and auth events),
-//!   `schedule` (cron ticks), `service` (the rules of saving flows and operations, over
-//!   `store`);
+//!   `schedule` (cron ticks), `retention` (pruning old run logs), `service` (the rules of
+//!   saving flows and operations, over `store`);
 //! - `run`: one run — the step loop, its outcome, and `finish`, which logs it;
 //! - `engine`: the compiled flows and the operation registry;
 //! - `operations`: one module per operation type, each seeing only its `OpContext`;
@@ -19,6 +19,7 @@ pub mod model;
 pub mod net;
 pub mod operations;
 pub mod redact;
+pub mod retention;
 pub mod run;
 pub mod schedule;
 pub mod service;
