@@ -13,6 +13,7 @@ mod m20260101_000003_flows;
 mod m20260101_000004_activity;
 mod m20261126_000005_runs;
 mod m20261202_000006_run_test;
+mod m20261202_000007_idempotency;
 
 /// Runs all Sluice migrations in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000004_activity::Migration),
             Box::new(m20261126_000005_runs::Migration),
             Box::new(m20261202_000006_run_test::Migration),
+            Box::new(m20261202_000007_idempotency::Migration),
         ]
     }
 }

@@ -102,3 +102,136 @@ async fn old_run_logs_are_pruned_and_failures_can_outlive_successes() {
         "and its revision"
     );
 }
+
+/// A flow that writes one `deliveries` item per run and answers its id.
+async fn delivering_flow(app: &TestApp, options: Value) -> String {
+    let mut opts = json!({"method": "POST"});
+    if let (Some(o), Value::Object(extra)) = (opts.as_object_mut(), options) {
+        o.extend(extra);
+    }
+    create_flow(
+        app,
+        json!({"name": "deliveries", "trigger": "webhook", "status": "active",
+               "accountability": "all", "options": opts,
+               "operations": [{"key": "save", "operation": "item-create",
+                               "options": {"collection": "deliveries", "permissions": "$full",
+                                           "payload": {"note": "{{$trigger.body.note}}"}}}]}),
+    )
+    .await
+}
+
+async fn deliveries_table(app: &TestApp) {
+    crate::seed_examples::create_collection(
+        app,
+        "deliveries",
+        json!([
+            {"field": "id", "type": "integer", "schema": {"is_primary_key": true, "has_auto_increment": true}},
+            {"field": "note", "type": "string"}
+        ]),
+    )
+    .await;
+}
+
+async fn count(app: &TestApp) -> usize {
+    crate::seed_examples::rows(app, "deliveries").await.len()
+}
+
+/// Issue 13 point 7: a repeat of a delivery (same `Idempotency-Key`) answers the first
+/// delivery's answer without a second run, concurrent repeats make exactly one run, another
+/// key runs again, a key past `FLOWS_IDEMPOTENCY_TTL` runs again, and an over-long key is
+/// refused.
+#[tokio::test]
+async fn a_repeated_delivery_runs_once_and_answers_the_same() {
+    let app = TestApp::spawn_with(|c| c.flows_idempotency_ttl = Duration::from_secs(2)).await;
+    deliveries_table(&app).await;
+    let flow = delivering_flow(&app, json!({})).await;
+    let path = format!("/flows/trigger/{flow}");
+    let keyed = |key: &str| app.admin().with_header("Idempotency-Key", key);
+    let first = keyed("order-1").post(&path, json!({"note": "a"})).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let again = keyed("order-1")
+        .post(&path, json!({"note": "changed"}))
+        .await;
+    assert_eq!((again.status, &again.text), (200, &first.text));
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert!(first.headers.get("idempotent-replayed").is_none());
+    assert_eq!(count(&app).await, 1, "one run for two deliveries");
+
+    // Ten at once with a new key: one run, ten equal answers.
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let c = keyed("order-2");
+        let p = path.clone();
+        calls.spawn(async move { c.post(&p, json!({"note": "b"})).await });
+    }
+    let answers = calls.join_all().await;
+    assert!(
+        answers
+            .iter()
+            .all(|r| r.status == 200 && r.text == answers[0].text),
+        "{:?}",
+        answers
+            .iter()
+            .map(|r| (r.status, r.text.clone()))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        count(&app).await,
+        2,
+        "exactly one run for ten concurrent deliveries"
+    );
+
+    // Without a key every call runs; past the TTL the key runs again.
+    app.admin().post(&path, json!({"note": "c"})).await;
+    assert_eq!(count(&app).await, 3);
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let late = keyed("order-1").post(&path, json!({"note": "d"})).await;
+    assert_eq!(late.status, 200, "{}", late.text);
+    assert!(late.headers.get("idempotent-replayed").is_none());
+    assert_eq!(count(&app).await, 4, "an expired key is a new delivery");
+
+    let long = keyed(&"k".repeat(256)).post(&path, json!({})).await;
+    long.assert_error(400, "INVALID_PAYLOAD");
+    assert_eq!(count(&app).await, 4);
+}
+
+/// The flow option `idempotencyKey` names deliveries from the call itself, and async calls
+/// repeat their 202 without a second run.
+#[tokio::test]
+async fn the_flow_option_names_deliveries_and_async_repeats_are_accepted_once() {
+    let app = TestApp::spawn().await;
+    deliveries_table(&app).await;
+    let flow = delivering_flow(
+        &app,
+        json!({"async": true, "idempotencyKey": "{{$trigger.body.event_id}}"}),
+    )
+    .await;
+    let path = format!("/flows/trigger/{flow}");
+    for _ in 0..3 {
+        let r = app
+            .admin()
+            .post(&path, json!({"event_id": "evt_1", "note": "x"}))
+            .await;
+        assert_eq!(
+            (r.status, r.body.clone()),
+            (202, json!({"data": null})),
+            "{}",
+            r.text
+        );
+    }
+    let other = app
+        .admin()
+        .post(&path, json!({"event_id": "evt_2", "note": "y"}))
+        .await;
+    assert_eq!(other.status, 202);
+    let mut n = 0;
+    for _ in 0..50 {
+        n = count(&app).await;
+        if n >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!((n, count(&app).await), (2, 2), "one run per event id");
+}

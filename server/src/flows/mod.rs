@@ -1,5 +1,6 @@
 //! The flow engine. Dependencies point one way, top to bottom:
-//! - use cases: `webhook` (a trigger request end to end), `events` (item and auth events),
+//! - use cases: `webhook` (a trigger request end to end, with `idempotency` for repeated
+//!   deliveries), `events` (item and auth events),
 //!   `schedule` (cron ticks), `retention` (pruning old run logs), `service` (the rules of
 //!   saving flows and operations, over `store`);
 //! - `run`: one run — the step loop, its outcome, and `finish`, which logs it;
@@ -14,6 +15,7 @@ pub mod chain;
 pub mod document;
 pub mod engine;
 pub mod events;
+pub mod idempotency;
 pub mod log;
 pub mod model;
 pub mod net;

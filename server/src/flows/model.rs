@@ -76,6 +76,8 @@ pub struct WebhookOptions {
     pub error_on_reject: bool,
     pub cache_enabled: bool,
     pub cache_query_params: Vec<String>,
+    /// `idempotencyKey`: a template of the delivery's key (a Sluice option, issue 13 point 7).
+    pub idempotency_key: Option<super::template::Template>,
 }
 
 /// One compiled operation.
@@ -258,6 +260,10 @@ fn webhook_options(options: &Value, manual: bool) -> WebhookOptions {
                     .collect()
             })
             .unwrap_or_default(),
+        idempotency_key: options
+            .get("idempotencyKey")
+            .filter(|k| k.as_str().is_some_and(|s| !s.trim().is_empty()))
+            .map(super::template::Template::compile),
     }
 }
 

@@ -2,7 +2,8 @@
 //! `FLOWS_LOGS_RETENTION` — their `sluice_runs` row, the run's own activity row and its
 //! revision — in small batches, with a flow's `options.retention` (`{"success": "7d",
 //! "failed": "90d"}`) overriding the global age per outcome, so failures can outlive
-//! successes. Nothing else in the activity log is touched.
+//! successes. Nothing else in the activity log is touched. Expired idempotency keys go in the
+//! same rounds.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -48,8 +49,8 @@ impl Keep {
     }
 }
 
-/// Starts the pruner when any retention is configured anywhere (checked at each round, so a
-/// flow given a retention later is honoured without a restart).
+/// Starts the pruner. Retention is read at each round, so a flow given a retention later is
+/// honoured without a restart.
 pub fn spawn(core: Core) {
     let every = core.config.flows_logs_prune_interval.max(MIN_INTERVAL);
     tokio::spawn(async move {
@@ -62,6 +63,9 @@ pub fn spawn(core: Core) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(runs = n, "pruned old run logs"),
                 Err(e) => tracing::warn!(error = %e, "could not prune run logs"),
+            }
+            if let Err(e) = super::idempotency::prune(&core).await {
+                tracing::warn!(error = %e, "could not prune expired idempotency keys");
             }
         }
     });

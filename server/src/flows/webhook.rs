@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::engine::FlowEngine;
+use super::idempotency::{self, Delivery};
 use super::model::{FlowDef, TriggerKind};
 use super::run::{self, RunInput, RunOutcome};
 use crate::access::{AccessSnapshot, Accountability};
@@ -98,7 +99,28 @@ pub async fn handle(
         manual_checks(core, &acc, &flow, &body).await?;
     }
     let trigger = trigger_value(raw_id, raw_query, body, method.as_str(), headers);
+    let key = idempotency::key_of(
+        trigger.get("headers").unwrap_or(&Value::Null),
+        options.idempotency_key.as_ref(),
+        &trigger,
+    )?;
     let envelope = core.config.flows_response_envelope;
+    // A repeated delivery answers what the first one answered, without a second run.
+    let claim = match key {
+        None => None,
+        Some(key) => match idempotency::claim(core, flow.id, &key).await? {
+            Delivery::Repeat { status, body } => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+                let mut resp = json_response(status, body, "no-cache");
+                resp.headers_mut().insert(
+                    "idempotent-replayed",
+                    axum::http::HeaderValue::from_static("true"),
+                );
+                return Ok(resp);
+            }
+            Delivery::First(claim) => Some(claim),
+        },
+    };
     let input = RunInput {
         trigger,
         accountability: Some(acc.clone()),
@@ -109,6 +131,16 @@ pub async fn handle(
     if options.is_async {
         let runner = engine.clone();
         let status = if envelope { 202 } else { 204 };
+        if let Some(claim) = claim {
+            let body = envelope.then_some(ACCEPTED_BODY);
+            claim
+                .answer(
+                    core,
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::ACCEPTED),
+                    body,
+                )
+                .await;
+        }
         core.spawn(async move {
             let outcome = run::run(&runner, &flow, input, None).await;
             run::finish(runner.core(), &flow, outcome, Some(status), false).await;
@@ -121,7 +153,15 @@ pub async fn handle(
     let caller = acc.clone();
     let run = core.tasks.spawn(async move {
         let outcome = run::run(&runner, &flow, input, None).await;
-        answer(&flow, outcome, &caller, envelope, runner.core()).await
+        let answered = answer(&flow, outcome, &caller, envelope, runner.core()).await;
+        if let Some(claim) = claim {
+            let (status, body) = match &answered {
+                Answer::Error(e) => (e.status(), Some(e.body().to_string())),
+                Answer::Success(status, text) => (*status, text.clone()),
+            };
+            claim.answer(runner.core(), status, body.as_deref()).await;
+        }
+        answered
     });
     let answered = run
         .await
@@ -421,9 +461,17 @@ pub fn success(value: Value, envelope: bool) -> Response {
 }
 
 /// The answer of an async webhook: 202 `{"data": null}` (D3) or Directus's 204.
+/// The body of an accepted async call (with the envelope on).
+const ACCEPTED_BODY: &str = r#"{"data":null}"#;
+
 pub fn accepted(envelope: bool) -> Response {
     if envelope {
-        (StatusCode::ACCEPTED, axum::Json(json!({ "data": null }))).into_response()
+        (
+            StatusCode::ACCEPTED,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            ACCEPTED_BODY,
+        )
+            .into_response()
     } else {
         StatusCode::NO_CONTENT.into_response()
     }

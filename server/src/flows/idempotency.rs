@@ -1,0 +1,283 @@
+//! Idempotent deliveries (issue 13 point 7). A webhook call that carries an `Idempotency-Key`
+//! header — or whose flow's `idempotencyKey` option renders to a key from `$trigger` — runs
+//! once per key within `FLOWS_IDEMPOTENCY_TTL`: the first delivery claims the key in
+//! `sluice_idempotency` (an insert the primary key lets only one caller win, on SQLite and
+//! PostgreSQL alike, across instances), and every repeat answers the first delivery's status
+//! and body, waiting up to `FLOWS_IDEMPOTENCY_WAIT` while it still runs. Repeats are counted.
+
+use std::time::Duration;
+
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value as SqlValue};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::template::Template;
+use crate::core::Core;
+use crate::error::{ApiError, Result};
+
+/// The longest key kept (the column's size).
+pub const MAX_KEY: usize = 255;
+/// The header a caller names its delivery with.
+pub const HEADER: &str = "idempotency-key";
+/// How often a repeat looks whether the first delivery has answered.
+const POLL: Duration = Duration::from_millis(25);
+
+/// What a delivery with a key is.
+pub enum Delivery {
+    /// The first: run it, then [`Claim::answer`].
+    First(Claim),
+    /// A repeat: the first delivery's answer.
+    Repeat { status: u16, body: Option<String> },
+}
+
+/// A claimed key, to be completed with the answer once it is known.
+pub struct Claim {
+    flow: String,
+    key: String,
+}
+
+/// The delivery's key: the `Idempotency-Key` header's (among `$trigger`'s `headers`), else
+/// the flow option rendered against `{"$trigger": trigger}`; `None` without one.
+///
+/// # Errors
+/// `INVALID_PAYLOAD` for a key longer than [`MAX_KEY`].
+pub fn key_of(
+    headers: &Value,
+    option: Option<&Template>,
+    trigger: &Value,
+) -> Result<Option<String>> {
+    let from_header = headers
+        .get(HEADER)
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let key = match from_header {
+        Some(k) => Some(k),
+        None => option.and_then(|t| {
+            let mut scope = serde_json::Map::with_capacity(1);
+            scope.insert("$trigger".to_owned(), trigger.clone());
+            match t.render(&scope, Utc::now()).ok()? {
+                Value::String(s) => Some(s),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            }
+        }),
+    };
+    let key = key.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty());
+    if key.as_ref().is_some_and(|k| k.chars().count() > MAX_KEY) {
+        return Err(ApiError::invalid_payload(format!(
+            "An idempotency key may hold at most {MAX_KEY} characters"
+        )));
+    }
+    Ok(key)
+}
+
+/// Claims `key` for `flow`, or finds the answer of the delivery that did.
+///
+/// # Errors
+/// 503 `SERVICE_UNAVAILABLE` (with `Retry-After`) when the first delivery is still running
+/// after `FLOWS_IDEMPOTENCY_WAIT`; database errors as 500.
+pub async fn claim(core: &Core, flow: Uuid, key: &str) -> Result<Delivery> {
+    let flow = flow.to_string();
+    let ttl = i64::try_from(core.config.flows_idempotency_ttl.as_millis()).unwrap_or(i64::MAX);
+    let waited_until = tokio::time::Instant::now() + core.config.flows_idempotency_wait;
+    let mut counted = false;
+    loop {
+        let now = Utc::now().timestamp_millis();
+        if insert(core, &flow, key, now, now.saturating_add(ttl)).await? {
+            return Ok(Delivery::First(Claim {
+                flow,
+                key: key.to_owned(),
+            }));
+        }
+        match read(core, &flow, key).await? {
+            // Expired (or gone since): drop it and claim again.
+            None => {}
+            Some((_, _, expires_at)) if expires_at <= now => {
+                exec(
+                    core,
+                    "DELETE FROM sluice_idempotency WHERE flow = ? AND \"key\" = ? AND expires_at <= ?",
+                    vec![flow.clone().into(), key.into(), now.into()],
+                )
+                .await?;
+            }
+            Some((status, body, _)) => {
+                if !counted {
+                    counted = true;
+                    exec(
+                        core,
+                        "UPDATE sluice_idempotency SET duplicates = duplicates + 1 WHERE flow = ? AND \"key\" = ?",
+                        vec![flow.clone().into(), key.into()],
+                    )
+                    .await?;
+                }
+                if let Some(status) = status {
+                    let status = u16::try_from(status).unwrap_or(500);
+                    return Ok(Delivery::Repeat { status, body });
+                }
+                if tokio::time::Instant::now() >= waited_until {
+                    return Err(ApiError::service_unavailable(
+                        "flows",
+                        "The first delivery with this idempotency key is still running",
+                    )
+                    .with_header(
+                        HeaderName::from_static("retry-after"),
+                        HeaderValue::from_static("1"),
+                    ));
+                }
+                tokio::time::sleep(POLL).await;
+            }
+        }
+    }
+}
+
+impl Claim {
+    /// Keeps the first delivery's answer for its repeats.
+    pub async fn answer(self, core: &Core, status: StatusCode, body: Option<&str>) {
+        let done = exec(
+            core,
+            "UPDATE sluice_idempotency SET status = ?, body = ? WHERE flow = ? AND \"key\" = ?",
+            vec![
+                i32::from(status.as_u16()).into(),
+                body.map(str::to_owned).into(),
+                self.flow.into(),
+                self.key.into(),
+            ],
+        )
+        .await;
+        if let Err(e) = done {
+            tracing::error!(error = %e, "could not keep an idempotent answer");
+        }
+    }
+}
+
+/// Deletes the keys whose TTL has passed; returns how many.
+pub async fn prune(core: &Core) -> std::result::Result<u64, DbErr> {
+    let now = Utc::now().timestamp_millis();
+    let _gate = core.gate.enter().await;
+    let sql = placeholders(
+        core.db.get_database_backend(),
+        "DELETE FROM sluice_idempotency WHERE expires_at <= ?",
+    );
+    let done = core
+        .db
+        .execute_raw(Statement::from_sql_and_values(
+            core.db.get_database_backend(),
+            sql,
+            vec![now.into()],
+        ))
+        .await?;
+    Ok(done.rows_affected())
+}
+
+async fn insert(core: &Core, flow: &str, key: &str, now: i64, expires_at: i64) -> Result<bool> {
+    let done = exec(
+        core,
+        "INSERT INTO sluice_idempotency (flow, \"key\", status, body, created_at, expires_at, duplicates) \
+         VALUES (?, ?, NULL, NULL, ?, ?, 0) ON CONFLICT (flow, \"key\") DO NOTHING",
+        vec![flow.into(), key.into(), now.into(), expires_at.into()],
+    )
+    .await?;
+    Ok(done == 1)
+}
+
+async fn read(
+    core: &Core,
+    flow: &str,
+    key: &str,
+) -> Result<Option<(Option<i32>, Option<String>, i64)>> {
+    let backend = core.db.get_database_backend();
+    let sql = placeholders(
+        backend,
+        "SELECT status, body, expires_at FROM sluice_idempotency WHERE flow = ? AND \"key\" = ?",
+    );
+    let row = core
+        .db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            vec![flow.into(), key.into()],
+        ))
+        .await
+        .map_err(ApiError::internal)?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let status: Option<i32> = row.try_get("", "status").map_err(ApiError::internal)?;
+    let body: Option<String> = row.try_get("", "body").map_err(ApiError::internal)?;
+    let expires_at: i64 = row.try_get("", "expires_at").map_err(ApiError::internal)?;
+    Ok(Some((status, body, expires_at)))
+}
+
+/// Runs a write behind the write gate; returns the rows it touched.
+async fn exec(core: &Core, sql: &str, values: Vec<SqlValue>) -> Result<u64> {
+    let backend = core.db.get_database_backend();
+    let _gate = core.gate.enter().await;
+    let done = core
+        .db
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            placeholders(backend, sql),
+            values,
+        ))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(done.rows_affected())
+}
+
+/// `?` placeholders as the backend writes them (`$1`, `$2`… on PostgreSQL).
+fn placeholders(backend: DatabaseBackend, sql: &str) -> String {
+    if backend != DatabaseBackend::Postgres {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for ch in sql.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_header_wins_and_the_option_renders_from_the_call() {
+        let option = Template::compile(&json!("order-{{$trigger.body.id}}"));
+        let trigger = json!({"body": {"id": 42}});
+        let none = json!({});
+        assert_eq!(
+            key_of(&none, Some(&option), &trigger).unwrap().as_deref(),
+            Some("order-42")
+        );
+        let header = json!({"idempotency-key": " abc "});
+        assert_eq!(
+            key_of(&header, Some(&option), &trigger).unwrap().as_deref(),
+            Some("abc")
+        );
+        // A whole-string placeholder that is missing gives no key, not "null".
+        let missing = Template::compile(&json!("{{$trigger.body.nope}}"));
+        assert_eq!(key_of(&none, Some(&missing), &trigger).unwrap(), None);
+        assert_eq!(key_of(&none, None, &trigger).unwrap(), None);
+        let long = json!({"idempotency-key": "k".repeat(MAX_KEY + 1)});
+        assert!(key_of(&long, None, &trigger).is_err());
+    }
+
+    #[test]
+    fn postgres_placeholders_are_numbered() {
+        assert_eq!(
+            placeholders(DatabaseBackend::Postgres, "a = ? AND b = ?"),
+            "a = $1 AND b = $2"
+        );
+        assert_eq!(placeholders(DatabaseBackend::Sqlite, "a = ?"), "a = ?");
+    }
+}
