@@ -271,6 +271,11 @@ pub struct Config {
     pub flows_logs_retention: Option<Duration>,
     /// `FLOWS_LOGS_PRUNE_INTERVAL`: how often the pruner looks.
     pub flows_logs_prune_interval: Duration,
+    /// `FLOWS_QUEUE_MAX`: accepted async webhook runs (running or waiting) at most; one more
+    /// is answered 503 with `Retry-After`.
+    pub flows_queue_max: usize,
+    /// `FLOWS_CONCURRENCY`: async webhook runs executing at once.
+    pub flows_concurrency: usize,
     /// `FLOWS_IDEMPOTENCY_TTL`: how long a delivery's idempotency key answers its repeats.
     pub flows_idempotency_ttl: Duration,
     /// `FLOWS_IDEMPOTENCY_WAIT`: how long a repeat waits for the first delivery's answer.
@@ -607,6 +612,8 @@ impl Config {
                 Some(_) => Some(v.duration("FLOWS_LOGS_RETENTION", "0")?),
             },
             flows_logs_prune_interval: v.duration("FLOWS_LOGS_PRUNE_INTERVAL", "10m")?,
+            flows_queue_max: v.count("FLOWS_QUEUE_MAX", 10_000)?,
+            flows_concurrency: v.count("FLOWS_CONCURRENCY", 64)?,
             flows_idempotency_ttl: v.duration("FLOWS_IDEMPOTENCY_TTL", "24h")?,
             flows_idempotency_wait: v.duration("FLOWS_IDEMPOTENCY_WAIT", "30s")?,
             import_ip_deny_list: v.list("IMPORT_IP_DENY_LIST", "0.0.0.0,169.254.169.254"),

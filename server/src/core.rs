@@ -64,6 +64,10 @@ pub struct CoreInner {
     pub deny: Arc<DenyList>,
     /// Turns for `exec` sandboxes (`FLOWS_RUN_SCRIPT_CONCURRENCY`).
     scripts: Arc<Semaphore>,
+    /// Places for accepted async webhook runs, running or waiting (`FLOWS_QUEUE_MAX`).
+    queue: Arc<Semaphore>,
+    /// Turns to execute one of them (`FLOWS_CONCURRENCY`).
+    workers: Arc<Semaphore>,
     /// Versions of the pictures, shared with other instances.
     pub versions: Versions,
     events: OnceLock<Arc<dyn EventSink>>,
@@ -95,6 +99,8 @@ impl Core {
             logger: RunLogger::start(db.clone(), gate.clone(), redactor.clone()),
             http: client(deny.clone(), config.flows_request_timeout),
             scripts: Arc::new(Semaphore::new(config.flows_run_script_concurrency.max(1))),
+            queue: Arc::new(Semaphore::new(config.flows_queue_max.max(1))),
+            workers: Arc::new(Semaphore::new(config.flows_concurrency.max(1))),
             env: Arc::new(Value::Object(env)),
             access: AccessStore::default(),
             schema: SchemaStore::default(),
@@ -230,6 +236,27 @@ impl Core {
         F: Future<Output = ()> + Send + 'static,
     {
         self.tasks.spawn(fut);
+    }
+
+    /// Accepts one async run if the queue has room: `run` is spawned and waits for a worker
+    /// turn; `false` (nothing spawned) when `FLOWS_QUEUE_MAX` runs are already accepted and
+    /// not finished, so the caller can answer 503 instead of growing memory.
+    pub fn enqueue<F>(&self, run: F) -> bool
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let Ok(place) = self.queue.clone().try_acquire_owned() else {
+            return false;
+        };
+        let workers = self.workers.clone();
+        self.tasks.spawn(async move {
+            let _place = place;
+            let Ok(_turn) = workers.acquire_owned().await else {
+                return;
+            };
+            run.await;
+        });
+        true
     }
 
     /// Waits up to `wait` for a turn to run an `exec` sandbox; `None` when none came.

@@ -235,3 +235,53 @@ async fn the_flow_option_names_deliveries_and_async_repeats_are_accepted_once() 
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!((n, count(&app).await), (2, 2), "one run per event id");
 }
+
+/// Issue 13 point 3 (ahead of the durable queue): accepted async runs are bounded by
+/// `FLOWS_QUEUE_MAX` and run `FLOWS_CONCURRENCY` at a time; one call more is answered
+/// `503 SERVICE_UNAVAILABLE` with `Retry-After` instead of growing memory, every accepted call
+/// runs, and room comes back once they are done.
+#[tokio::test]
+async fn a_full_queue_answers_503_and_runs_every_accepted_call() {
+    let app = TestApp::spawn_with(|c| {
+        c.flows_queue_max = 3;
+        c.flows_concurrency = 1;
+    })
+    .await;
+    deliveries_table(&app).await;
+    let flow = create_flow(
+        &app,
+        json!({"name": "slow async", "trigger": "webhook", "status": "active",
+               "accountability": "all", "options": {"method": "POST", "async": true},
+               "operations": [
+                   {"key": "wait", "operation": "sleep", "options": {"milliseconds": 300}},
+                   {"key": "save", "operation": "item-create",
+                    "options": {"collection": "deliveries", "permissions": "$full",
+                                "payload": {"note": "{{$trigger.body.n}}"}}}]}),
+    )
+    .await;
+    let path = format!("/flows/trigger/{flow}");
+    let mut statuses = Vec::new();
+    for n in 0..6 {
+        let r = app.admin().post(&path, json!({"n": n})).await;
+        if r.status == 503 {
+            r.assert_error(503, "SERVICE_UNAVAILABLE");
+            assert_eq!(r.headers["retry-after"], "1");
+        }
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses, [202, 202, 202, 503, 503, 503]);
+    let mut done = 0;
+    for _ in 0..100 {
+        done = count(&app).await;
+        if done == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // One at a time: three runs of 300 ms take at least 900 ms, and none is lost or extra.
+    assert_eq!(done, 3);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(count(&app).await, 3);
+    let after = app.admin().post(&path, json!({"n": 9})).await;
+    assert_eq!(after.status, 202, "room again once the queue drained");
+}

@@ -152,6 +152,21 @@ impl Claim {
     }
 }
 
+impl Claim {
+    /// Gives the key up (the delivery was refused before it ran): its next delivery is a first.
+    pub async fn release(self, core: &Core) {
+        let done = exec(
+            core,
+            "DELETE FROM sluice_idempotency WHERE flow = ? AND \"key\" = ? AND status IS NULL",
+            vec![self.flow.into(), self.key.into()],
+        )
+        .await;
+        if let Err(e) = done {
+            tracing::error!(error = %e, "could not release an idempotency key");
+        }
+    }
+}
+
 /// Deletes the keys whose TTL has passed; returns how many.
 pub async fn prune(core: &Core) -> std::result::Result<u64, DbErr> {
     let now = Utc::now().timestamp_millis();

@@ -131,20 +131,29 @@ pub async fn handle(
     if options.is_async {
         let runner = engine.clone();
         let status = if envelope { 202 } else { 204 };
-        if let Some(claim) = claim {
-            let body = envelope.then_some(ACCEPTED_BODY);
-            claim
-                .answer(
-                    core,
-                    StatusCode::from_u16(status).unwrap_or(StatusCode::ACCEPTED),
-                    body,
-                )
-                .await;
-        }
-        core.spawn(async move {
+        let accepted_run = core.enqueue(async move {
             let outcome = run::run(&runner, &flow, input, None).await;
             run::finish(runner.core(), &flow, outcome, Some(status), false).await;
         });
+        if !accepted_run {
+            // The key stays unanswered: a retry after Retry-After is a first delivery again.
+            if let Some(claim) = claim {
+                claim.release(core).await;
+            }
+            return Err(ApiError::service_unavailable(
+                "flows",
+                "Too many runs are waiting; try again shortly",
+            )
+            .with_header(
+                axum::http::HeaderName::from_static("retry-after"),
+                axum::http::HeaderValue::from_static("1"),
+            ));
+        }
+        if let Some(claim) = claim {
+            let body = envelope.then_some(ACCEPTED_BODY);
+            let accepted_status = StatusCode::from_u16(status).unwrap_or(StatusCode::ACCEPTED);
+            claim.answer(core, accepted_status, body).await;
+        }
         return Ok(accepted(envelope));
     }
     // The run (and its log, and what its writes invalidate) goes on without the caller: a
