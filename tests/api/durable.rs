@@ -285,3 +285,129 @@ async fn a_full_queue_answers_503_and_runs_every_accepted_call() {
     let after = app.admin().post(&path, json!({"n": 9})).await;
     assert_eq!(after.status, 202, "room again once the queue drained");
 }
+
+async fn notes(app: &TestApp) -> Vec<String> {
+    let mut n: Vec<String> = crate::seed_examples::rows(app, "deliveries")
+        .await
+        .iter()
+        .filter_map(|r| r["note"].as_str().map(str::to_owned))
+        .collect();
+    n.sort();
+    n
+}
+
+/// Issue 13 point 6: logged runs are replayed with their recorded call against the flow as it
+/// is now — the failed ones in bulk, or one by id — each as a new logged run; a run whose call
+/// was not recorded cannot be, and a run of another flow is not found.
+#[tokio::test]
+async fn failed_runs_are_replayed_against_the_flow_as_it_is_now() {
+    let app = TestApp::spawn().await;
+    deliveries_table(&app).await;
+    let doc = |accountability: &str| {
+        json!({"name": "picky", "trigger": "webhook", "status": "active",
+               "accountability": accountability, "options": {"method": "POST"},
+               "operations": [
+                   {"key": "check", "operation": "condition",
+                    "options": {"filter": {"$trigger": {"body": {"note": {"_eq": "fine"}}}}}},
+                   {"key": "save", "operation": "item-create",
+                    "options": {"collection": "deliveries", "payload": {"note": "{{$trigger.body.note}}"}}}]})
+    };
+    let flow = create_flow(&app, doc("all")).await;
+    let path = format!("/flows/trigger/{flow}");
+    for note in ["a", "fine", "b"] {
+        app.admin().post(&path, json!({"note": note})).await;
+    }
+    assert_eq!(notes(&app).await, ["fine"]);
+    let runs = runs_of(&app, &flow).await;
+    let failed: Vec<i64> = runs
+        .iter()
+        .filter(|r| r["status"] == "failed")
+        .filter_map(|r| r["id"].as_i64())
+        .collect();
+    assert_eq!(failed.len(), 2, "{runs:?}");
+
+    // Fix the flow: the condition now lets every note through.
+    let ops = app
+        .admin()
+        .get(&format!(
+            "/operations?filter[flow][_eq]={flow}&filter[key][_eq]=check"
+        ))
+        .await;
+    let check = ops.body["data"][0]["id"].as_str().unwrap().to_owned();
+    let fixed = app
+        .admin()
+        .patch(
+            &format!("/operations/{check}"),
+            json!({"options": {"filter": {"$trigger": {"body": {"note": {"_nnull": true}}}}}}),
+        )
+        .await;
+    assert_eq!(fixed.status, 200, "{}", fixed.text);
+
+    let bulk = app
+        .admin()
+        .post(
+            &format!("/flows/{flow}/runs/replay"),
+            json!({"status": "failed"}),
+        )
+        .await;
+    assert_eq!(bulk.status, 202, "{}", bulk.text);
+    assert_eq!(
+        bulk.body["data"],
+        json!({"queued": 2, "skipped": 0, "refused": 0})
+    );
+    let mut now = Vec::new();
+    for _ in 0..50 {
+        now = notes(&app).await;
+        if now.len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(now, ["a", "b", "fine"], "the failed calls ran again, fixed");
+    let one = app
+        .admin()
+        .post(
+            &format!("/flows/{flow}/runs/{}/replay", failed[0]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(one.status, 202, "{}", one.text);
+    let mut total = 0;
+    for _ in 0..50 {
+        total = runs_of(&app, &flow).await.len();
+        if total == 6 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(total, 6, "3 calls + 3 replays, each logged");
+
+    // Not recorded, not found, not a filter.
+    let quiet = create_flow(&app, doc("activity")).await;
+    app.admin()
+        .post(&format!("/flows/trigger/{quiet}"), json!({"note": "fine"}))
+        .await;
+    let quiet_run = runs_of(&app, &quiet).await[0]["id"].as_i64().unwrap();
+    app.admin()
+        .post(
+            &format!("/flows/{quiet}/runs/{quiet_run}/replay"),
+            json!({}),
+        )
+        .await
+        .assert_error(400, "INVALID_PAYLOAD");
+    app.admin()
+        .post(&format!("/flows/{flow}/runs/{quiet_run}/replay"), json!({}))
+        .await
+        .assert_error(403, "FORBIDDEN");
+    app.admin()
+        .post(
+            &format!("/flows/{flow}/runs/replay"),
+            json!({"from": "yesterday"}),
+        )
+        .await
+        .assert_error(400, "INVALID_PAYLOAD");
+    app.anon()
+        .post(&format!("/flows/{flow}/runs/replay"), json!({}))
+        .await
+        .assert_error(403, "FORBIDDEN");
+}

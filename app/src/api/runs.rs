@@ -217,3 +217,77 @@ pub async fn activity(token: String, id: i64) -> Result<Activity, ApiError> {
         .send()
         .await
 }
+
+/// What a replay queued (`POST /flows/{id}/runs/…/replay`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct Replayed {
+    #[serde(default)]
+    pub queued: u64,
+    /// Runs whose call was not recorded, or whose caller is gone.
+    #[serde(default)]
+    pub skipped: u64,
+    /// Runs refused because the queue was full.
+    #[serde(default)]
+    pub refused: u64,
+}
+
+impl Replayed {
+    /// "Queued 2 runs again" (with what was left out).
+    pub fn summary(&self) -> String {
+        let runs = |n: u64| {
+            if n == 1 {
+                "1 run".to_owned()
+            } else {
+                format!("{n} runs")
+            }
+        };
+        let mut text = format!("Queued {} again", runs(self.queued));
+        if self.skipped > 0 {
+            text.push_str(&format!("; {} without a recorded call", runs(self.skipped)));
+        }
+        if self.refused > 0 {
+            text.push_str(&format!(
+                "; {} refused (queue full, try again)",
+                runs(self.refused)
+            ));
+        }
+        text
+    }
+}
+
+/// `POST /flows/{flow}/runs/{run}/replay`: runs one logged run again.
+pub async fn replay_one(token: String, flow: String, run: i64) -> Result<Replayed, ApiError> {
+    ApiRequest::post(&format!("/flows/{flow}/runs/{run}/replay"))
+        .bearer(&token)
+        .json(&serde_json::json!({}))?
+        .send()
+        .await
+}
+
+/// `POST /flows/{flow}/runs/replay` with `{"status": "failed"}`: runs every failed run again.
+pub async fn replay_failed(token: String, flow: String) -> Result<Replayed, ApiError> {
+    ApiRequest::post(&format!("/flows/{flow}/runs/replay"))
+        .bearer(&token)
+        .json(&serde_json::json!({ "status": "failed" }))?
+        .send()
+        .await
+}
+
+#[cfg(test)]
+mod replay_tests {
+    use super::Replayed;
+
+    #[test]
+    fn the_summary_says_what_was_left_out() {
+        let r = |queued, skipped, refused| Replayed {
+            queued,
+            skipped,
+            refused,
+        };
+        assert_eq!(r(1, 0, 0).summary(), "Queued 1 run again");
+        assert_eq!(
+            r(2, 1, 3).summary(),
+            "Queued 2 runs again; 1 run without a recorded call; 3 runs refused (queue full, try again)"
+        );
+    }
+}

@@ -1,8 +1,8 @@
 //! The flow engine. Dependencies point one way, top to bottom:
 //! - use cases: `webhook` (a trigger request end to end, with `idempotency` for repeated
 //!   deliveries), `events` (item and auth events),
-//!   `schedule` (cron ticks), `retention` (pruning old run logs), `service` (the rules of
-//!   saving flows and operations, over `store`);
+//!   `schedule` (cron ticks), `retention` (pruning old run logs), `replay` (running logged
+//!   runs again), `service` (the rules of saving flows and operations, over `store`);
 //! - `run`: one run — the step loop, its outcome, and `finish`, which logs it;
 //! - `engine`: the compiled flows and the operation registry;
 //! - `operations`: one module per operation type, each seeing only its `OpContext`;
@@ -21,6 +21,7 @@ pub mod model;
 pub mod net;
 pub mod operations;
 pub mod redact;
+pub mod replay;
 pub mod retention;
 pub mod run;
 pub mod schedule;

@@ -13,7 +13,7 @@ use crate::error::{ApiError, Result};
 use crate::extract::query::DirectusQuery;
 use crate::extract::{Acc, ApiJson, OptionalJson, Path};
 use crate::flows::service::{Created, FLOWS, FlowService, OPERATIONS, OpsToDelete};
-use crate::flows::{document, store, webhook};
+use crate::flows::{document, replay, store, webhook};
 use crate::query::Query;
 use crate::state::AppState;
 
@@ -33,6 +33,8 @@ pub fn router() -> Router<AppState> {
             get(read_flow).patch(update_flow).delete(delete_flow),
         )
         .route("/flows/{id}/test", post(test_flow))
+        .route("/flows/{id}/runs/replay", post(replay_runs))
+        .route("/flows/{id}/runs/{run}/replay", post(replay_run))
         .route(
             "/operations",
             get(list_ops)
@@ -232,4 +234,44 @@ async fn test_flow(
     }
     let answer = webhook::test(&state.flows, acc, &raw_id, &sample).await?;
     Ok(Json(json!({ "data": answer })).into_response())
+}
+
+/// `POST /flows/{id}/runs/{run}/replay` (admins; a Sluice addition): queues the run again with
+/// its recorded call, against the flow as it is now; `202 {"data": {"queued": 1, …}}`.
+async fn replay_run(
+    State(state): State<AppState>,
+    Acc(acc): Acc,
+    Path((raw_id, run)): Path<(String, String)>,
+) -> Result<Response> {
+    if !acc.admin {
+        return Err(ApiError::forbidden());
+    }
+    let done = replay::one(&state.flows, &raw_id, &run).await?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(json!({ "data": done.to_json() })),
+    )
+        .into_response())
+}
+
+/// `POST /flows/{id}/runs/replay` (admins): queues every run the body's filter picks
+/// (`status`, `from`, `to`, `limit`) and says how many were queued, skipped and refused.
+async fn replay_runs(
+    State(state): State<AppState>,
+    Acc(acc): Acc,
+    Path(raw_id): Path<String>,
+    ApiJson(filter): ApiJson<Value>,
+) -> Result<Response> {
+    if !acc.admin {
+        return Err(ApiError::forbidden());
+    }
+    if !filter.is_object() {
+        return Err(ApiError::invalid_payload("The filter must be an object"));
+    }
+    let done = replay::many(&state.flows, &raw_id, &filter).await?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(json!({ "data": done.to_json() })),
+    )
+        .into_response())
 }

@@ -16,10 +16,13 @@ use crate::{
         flows::Operation,
         runs::{Activity, Revision, Run},
     },
-    components::loaded::Loaded,
+    components::{loaded::Loaded, mutation::use_mutations},
     flow_builder::specs::{self, StepOutcome},
     paths,
-    state::session::{Session, use_session},
+    state::{
+        confirm::Question,
+        session::{Session, use_session},
+    },
     util::{
         text::{or_dash, pretty},
         time,
@@ -156,6 +159,7 @@ pub fn RunDrawer(
 ) -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
+    let replay_flow = flow_id.clone();
     let detail = LocalResource::new(move || load(session, flow_id.clone(), run_id));
     let close_nav = navigate.clone();
     let close_href2 = close_href.clone();
@@ -165,6 +169,20 @@ pub fn RunDrawer(
         }
     });
     on_cleanup(move || esc.remove());
+    // "Run again" (issue 13 point 6): this run's recorded call, against the flow as it is now.
+    let m = use_mutations();
+    let run_again = move |_| {
+        let flow = replay_flow.clone();
+        m.mutate(session.authed(move |t| api::runs::replay_one(t, flow.clone(), run_id)))
+            .confirm(Question::plain(
+                "Run this call again?",
+                "The run is queued again with the call it received, against the flow as it is now. Its steps really run again.",
+                "Run again",
+            ))
+            .success_with(|r| r.summary())
+            .error("Couldn't run it again")
+            .run();
+    };
     let body = move |d: Detail| {
         let ok = d.run.status == "success";
         let chain = d
@@ -198,6 +216,9 @@ pub fn RunDrawer(
                     </span>
                     {d.run.test.then(|| view! { " " <span class="badge badge--muted" data-testid="run-test-badge">"Test"</span> })}
                 </h2>
+                {d.revision.is_some().then(|| view! {
+                    <button class="button button--small" type="button" data-testid="run-again" on:click=run_again.clone()>"Run again"</button>
+                })}
                 <dl class="facts">
                     <div><dt>"Started"</dt><dd>{time::absolute(&d.run.timestamp)}</dd></div>
                     <div><dt>"Duration"</dt><dd>{d.run.duration_ms.map(time::duration).unwrap_or_default()}</dd></div>

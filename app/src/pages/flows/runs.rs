@@ -22,10 +22,11 @@ use crate::{
         flow_header::{FlowHeader, FlowTab},
         icon::IconName,
         loaded::Loaded,
+        mutation::use_mutations,
         pagination::Pagination,
     },
     paths,
-    state::session::use_session,
+    state::{confirm::Question, session::use_session},
     util::{dom, text::or_dash, time},
 };
 
@@ -159,11 +160,28 @@ pub fn RunsPage() -> impl IntoView {
         }
         .into_any()
     };
+    // "Replay failed" (issue 13 point 6): every failed run again, with its recorded call,
+    // against the flow as it is now.
+    let m = use_mutations();
+    let replay_failed = move |_| {
+        let flow = id.get_untracked();
+        m.mutate(session.authed(move |t| api::runs::replay_failed(t, flow.clone())))
+            .confirm(Question::plain(
+                "Replay the failed runs?",
+                "Each failed run is queued again with the call it received, against the flow as it is now. Its steps really run again: items are written and requests are sent.",
+                "Replay failed runs",
+            ))
+            .success_with(|r| r.summary())
+            .error("Couldn't replay")
+            .refetch(runs)
+            .run();
+    };
     let go3 = go.clone();
     let go4 = go.clone();
     view! {
         <div class="flow-page">
             <FlowHeader flow=flow tab=FlowTab::Runs>
+                <button class="button button--small" type="button" data-testid="runs-replay-failed" on:click=replay_failed>"Replay failed"</button>
                 <button class="button button--small" type="button" data-testid="runs-refresh" on:click=move |_| runs.refetch()>"Refresh"</button>
             </FlowHeader>
             <div class="page page--flow">
