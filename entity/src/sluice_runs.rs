@@ -12,7 +12,7 @@ pub struct Model {
     pub flow: Uuid,
     pub activity: Option<i32>,
     pub revision: Option<i32>,
-    /// `success` | `failed` | `aborted`
+    /// `success` | `failed` | `aborted` | `retrying` (a failed attempt another one follows)
     #[sea_orm(column_type = "String(StringLen::N(16))")]
     pub status: String,
     #[sea_orm(column_type = "String(StringLen::N(16))")]
@@ -29,6 +29,8 @@ pub struct Model {
     pub ip: Option<String>,
     /// A builder test run (`POST /flows/{id}/test`), not a real call.
     pub test: bool,
+    /// Which attempt of a retried async run this is (1 without retries).
+    pub attempt: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,7 @@ mod m20260101_000004_activity;
 mod m20261126_000005_runs;
 mod m20261202_000006_run_test;
 mod m20261202_000007_idempotency;
+mod m20261202_000008_run_attempt;
 
 /// Runs all Sluice migrations in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_runs::Migration),
             Box::new(m20261202_000006_run_test::Migration),
             Box::new(m20261202_000007_idempotency::Migration),
+            Box::new(m20261202_000008_run_attempt::Migration),
         ]
     }
 }

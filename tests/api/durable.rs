@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tests::TestApp;
+use tests::{Receiver, TestApp};
 
 use crate::flows::create_flow;
 
@@ -410,4 +410,95 @@ async fn failed_runs_are_replayed_against_the_flow_as_it_is_now() {
         .post(&format!("/flows/{flow}/runs/replay"), json!({}))
         .await
         .assert_error(403, "FORBIDDEN");
+}
+
+/// Issue 13 point 4: an async run whose Web request keeps failing with 503 is tried
+/// `attempts` times with exponential backoff, every attempt logged (`retrying` until the last),
+/// and the last one stays `failed` — a dead letter that can be listed; a failure the policy
+/// does not name (a "Stop with error" under the default `on: ["request"]`) is not retried.
+#[tokio::test]
+async fn failed_async_runs_retry_with_backoff_and_end_as_dead_letters() {
+    let api = Receiver::start(503, json!({"busy": true})).await;
+    let app = TestApp::spawn_with(|c| c.import_ip_deny_list = vec![]).await;
+    let flow = create_flow(
+        &app,
+        json!({"name": "flaky", "trigger": "webhook", "status": "active", "accountability": "all",
+               "options": {"method": "POST", "async": true,
+                           "retry": {"attempts": 3, "backoff": "exponential", "delay": "200ms", "max": "1s"}},
+               "operations": [{"key": "call", "operation": "request",
+                               "options": {"method": "POST", "url": format!("{}/hook", api.url)}}]}),
+    )
+    .await;
+    let r = app
+        .admin()
+        .post(&format!("/flows/trigger/{flow}"), json!({"n": 1}))
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    api.wait_for(3).await;
+    let mut runs = Vec::new();
+    for _ in 0..50 {
+        runs = runs_of(&app, &flow).await;
+        if runs.len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seen: Vec<(i64, String)> = runs
+        .iter()
+        .map(|r| {
+            (
+                r["attempt"].as_i64().unwrap_or(0),
+                r["status"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (1, "retrying".to_owned()),
+            (2, "retrying".to_owned()),
+            (3, "failed".to_owned())
+        ]
+    );
+    let started: Vec<chrono::DateTime<chrono::FixedOffset>> = runs
+        .iter()
+        .map(|r| chrono::DateTime::parse_from_rfc3339(r["timestamp"].as_str().unwrap()).unwrap())
+        .collect();
+    let gap = |i: usize| (started[i + 1] - started[i]).num_milliseconds();
+    // 200 ms before the second attempt, 400 ms before the third (and not much more).
+    assert!((200..1200).contains(&gap(0)), "first wait {} ms", gap(0));
+    assert!((400..1400).contains(&gap(1)), "second wait {} ms", gap(1));
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(api.received().len(), 3, "no attempt after the last");
+    let dead = app
+        .admin()
+        .get(&format!(
+            "/runs?filter[flow][_eq]={flow}&filter[status][_eq]=failed&filter[attempt][_gt]=1"
+        ))
+        .await;
+    assert_eq!(
+        dead.body["data"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        dead.text
+    );
+
+    let thrower = create_flow(
+        &app,
+        json!({"name": "stops", "trigger": "webhook", "status": "active", "accountability": "all",
+               "options": {"method": "POST", "async": true, "retry": {"attempts": 3, "delay": "50ms"}},
+               "operations": [{"key": "stop", "operation": "throw-error",
+                               "options": {"status": "422", "code": "INVALID_PAYLOAD", "message": "no"}}]}),
+    )
+    .await;
+    app.admin()
+        .post(&format!("/flows/trigger/{thrower}"), json!({}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let once = runs_of(&app, &thrower).await;
+    assert_eq!(once.len(), 1, "{once:?}");
+    assert_eq!(
+        (once[0]["attempt"].clone(), once[0]["status"].clone()),
+        (json!(1), json!("failed"))
+    );
 }

@@ -50,6 +50,9 @@ pub struct Run {
     /// A builder test run, not a real call.
     #[serde(default, deserialize_with = "flag")]
     pub test: bool,
+    /// Which attempt of a retried async run (1 without retries).
+    #[serde(default)]
+    pub attempt: Option<i64>,
 }
 
 /// A boolean column as SQLite (0/1) or PostgreSQL (false/true) answers it.

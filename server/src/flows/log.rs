@@ -29,6 +29,10 @@ pub struct RunRecord {
     pub trigger: String,
     pub http_status: Option<u16>,
     pub outcome: RunOutcome,
+    /// Which attempt this is (1 without retries).
+    pub attempt: u32,
+    /// A failed attempt that another one follows: logged as `retrying`.
+    pub retrying: bool,
 }
 
 impl RunRecord {
@@ -61,7 +65,11 @@ impl RunRecord {
                 .collect(),
             data: ChainView(&o.chain, &scope),
             run: RunView {
-                status: o.status(),
+                status: if self.retrying {
+                    "retrying"
+                } else {
+                    o.status()
+                },
                 trigger: &self.trigger,
                 method: o.method.as_deref(),
                 http_status: self.http_status,
@@ -283,6 +291,7 @@ struct Row {
     steps: usize,
     timestamp: DateTime<Utc>,
     test: bool,
+    attempt: u32,
 }
 
 impl Row {
@@ -297,7 +306,7 @@ impl Row {
             user_agent: text_safe(acc.and_then(|a| a.user_agent.clone())),
             origin: text_safe(acc.and_then(|a| a.origin.clone())),
             revision,
-            status: o.status(),
+            status: if r.retrying { "retrying" } else { o.status() },
             trigger: r.trigger,
             method: o.method,
             http_status: r.http_status,
@@ -305,6 +314,7 @@ impl Row {
             steps: o.steps.len(),
             timestamp: o.started_at,
             test: o.test,
+            attempt: r.attempt,
         }
     }
 }
@@ -363,6 +373,7 @@ async fn write(db: &DatabaseConnection, rows: &[Row]) -> Result<(), DbErr> {
         "user",
         "ip",
         "test",
+        "attempt",
     ];
     let mut values = Vec::with_capacity(n * cols.len());
     for (i, r) in rows.iter().enumerate() {
@@ -380,6 +391,7 @@ async fn write(db: &DatabaseConnection, rows: &[Row]) -> Result<(), DbErr> {
             SqlValue::Uuid(r.user),
             SqlValue::String(r.ip.clone()),
             SqlValue::Bool(Some(r.test)),
+            SqlValue::Int(Some(i32::try_from(r.attempt).unwrap_or(i32::MAX))),
         ]);
     }
     let sql = insert_sql(backend, "sluice_runs", &cols, &[], n, false);

@@ -1,6 +1,6 @@
 //! The flow engine. Dependencies point one way, top to bottom:
 //! - use cases: `webhook` (a trigger request end to end, with `idempotency` for repeated
-//!   deliveries), `events` (item and auth events),
+//!   deliveries and `retry` for failed async runs), `events` (item and auth events),
 //!   `schedule` (cron ticks), `retention` (pruning old run logs), `replay` (running logged
 //!   runs again), `service` (the rules of saving flows and operations, over `store`);
 //! - `run`: one run — the step loop, its outcome, and `finish`, which logs it;
@@ -23,6 +23,7 @@ pub mod operations;
 pub mod redact;
 pub mod replay;
 pub mod retention;
+pub mod retry;
 pub mod run;
 pub mod schedule;
 pub mod service;

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::engine::FlowEngine;
 use super::idempotency::{self, Delivery};
 use super::model::{FlowDef, TriggerKind};
+use super::retry;
 use super::run::{self, RunInput, RunOutcome};
 use crate::access::{AccessSnapshot, Accountability};
 use crate::core::Core;
@@ -132,8 +133,7 @@ pub async fn handle(
         let runner = engine.clone();
         let status = if envelope { 202 } else { 204 };
         let accepted_run = core.enqueue(async move {
-            let outcome = run::run(&runner, &flow, input, None).await;
-            run::finish(runner.core(), &flow, outcome, Some(status), false).await;
+            retry::run_with_retries(&runner, &flow, input, Some(status)).await;
         });
         if !accepted_run {
             // The key stays unanswered: a retry after Retry-After is a first delivery again.

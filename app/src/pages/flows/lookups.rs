@@ -80,6 +80,7 @@ pub fn status_label(status: &str) -> &str {
         "success" => "✓ Succeeded",
         "failed" => "✕ Failed",
         "aborted" => "■ Aborted",
+        "retrying" => "↻ Retrying",
         other => other,
     }
 }
@@ -135,6 +136,7 @@ mod tests {
         assert_eq!(status_label("success"), "✓ Succeeded");
         assert_eq!(status_label("failed"), "✕ Failed");
         assert_eq!(status_label("aborted"), "■ Aborted");
+        assert_eq!(status_label("retrying"), "↻ Retrying");
         assert_eq!(status_label("running"), "running");
     }
 }

@@ -127,7 +127,8 @@ pub fn RunsPage() -> impl IntoView {
                 };
                 let label = status_label(&r.status).to_owned();
                 let test = r.test.then(|| view! { " " <span class="badge badge--muted" data-testid="run-test-badge">"Test"</span> });
-                view! { <A href=href(r) attr:class=class>{label}</A>{test} }
+                let attempt = r.attempt.filter(|n| *n > 1).map(|n| view! { " " <span class="badge badge--muted" data-testid="run-attempt">{format!("Attempt {n}")}</span> });
+                view! { <A href=href(r) attr:class=class>{label}</A>{test}{attempt} }
             }),
             Column::new("Started", |r: &Run| time::relative(&r.timestamp))
                 .tooltip(|r: &Run| time::absolute(&r.timestamp)),

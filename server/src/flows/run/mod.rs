@@ -33,6 +33,7 @@ use crate::items::events::TxnScope;
 pub const MAX_STEPS: usize = 1000;
 
 /// What a run needs.
+#[derive(Clone)]
 pub struct RunInput {
     pub trigger: Value,
     pub accountability: Option<Arc<Accountability>>,
@@ -227,6 +228,35 @@ pub async fn finish(
     http_status: Option<u16>,
     in_txn: bool,
 ) {
+    finish_attempt(core, flow, outcome, http_status, in_txn, Attempt::ONLY).await;
+}
+
+/// Which attempt of a run a log is (`flows::retry`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    /// 1, 2, …
+    pub number: u32,
+    /// Another attempt follows this failed one.
+    pub retrying: bool,
+}
+
+impl Attempt {
+    /// A run without retries.
+    pub const ONLY: Attempt = Attempt {
+        number: 1,
+        retrying: false,
+    };
+}
+
+/// [`finish`] for one attempt of a retried run.
+pub async fn finish_attempt(
+    core: &Core,
+    flow: &FlowDef,
+    outcome: RunOutcome,
+    http_status: Option<u16>,
+    in_txn: bool,
+    attempt: Attempt,
+) {
     let Some(level) = flow.accountability.as_deref() else {
         return;
     };
@@ -236,6 +266,8 @@ pub async fn finish(
         trigger: flow.trigger.as_str().chars().take(16).collect(),
         http_status,
         outcome,
+        attempt: attempt.number,
+        retrying: attempt.retrying,
     };
     if in_txn {
         let logger = core.logger.clone();
