@@ -277,6 +277,16 @@ impl ApiError {
         .with_extension("reason", reason)
     }
 
+    /// 503 `SERVICE_UNAVAILABLE` from the flow engine with `Retry-After: 1`: a full queue, or a
+    /// first delivery still running; the same call later will be answered.
+    #[track_caller]
+    pub fn flows_busy(reason: &str) -> Self {
+        Self::service_unavailable("flows", reason).with_header(
+            HeaderName::from_static("retry-after"),
+            HeaderValue::from_static("1"),
+        )
+    }
+
     /// A failure the client cannot fix. Its text is logged, never sent.
     #[track_caller]
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {

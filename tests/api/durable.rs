@@ -9,16 +9,6 @@ use tests::{Receiver, TestApp};
 
 use crate::flows::create_flow;
 
-async fn runs_of(app: &TestApp, flow: &str) -> Vec<Value> {
-    app.flush_logs().await;
-    let r = app
-        .admin()
-        .get(&format!("/runs?filter[flow][_eq]={flow}&limit=-1&sort=id"))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.body["data"].as_array().cloned().unwrap_or_default()
-}
-
 #[tokio::test]
 async fn old_run_logs_are_pruned_and_failures_can_outlive_successes() {
     let app = TestApp::spawn_with(|c| {
@@ -60,17 +50,14 @@ async fn old_run_logs_are_pruned_and_failures_can_outlive_successes() {
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
     }
-    let first = runs_of(&app, &plain).await;
+    let first = app.runs_of(&plain).await;
     assert_eq!(first.len(), 1, "{first:?}");
     let statuses = |runs: &[Value]| -> Vec<String> {
         runs.iter()
             .map(|r| r["status"].as_str().unwrap_or_default().to_owned())
             .collect()
     };
-    assert_eq!(
-        statuses(&runs_of(&app, &keeps).await),
-        ["success", "failed"]
-    );
+    assert_eq!(statuses(&app.runs_of(&keeps).await), ["success", "failed"]);
     let (activity, revision) = (first[0]["activity"].clone(), first[0]["revision"].clone());
     assert!(activity.is_number() && revision.is_number(), "{first:?}");
     let found = |path: String| {
@@ -85,8 +72,8 @@ async fn old_run_logs_are_pruned_and_failures_can_outlive_successes() {
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(200)).await;
         left = (
-            runs_of(&app, &plain).await.len(),
-            statuses(&runs_of(&app, &keeps).await),
+            app.runs_of(&plain).await.len(),
+            statuses(&app.runs_of(&keeps).await),
         );
         if left.0 == 0 && left.1.len() == 1 {
             break;
@@ -318,7 +305,7 @@ async fn failed_runs_are_replayed_against_the_flow_as_it_is_now() {
         app.admin().post(&path, json!({"note": note})).await;
     }
     assert_eq!(notes(&app).await, ["fine"]);
-    let runs = runs_of(&app, &flow).await;
+    let runs = app.runs_of(&flow).await;
     let failed: Vec<i64> = runs
         .iter()
         .filter(|r| r["status"] == "failed")
@@ -374,7 +361,7 @@ async fn failed_runs_are_replayed_against_the_flow_as_it_is_now() {
     assert_eq!(one.status, 202, "{}", one.text);
     let mut total = 0;
     for _ in 0..50 {
-        total = runs_of(&app, &flow).await.len();
+        total = app.runs_of(&flow).await.len();
         if total == 6 {
             break;
         }
@@ -387,7 +374,7 @@ async fn failed_runs_are_replayed_against_the_flow_as_it_is_now() {
     app.admin()
         .post(&format!("/flows/trigger/{quiet}"), json!({"note": "fine"}))
         .await;
-    let quiet_run = runs_of(&app, &quiet).await[0]["id"].as_i64().unwrap();
+    let quiet_run = app.runs_of(&quiet).await[0]["id"].as_i64().unwrap();
     app.admin()
         .post(
             &format!("/flows/{quiet}/runs/{quiet_run}/replay"),
@@ -437,7 +424,7 @@ async fn failed_async_runs_retry_with_backoff_and_end_as_dead_letters() {
     api.wait_for(3).await;
     let mut runs = Vec::new();
     for _ in 0..50 {
-        runs = runs_of(&app, &flow).await;
+        runs = app.runs_of(&flow).await;
         if runs.len() == 3 {
             break;
         }
@@ -495,7 +482,7 @@ async fn failed_async_runs_retry_with_backoff_and_end_as_dead_letters() {
         .post(&format!("/flows/trigger/{thrower}"), json!({}))
         .await;
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let once = runs_of(&app, &thrower).await;
+    let once = app.runs_of(&thrower).await;
     assert_eq!(once.len(), 1, "{once:?}");
     assert_eq!(
         (once[0]["attempt"].clone(), once[0]["status"].clone()),

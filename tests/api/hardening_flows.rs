@@ -37,17 +37,6 @@ async fn call(client: &TestClient, id: &str, body: Value) -> Value {
     r.body["data"].clone()
 }
 
-/// The runs `/runs` lists for a flow (after the queued logs are written).
-async fn runs_of(app: &TestApp, flow: &str) -> Vec<Value> {
-    app.flush_logs().await;
-    let r = app
-        .admin()
-        .get(&format!("/runs?filter[flow][_eq]={flow}&limit=-1"))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.body["data"].as_array().cloned().unwrap_or_default()
-}
-
 // ---------------------------------------------------------------------------------------------
 // Point 5: password hashing and `exec` sandboxes are bounded
 // ---------------------------------------------------------------------------------------------
@@ -309,7 +298,7 @@ async fn a_panicking_operation_ends_the_run_as_a_failed_logged_run() {
         assert!(!r.text.contains("secret-panic-text"), "{}", r.text);
     }
     // Logged like any failed run: the panicking step rejected and the run ended there.
-    let runs = runs_of(&app, &id).await;
+    let runs = app.runs_of(&id).await;
     assert_eq!(runs.len(), 2, "{runs:?}");
     for run in &runs {
         assert_eq!(run["status"], "failed", "{run}");
@@ -370,7 +359,7 @@ async fn trigger_refuses_more_elements_than_the_cap_and_starts_no_run() {
                             "iterationMode": mode, "batchSize": 2}}])),
         )
         .await;
-        let before = runs_of(&app, &child).await.len();
+        let before = app.runs_of(&child).await.len();
         let r = call(&app.admin(), &parent, json!({"items": elements(6)})).await;
         assert_eq!(r["name"], "Error", "{mode}: {r}");
         assert_eq!(
@@ -379,12 +368,12 @@ async fn trigger_refuses_more_elements_than_the_cap_and_starts_no_run() {
              (FLOWS_TRIGGER_MAX_ITEMS)",
             "{mode}"
         );
-        assert_eq!(runs_of(&app, &child).await.len(), before, "{mode}: no run");
+        assert_eq!(app.runs_of(&child).await.len(), before, "{mode}: no run");
         // At the cap every element runs, answers in input order.
         let r = call(&app.admin(), &parent, json!({"items": elements(5)})).await;
         let expect: Vec<Value> = (0..5).map(|i| json!({"n": i})).collect();
         assert_eq!(r, Value::Array(expect), "{mode}");
-        assert_eq!(runs_of(&app, &child).await.len(), before + 5, "{mode}");
+        assert_eq!(app.runs_of(&child).await.len(), before + 5, "{mode}");
     }
 }
 

@@ -199,6 +199,17 @@ impl TestApp {
         }
     }
 
+    /// A flow's runs as `GET /runs` lists them, oldest first, once queued logs are written.
+    pub async fn runs_of(&self, flow: &str) -> Vec<serde_json::Value> {
+        self.flush_logs().await;
+        let r = self
+            .admin()
+            .get(&format!("/runs?filter[flow][_eq]={flow}&limit=-1&sort=id"))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["data"].as_array().cloned().unwrap_or_default()
+    }
+
     /// Polls `check` every 20 ms for up to 10 s (background work such as async flow runs).
     pub async fn eventually<F, Fut>(&self, mut check: F)
     where

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value as SqlValue};
 use serde_json::Value;
@@ -117,13 +117,8 @@ pub async fn claim(core: &Core, flow: Uuid, key: &str) -> Result<Delivery> {
                     return Ok(Delivery::Repeat { status, body });
                 }
                 if tokio::time::Instant::now() >= waited_until {
-                    return Err(ApiError::service_unavailable(
-                        "flows",
+                    return Err(ApiError::flows_busy(
                         "The first delivery with this idempotency key is still running",
-                    )
-                    .with_header(
-                        HeaderName::from_static("retry-after"),
-                        HeaderValue::from_static("1"),
                     ));
                 }
                 tokio::time::sleep(POLL).await;

@@ -186,11 +186,7 @@ fn queue(engine: &FlowEngine, flow: &Arc<FlowDef>, input: RunInput) -> bool {
 }
 
 fn full() -> ApiError {
-    ApiError::service_unavailable("flows", "Too many runs are waiting; try again shortly")
-        .with_header(
-            axum::http::HeaderName::from_static("retry-after"),
-            axum::http::HeaderValue::from_static("1"),
-        )
+    ApiError::flows_busy(super::webhook::QUEUE_FULL)
 }
 
 fn text<'a>(filter: &'a Value, key: &str) -> Result<Option<&'a str>> {

@@ -140,14 +140,7 @@ pub async fn handle(
             if let Some(claim) = claim {
                 claim.release(core).await;
             }
-            return Err(ApiError::service_unavailable(
-                "flows",
-                "Too many runs are waiting; try again shortly",
-            )
-            .with_header(
-                axum::http::HeaderName::from_static("retry-after"),
-                axum::http::HeaderValue::from_static("1"),
-            ));
+            return Err(ApiError::flows_busy(QUEUE_FULL));
         }
         if let Some(claim) = claim {
             let body = envelope.then_some(ACCEPTED_BODY);
@@ -470,6 +463,9 @@ pub fn success(value: Value, envelope: bool) -> Response {
 }
 
 /// The answer of an async webhook: 202 `{"data": null}` (D3) or Directus's 204.
+/// Why a call is refused when `FLOWS_QUEUE_MAX` async runs wait.
+pub const QUEUE_FULL: &str = "Too many runs are waiting; try again shortly";
+
 /// The body of an accepted async call (with the envelope on).
 const ACCEPTED_BODY: &str = r#"{"data":null}"#;
 
