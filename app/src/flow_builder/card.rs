@@ -227,7 +227,9 @@ pub fn OpCard(
     });
     let id_dirty = id.clone();
     let dirty = Memo::new(move |_| b.changed.with(|c| c.contains(&id_dirty)));
-    let kind = move || op.with(|o| o.as_ref().map(|o| o.kind.clone()).unwrap_or_default());
+    let outcome = move |status: &str| {
+        op.with(|o| StepOutcome::of(o.as_ref().map_or("", |o| o.kind.as_str()), status))
+    };
     let id_test = id.clone();
     let test_state = Memo::new(move |_| {
         b.test.with(|t| {
@@ -253,7 +255,7 @@ pub fn OpCard(
         }
         match test_state.get().map(|t| t.0) {
             Some(st) if st == "not-run" => s.push("not-run"),
-            Some(st) => s.push(match StepOutcome::of(&kind(), &st) {
+            Some(st) => s.push(match outcome(&st) {
                 StepOutcome::Succeeded => "ran-success",
                 StepOutcome::Otherwise => "ran-otherwise",
                 StepOutcome::Failed | StepOutcome::UnknownType => "ran-failure",
@@ -379,7 +381,7 @@ pub fn OpCard(
                 {move || test_state.get().map(|(status, ms, stale)| {
                     let (class, text) = match status.as_str() {
                         "not-run" => ("badge badge--muted", "Not run".to_owned()),
-                        st => match StepOutcome::of(&kind(), st) {
+                        st => match outcome(st) {
                             StepOutcome::Succeeded => ("badge badge--success", format!("✓ {}", ms.map(crate::util::time::duration).unwrap_or_default())),
                             other => (other.badge(), other.label().to_owned()),
                         },

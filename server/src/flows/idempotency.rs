@@ -13,7 +13,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value as SqlVa
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::template::Template;
+use super::template::{Scope, Template};
 use crate::core::Core;
 use crate::error::{ApiError, Result};
 
@@ -54,21 +54,27 @@ pub fn key_of(
         .map(str::to_owned);
     let key = match from_header {
         Some(k) => Some(k),
-        None => option.and_then(|t| {
-            let mut scope = serde_json::Map::with_capacity(1);
-            scope.insert("$trigger".to_owned(), trigger.clone());
-            match t.render(&scope, Utc::now()).ok()? {
+        None => option.and_then(
+            |t| match t.render(&TriggerScope(trigger), Utc::now()).ok()? {
                 Value::String(s) => Some(s),
                 Value::Number(n) => Some(n.to_string()),
                 _ => None,
-            }
-        }),
+            },
+        ),
     };
     let key = key.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty());
     if key.as_ref().is_some_and(|k| k.chars().count() > MAX_KEY) {
         return Err(ApiError::invalid_payload(format!(
             "An idempotency key may hold at most {MAX_KEY} characters"
         )));
+    }
+    if key
+        .as_ref()
+        .is_some_and(|k| k.chars().any(char::is_control))
+    {
+        return Err(ApiError::invalid_payload(
+            "An idempotency key may not hold control characters",
+        ));
     }
     Ok(key)
 }
@@ -145,9 +151,7 @@ impl Claim {
             tracing::error!(error = %e, "could not keep an idempotent answer");
         }
     }
-}
 
-impl Claim {
     /// Gives the key up (the delivery was refused before it ran): its next delivery is a first.
     pub async fn release(self, core: &Core) {
         let done = exec(
@@ -165,20 +169,12 @@ impl Claim {
 /// Deletes the keys whose TTL has passed; returns how many.
 pub async fn prune(core: &Core) -> std::result::Result<u64, DbErr> {
     let now = Utc::now().timestamp_millis();
-    let _gate = core.gate.enter().await;
-    let sql = placeholders(
-        core.db.get_database_backend(),
+    write(
+        core,
         "DELETE FROM sluice_idempotency WHERE expires_at <= ?",
-    );
-    let done = core
-        .db
-        .execute_raw(Statement::from_sql_and_values(
-            core.db.get_database_backend(),
-            sql,
-            vec![now.into()],
-        ))
-        .await?;
-    Ok(done.rows_affected())
+        vec![now.into()],
+    )
+    .await
 }
 
 async fn insert(core: &Core, flow: &str, key: &str, now: i64, expires_at: i64) -> Result<bool> {
@@ -221,7 +217,7 @@ async fn read(
 }
 
 /// Runs a write behind the write gate; returns the rows it touched.
-async fn exec(core: &Core, sql: &str, values: Vec<SqlValue>) -> Result<u64> {
+async fn write(core: &Core, sql: &str, values: Vec<SqlValue>) -> std::result::Result<u64, DbErr> {
     let backend = core.db.get_database_backend();
     let _gate = core.gate.enter().await;
     let done = core
@@ -231,9 +227,22 @@ async fn exec(core: &Core, sql: &str, values: Vec<SqlValue>) -> Result<u64> {
             placeholders(backend, sql),
             values,
         ))
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     Ok(done.rows_affected())
+}
+
+/// [`write`] on a request's path: a database failure is a 500.
+async fn exec(core: &Core, sql: &str, values: Vec<SqlValue>) -> Result<u64> {
+    write(core, sql, values).await.map_err(ApiError::internal)
+}
+
+/// `$trigger` alone, borrowed: what the `idempotencyKey` option renders against.
+struct TriggerScope<'a>(&'a Value);
+
+impl Scope for TriggerScope<'_> {
+    fn root(&self, key: &str) -> Option<&Value> {
+        (key == "$trigger").then_some(self.0)
+    }
 }
 
 /// `?` placeholders as the backend writes them (`$1`, `$2`… on PostgreSQL).
@@ -280,6 +289,9 @@ mod tests {
         assert_eq!(key_of(&none, None, &trigger).unwrap(), None);
         let long = json!({"idempotency-key": "k".repeat(MAX_KEY + 1)});
         assert!(key_of(&long, None, &trigger).is_err());
+        // PostgreSQL's text refuses NUL: a key from the body with one is a 400, not a 500.
+        let nul = Template::compile(&json!("{{$trigger.body.k}}"));
+        assert!(key_of(&none, Some(&nul), &json!({"body": {"k": "a\u{0}b"}})).is_err());
     }
 
     #[test]

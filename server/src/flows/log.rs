@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::redact::{Redacted, Redactor, Scope};
-use super::run::outcome::RunOutcome;
+use super::run::outcome::{Attempt, RunOutcome};
 use crate::db::{WriteGate, insert_sql};
 use crate::query::values::format_timestamp;
 use crate::services::activity::{self, Activity, Revision};
@@ -29,13 +29,20 @@ pub struct RunRecord {
     pub trigger: String,
     pub http_status: Option<u16>,
     pub outcome: RunOutcome,
-    /// Which attempt this is (1 without retries).
-    pub attempt: u32,
-    /// A failed attempt that another one follows: logged as `retrying`.
-    pub retrying: bool,
+    /// Which attempt this is (a failed one that another follows is logged as `retrying`).
+    pub attempt: Attempt,
 }
 
 impl RunRecord {
+    /// The logged status: the outcome's, or `retrying` for a failed attempt another follows.
+    fn status(&self) -> &'static str {
+        if self.attempt.retrying {
+            "retrying"
+        } else {
+            self.outcome.status()
+        }
+    }
+
     /// The revision's `data` as JSON text: steps, the final chain and the run summary,
     /// redacted while serialising (no copy of the chain is made), with what `jsonb` refuses
     /// replaced.
@@ -65,11 +72,7 @@ impl RunRecord {
                 .collect(),
             data: ChainView(&o.chain, &scope),
             run: RunView {
-                status: if self.retrying {
-                    "retrying"
-                } else {
-                    o.status()
-                },
+                status: self.status(),
                 trigger: &self.trigger,
                 method: o.method.as_deref(),
                 http_status: self.http_status,
@@ -297,6 +300,7 @@ struct Row {
 impl Row {
     fn build(r: RunRecord, redactor: &Redactor) -> Row {
         let revision = r.full.then(|| r.revision_data(redactor));
+        let status = r.status();
         let o = r.outcome;
         let acc = o.accountability.as_deref();
         Row {
@@ -306,7 +310,7 @@ impl Row {
             user_agent: text_safe(acc.and_then(|a| a.user_agent.clone())),
             origin: text_safe(acc.and_then(|a| a.origin.clone())),
             revision,
-            status: if r.retrying { "retrying" } else { o.status() },
+            status,
             trigger: r.trigger,
             method: o.method,
             http_status: r.http_status,
@@ -314,7 +318,7 @@ impl Row {
             steps: o.steps.len(),
             timestamp: o.started_at,
             test: o.test,
-            attempt: r.attempt,
+            attempt: r.attempt.number,
         }
     }
 }

@@ -2,7 +2,8 @@
 //! flow as it is now, as its original caller with that caller's current role and policies —
 //! one run (`POST /flows/{id}/runs/{run}/replay`) or every run a filter picks
 //! (`POST /flows/{id}/runs/replay` with `{"status", "from", "to", "limit"}`). Replays are
-//! queued like async calls (bounded by `FLOWS_QUEUE_MAX`) and logged as runs of their own.
+//! queued like async calls (bounded by `FLOWS_QUEUE_MAX`, retried by the flow's `retry`
+//! policy) and logged as runs of their own.
 //! Only runs whose call was recorded (run history "all") can be replayed.
 
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use uuid::Uuid;
 
 use super::engine::FlowEngine;
 use super::model::FlowDef;
-use super::run::{self, RunInput};
+use super::run::RunInput;
 use crate::access::Accountability;
 use crate::access::accountability::ClientInfo;
 use crate::error::{ApiError, Result};
@@ -180,8 +181,7 @@ fn queue(engine: &FlowEngine, flow: &Arc<FlowDef>, input: RunInput) -> bool {
     let runner = engine.clone();
     let flow = flow.clone();
     engine.core().enqueue(async move {
-        let outcome = run::run(&runner, &flow, input, None).await;
-        run::finish(runner.core(), &flow, outcome, None, false).await;
+        super::retry::run_with_retries(&runner, &flow, input, None).await;
     })
 }
 

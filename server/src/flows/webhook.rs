@@ -462,13 +462,13 @@ pub fn success(value: Value, envelope: bool) -> Response {
     json_response(status, body, "no-cache")
 }
 
-/// The answer of an async webhook: 202 `{"data": null}` (D3) or Directus's 204.
 /// Why a call is refused when `FLOWS_QUEUE_MAX` async runs wait.
 pub const QUEUE_FULL: &str = "Too many runs are waiting; try again shortly";
 
 /// The body of an accepted async call (with the envelope on).
 const ACCEPTED_BODY: &str = r#"{"data":null}"#;
 
+/// The answer of an async webhook: 202 `{"data": null}` (D3) or Directus's 204.
 pub fn accepted(envelope: bool) -> Response {
     if envelope {
         (

@@ -16,7 +16,7 @@ use futures::FutureExt;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-pub use outcome::{RunOutcome, StepRecord, StepStatus};
+pub use outcome::{Attempt, RunOutcome, StepRecord, StepStatus};
 
 use super::chain::DataChain;
 use super::engine::FlowEngine;
@@ -231,23 +231,6 @@ pub async fn finish(
     finish_attempt(core, flow, outcome, http_status, in_txn, Attempt::ONLY).await;
 }
 
-/// Which attempt of a run a log is (`flows::retry`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Attempt {
-    /// 1, 2, …
-    pub number: u32,
-    /// Another attempt follows this failed one.
-    pub retrying: bool,
-}
-
-impl Attempt {
-    /// A run without retries.
-    pub const ONLY: Attempt = Attempt {
-        number: 1,
-        retrying: false,
-    };
-}
-
 /// [`finish`] for one attempt of a retried run.
 pub async fn finish_attempt(
     core: &Core,
@@ -266,8 +249,7 @@ pub async fn finish_attempt(
         trigger: flow.trigger.as_str().chars().take(16).collect(),
         http_status,
         outcome,
-        attempt: attempt.number,
-        retrying: attempt.retrying,
+        attempt,
     };
     if in_txn {
         let logger = core.logger.clone();

@@ -43,6 +43,23 @@ pub struct StepRecord {
     pub duration_ms: f64,
 }
 
+/// Which attempt of a run a log is (`flows::retry`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    /// 1, 2, …
+    pub number: u32,
+    /// Another attempt follows this failed one.
+    pub retrying: bool,
+}
+
+impl Attempt {
+    /// A run without retries.
+    pub const ONLY: Attempt = Attempt {
+        number: 1,
+        retrying: false,
+    };
+}
+
 /// The result of a run.
 pub struct RunOutcome {
     pub chain: DataChain,
