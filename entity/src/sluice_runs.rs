@@ -12,7 +12,8 @@ pub struct Model {
     pub flow: Uuid,
     pub activity: Option<i32>,
     pub revision: Option<i32>,
-    /// `success` | `failed` | `aborted` | `retrying` (a failed attempt another one follows)
+    /// `queued` | `running` | `success` | `failed` | `aborted` | `retrying` (a failed attempt
+    /// another one follows)
     #[sea_orm(column_type = "String(StringLen::N(16))")]
     pub status: String,
     #[sea_orm(column_type = "String(StringLen::N(16))")]
@@ -31,6 +32,11 @@ pub struct Model {
     pub test: bool,
     /// Which attempt of a retried async run this is (1 without retries).
     pub attempt: i32,
+    /// The run's id, shared by its attempts (a UUID; the `X-Run-Id` of an accepted call).
+    #[sea_orm(column_type = "String(StringLen::N(36))")]
+    pub run: Option<String>,
+    /// Repeat deliveries answered from this run (idempotency keys) instead of running again.
+    pub duplicates: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

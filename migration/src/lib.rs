@@ -15,6 +15,7 @@ mod m20261126_000005_runs;
 mod m20261202_000006_run_test;
 mod m20261202_000007_idempotency;
 mod m20261202_000008_run_attempt;
+mod m20261202_000009_durable_queue;
 
 /// Runs all Sluice migrations in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_run_test::Migration),
             Box::new(m20261202_000007_idempotency::Migration),
             Box::new(m20261202_000008_run_attempt::Migration),
+            Box::new(m20261202_000009_durable_queue::Migration),
         ]
     }
 }

@@ -271,11 +271,17 @@ pub struct Config {
     pub flows_logs_retention: Option<Duration>,
     /// `FLOWS_LOGS_PRUNE_INTERVAL`: how often the pruner looks.
     pub flows_logs_prune_interval: Duration,
-    /// `FLOWS_QUEUE_MAX`: accepted async webhook runs (running or waiting) at most; one more
+    /// `FLOWS_QUEUE_MAX`: queued runs (accepted, not finished) at most; one more async call
     /// is answered 503 with `Retry-After`.
     pub flows_queue_max: usize,
-    /// `FLOWS_CONCURRENCY`: async webhook runs executing at once.
+    /// `FLOWS_CONCURRENCY`: queued runs one instance executes at once.
     pub flows_concurrency: usize,
+    /// `FLOWS_LEASE`: how long a claimed run stays an instance's without a heartbeat (renewed
+    /// every third of it); a run whose lease expired is taken over by any instance.
+    pub flows_lease: Duration,
+    /// `FLOWS_QUEUE_POLL`: how often an idle instance looks for due runs (retries, runs
+    /// accepted elsewhere) when nothing woke it.
+    pub flows_queue_poll: Duration,
     /// `FLOWS_IDEMPOTENCY_TTL`: how long a delivery's idempotency key answers its repeats.
     pub flows_idempotency_ttl: Duration,
     /// `FLOWS_IDEMPOTENCY_WAIT`: how long a repeat waits for the first delivery's answer.
@@ -614,6 +620,8 @@ impl Config {
             flows_logs_prune_interval: v.duration("FLOWS_LOGS_PRUNE_INTERVAL", "10m")?,
             flows_queue_max: v.count("FLOWS_QUEUE_MAX", 10_000)?,
             flows_concurrency: v.count("FLOWS_CONCURRENCY", 64)?,
+            flows_lease: v.duration("FLOWS_LEASE", "30s")?,
+            flows_queue_poll: v.duration("FLOWS_QUEUE_POLL", "500ms")?,
             flows_idempotency_ttl: v.duration("FLOWS_IDEMPOTENCY_TTL", "24h")?,
             flows_idempotency_wait: v.duration("FLOWS_IDEMPOTENCY_WAIT", "30s")?,
             import_ip_deny_list: v.list("IMPORT_IP_DENY_LIST", "0.0.0.0,169.254.169.254"),

@@ -22,6 +22,7 @@ use crate::db::WriteGate;
 use crate::flows::chain::cast_env;
 use crate::flows::log::RunLogger;
 use crate::flows::net::{DenyList, client};
+use crate::flows::queue::Queue;
 use crate::flows::redact::Redactor;
 use crate::items::events::EventSink;
 use crate::items::{Batcher, ItemsContext};
@@ -64,10 +65,9 @@ pub struct CoreInner {
     pub deny: Arc<DenyList>,
     /// Turns for `exec` sandboxes (`FLOWS_RUN_SCRIPT_CONCURRENCY`).
     scripts: Arc<Semaphore>,
-    /// Places for accepted async webhook runs, running or waiting (`FLOWS_QUEUE_MAX`).
-    queue: Arc<Semaphore>,
-    /// Turns to execute one of them (`FLOWS_CONCURRENCY`).
-    workers: Arc<Semaphore>,
+    /// The durable run queue (async webhook, event action and schedule runs, replays,
+    /// retries), bounded by `FLOWS_QUEUE_MAX`.
+    pub queue: Queue,
     /// Versions of the pictures, shared with other instances.
     pub versions: Versions,
     events: OnceLock<Arc<dyn EventSink>>,
@@ -99,8 +99,7 @@ impl Core {
             logger: RunLogger::start(db.clone(), gate.clone(), redactor.clone()),
             http: client(deny.clone(), config.flows_request_timeout),
             scripts: Arc::new(Semaphore::new(config.flows_run_script_concurrency.max(1))),
-            queue: Arc::new(Semaphore::new(config.flows_queue_max.max(1))),
-            workers: Arc::new(Semaphore::new(config.flows_concurrency.max(1))),
+            queue: Queue::new(db.clone(), gate.clone(), config.flows_queue_max),
             env: Arc::new(Value::Object(env)),
             access: AccessStore::default(),
             schema: SchemaStore::default(),
@@ -238,27 +237,6 @@ impl Core {
         self.tasks.spawn(fut);
     }
 
-    /// Accepts one async run if the queue has room: `run` is spawned and waits for a worker
-    /// turn; `false` (nothing spawned) when `FLOWS_QUEUE_MAX` runs are already accepted and
-    /// not finished, so the caller can answer 503 instead of growing memory.
-    pub fn enqueue<F>(&self, run: F) -> bool
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        let Ok(place) = self.queue.clone().try_acquire_owned() else {
-            return false;
-        };
-        let workers = self.workers.clone();
-        self.tasks.spawn(async move {
-            let _place = place;
-            let Ok(_turn) = workers.acquire_owned().await else {
-                return;
-            };
-            run.await;
-        });
-        true
-    }
-
     /// Waits up to `wait` for a turn to run an `exec` sandbox; `None` when none came.
     pub async fn script_turn(&self, wait: Duration) -> Option<OwnedSemaphorePermit> {
         tokio::time::timeout(wait, self.0.scripts.clone().acquire_owned())
@@ -267,8 +245,10 @@ impl Core {
             .ok()
     }
 
-    /// Waits for background work (up to `grace`) and flushes pending run logs.
+    /// Waits for background work (up to `grace`), flushes pending run logs, and hands the
+    /// queued runs still executing back to the queue for the next start.
     pub async fn close(&self, grace: Duration) {
+        self.shutdown.cancel();
         self.tasks.close();
         if tokio::time::timeout(grace, self.tasks.wait())
             .await
@@ -277,6 +257,7 @@ impl Core {
             tracing::warn!("background flow runs still going at shutdown");
         }
         self.logger.close().await;
+        crate::flows::queue::release(&self.queue, &self.db, &self.gate).await;
     }
 
     /// A core on a fresh in-memory SQLite database (migrated, with the admin, its role and

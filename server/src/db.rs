@@ -377,6 +377,35 @@ pub fn rows_per_statement(columns: usize) -> usize {
     (MAX_PARAMETERS / columns.max(1)).max(1)
 }
 
+/// `?` placeholders as the backend writes them (`$1`, `$2`… on PostgreSQL).
+pub fn placeholders(backend: sea_orm::DatabaseBackend, sql: &str) -> String {
+    if backend != sea_orm::DatabaseBackend::Postgres {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for ch in sql.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+/// A statement written with `?` placeholders, for the backend of `conn`.
+pub fn statement(
+    conn: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> sea_orm::Statement {
+    let backend = conn.get_database_backend();
+    sea_orm::Statement::from_sql_and_values(backend, placeholders(backend, sql), values)
+}
+
 /// A multi-row `INSERT` of `rows` rows, built as text so its values can be moved into the
 /// statement rather than copied: `casts[i]` wraps column `i`'s placeholder on PostgreSQL
 /// (`jsonb` for JSON given as text). With `returning`, the statement answers the new ids.
@@ -470,7 +499,19 @@ pub async fn insert_batched<R>(
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::{placeholders, redact_url};
+
+    #[test]
+    fn postgres_placeholders_are_numbered() {
+        assert_eq!(
+            placeholders(sea_orm::DatabaseBackend::Postgres, "a = ? AND b = ?"),
+            "a = $1 AND b = $2"
+        );
+        assert_eq!(
+            placeholders(sea_orm::DatabaseBackend::Sqlite, "a = ?"),
+            "a = ?"
+        );
+    }
 
     #[test]
     fn passwords_are_redacted_from_driver_errors() {

@@ -148,6 +148,9 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Serv
     });
     core.follow_other_instances();
     flows::schedule::spawn(flows.clone());
+    flows::queue::start(flows.clone())
+        .await
+        .map_err(StartError::Access)?;
     flows::retention::spawn(core.clone());
     core.announce(
         "server.start",

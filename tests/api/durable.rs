@@ -422,14 +422,7 @@ async fn failed_async_runs_retry_with_backoff_and_end_as_dead_letters() {
         .await;
     assert_eq!(r.status, 202, "{}", r.text);
     api.wait_for(3).await;
-    let mut runs = Vec::new();
-    for _ in 0..50 {
-        runs = app.runs_of(&flow).await;
-        if runs.len() == 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let runs = app.finished_runs_of(&flow, 3).await;
     let seen: Vec<(i64, String)> = runs
         .iter()
         .map(|r| {
@@ -482,7 +475,7 @@ async fn failed_async_runs_retry_with_backoff_and_end_as_dead_letters() {
         .post(&format!("/flows/trigger/{thrower}"), json!({}))
         .await;
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let once = app.runs_of(&thrower).await;
+    let once = app.finished_runs_of(&thrower, 1).await;
     assert_eq!(once.len(), 1, "{once:?}");
     assert_eq!(
         (once[0]["attempt"].clone(), once[0]["status"].clone()),

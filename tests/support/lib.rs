@@ -210,6 +210,22 @@ impl TestApp {
         r.body["data"].as_array().cloned().unwrap_or_default()
     }
 
+    /// A flow's runs once there are `n` and none is still `queued` or `running` (queued runs
+    /// are listed from the moment they are accepted), polling for up to 10 s.
+    pub async fn finished_runs_of(&self, flow: &str, n: usize) -> Vec<serde_json::Value> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let runs = self.runs_of(flow).await;
+            let open = runs
+                .iter()
+                .any(|r| matches!(r["status"].as_str(), Some("queued" | "running")));
+            if (runs.len() >= n && !open) || std::time::Instant::now() >= deadline {
+                return runs;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+
     /// Polls `check` every 20 ms for up to 10 s (background work such as async flow runs).
     pub async fn eventually<F, Fut>(&self, mut check: F)
     where

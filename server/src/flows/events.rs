@@ -65,13 +65,11 @@ impl EventSink for FlowEvents {
             return Ok(payload);
         }
         for flow in engine.event_flows(event, true) {
-            let input = RunInput {
-                trigger: trigger_value(event, Some(payload.clone()), meta.clone()),
-                accountability: Some(acc.clone()),
+            let input = RunInput::new(
+                trigger_value(event, Some(payload.clone()), meta.clone()),
+                Some(acc.clone()),
                 depth,
-                test: false,
-                method: None,
-            };
+            );
             let outcome = run::run(&engine, &flow, input, Some(scope)).await;
             if outcome.last_status == Some(StepStatus::Reject) {
                 let err = outcome.rejection(acc).unwrap_or_else(ApiError::forbidden);
@@ -104,18 +102,21 @@ impl EventSink for FlowEvents {
             tracing::warn!(event, "event flows nested too deeply; action flows skipped");
             return;
         }
-        for flow in engine.event_flows(event, false) {
-            let input = RunInput {
-                trigger: trigger_value(event, None, meta.clone()),
-                accountability: Some(acc.clone()),
-                depth,
-                test: false,
-                method: None,
-            };
-            let runner = engine.clone();
-            engine.core().spawn(async move {
-                run::run_and_finish(&runner, &flow, input, None).await;
-            });
+        let flows = engine.event_flows(event, false);
+        if flows.is_empty() {
+            return;
         }
+        // Action runs are queued (durable, executed by the workers) off the writer's path.
+        let core = engine.core().clone();
+        let event = event.to_owned();
+        let acc = acc.clone();
+        core.clone().spawn(async move {
+            for flow in flows {
+                let input = RunInput::new(trigger_value(&event, None, meta.clone()), Some(acc.clone()), depth);
+                if let Err(e) = core.queue.queue(&flow, &input, None, false).await {
+                    tracing::error!(flow = %flow.id, event, error = ?e, "could not queue an event action run");
+                }
+            }
+        });
     }
 }

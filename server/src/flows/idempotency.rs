@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value as SqlValue};
+use sea_orm::{ConnectionTrait, DbErr, Statement, Value as SqlValue};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::template::{Scope, Template};
 use crate::core::Core;
+use crate::db::placeholders;
 use crate::error::{ApiError, Result};
 
 /// The longest key kept (the column's size).
@@ -28,8 +29,12 @@ const POLL: Duration = Duration::from_millis(25);
 pub enum Delivery {
     /// The first: run it, then [`Claim::answer`].
     First(Claim),
-    /// A repeat: the first delivery's answer.
-    Repeat { status: u16, body: Option<String> },
+    /// A repeat: the first delivery's answer, and the run it started.
+    Repeat {
+        status: u16,
+        body: Option<String>,
+        run: Option<String>,
+    },
 }
 
 /// A claimed key, to be completed with the answer once it is known.
@@ -100,7 +105,7 @@ pub async fn claim(core: &Core, flow: Uuid, key: &str) -> Result<Delivery> {
         match read(core, &flow, key).await? {
             // Expired (or gone since): drop it and claim again.
             None => {}
-            Some((_, _, expires_at)) if expires_at <= now => {
+            Some((_, _, expires_at, _)) if expires_at <= now => {
                 exec(
                     core,
                     "DELETE FROM sluice_idempotency WHERE flow = ? AND \"key\" = ? AND expires_at <= ?",
@@ -108,7 +113,7 @@ pub async fn claim(core: &Core, flow: Uuid, key: &str) -> Result<Delivery> {
                 )
                 .await?;
             }
-            Some((status, body, _)) => {
+            Some((status, body, _, run)) => {
                 if !counted {
                     counted = true;
                     exec(
@@ -120,7 +125,16 @@ pub async fn claim(core: &Core, flow: Uuid, key: &str) -> Result<Delivery> {
                 }
                 if let Some(status) = status {
                     let status = u16::try_from(status).unwrap_or(500);
-                    return Ok(Delivery::Repeat { status, body });
+                    // Counted on the run too, so its log shows the deliveries it absorbed.
+                    if let Some(run) = &run {
+                        exec(
+                            core,
+                            "UPDATE sluice_runs SET duplicates = duplicates + 1 WHERE run = ? AND attempt = 1",
+                            vec![run.clone().into()],
+                        )
+                        .await?;
+                    }
+                    return Ok(Delivery::Repeat { status, body, run });
                 }
                 if tokio::time::Instant::now() >= waited_until {
                     return Err(ApiError::flows_busy(
@@ -135,13 +149,20 @@ pub async fn claim(core: &Core, flow: Uuid, key: &str) -> Result<Delivery> {
 
 impl Claim {
     /// Keeps the first delivery's answer for its repeats.
-    pub async fn answer(self, core: &Core, status: StatusCode, body: Option<&str>) {
+    pub async fn answer(
+        self,
+        core: &Core,
+        status: StatusCode,
+        body: Option<&str>,
+        run: Option<Uuid>,
+    ) {
         let done = exec(
             core,
-            "UPDATE sluice_idempotency SET status = ?, body = ? WHERE flow = ? AND \"key\" = ?",
+            "UPDATE sluice_idempotency SET status = ?, body = ?, run = ? WHERE flow = ? AND \"key\" = ?",
             vec![
                 i32::from(status.as_u16()).into(),
                 body.map(str::to_owned).into(),
+                run.map(|r| r.to_string()).into(),
                 self.flow.into(),
                 self.key.into(),
             ],
@@ -192,11 +213,11 @@ async fn read(
     core: &Core,
     flow: &str,
     key: &str,
-) -> Result<Option<(Option<i32>, Option<String>, i64)>> {
+) -> Result<Option<(Option<i32>, Option<String>, i64, Option<String>)>> {
     let backend = core.db.get_database_backend();
     let sql = placeholders(
         backend,
-        "SELECT status, body, expires_at FROM sluice_idempotency WHERE flow = ? AND \"key\" = ?",
+        "SELECT status, body, expires_at, run FROM sluice_idempotency WHERE flow = ? AND \"key\" = ?",
     );
     let row = core
         .db
@@ -213,7 +234,8 @@ async fn read(
     let status: Option<i32> = row.try_get("", "status").map_err(ApiError::internal)?;
     let body: Option<String> = row.try_get("", "body").map_err(ApiError::internal)?;
     let expires_at: i64 = row.try_get("", "expires_at").map_err(ApiError::internal)?;
-    Ok(Some((status, body, expires_at)))
+    let run: Option<String> = row.try_get("", "run").map_err(ApiError::internal)?;
+    Ok(Some((status, body, expires_at, run)))
 }
 
 /// Runs a write behind the write gate; returns the rows it touched.
@@ -245,25 +267,6 @@ impl Scope for TriggerScope<'_> {
     }
 }
 
-/// `?` placeholders as the backend writes them (`$1`, `$2`… on PostgreSQL).
-fn placeholders(backend: DatabaseBackend, sql: &str) -> String {
-    if backend != DatabaseBackend::Postgres {
-        return sql.to_owned();
-    }
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut n = 0;
-    for ch in sql.chars() {
-        if ch == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(ch);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,14 +295,5 @@ mod tests {
         // PostgreSQL's text refuses NUL: a key from the body with one is a 400, not a 500.
         let nul = Template::compile(&json!("{{$trigger.body.k}}"));
         assert!(key_of(&none, Some(&nul), &json!({"body": {"k": "a\u{0}b"}})).is_err());
-    }
-
-    #[test]
-    fn postgres_placeholders_are_numbered() {
-        assert_eq!(
-            placeholders(DatabaseBackend::Postgres, "a = ? AND b = ?"),
-            "a = $1 AND b = $2"
-        );
-        assert_eq!(placeholders(DatabaseBackend::Sqlite, "a = ?"), "a = ?");
     }
 }

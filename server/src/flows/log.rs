@@ -16,21 +16,27 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+use super::queue::{NextAttempt, Settle, settle};
 use super::redact::{Redacted, Redactor, Scope};
 use super::run::outcome::{Attempt, RunOutcome};
-use crate::db::{WriteGate, insert_sql};
+use crate::db::{WriteGate, insert_sql, statement};
 use crate::query::values::format_timestamp;
 use crate::services::activity::{self, Activity, Revision};
 
 /// A finished run waiting to be written (the heavy JSON work happens in the writer).
 pub struct RunRecord {
     pub flow: Uuid,
+    /// Whether the run is logged (a queued run of a flow without logs is only settled).
+    pub log: bool,
     pub full: bool,
     pub trigger: String,
     pub http_status: Option<u16>,
     pub outcome: RunOutcome,
     /// Which attempt this is (a failed one that another follows is logged as `retrying`).
     pub attempt: Attempt,
+    /// A queued run's attempt: its `queued` row is updated instead of a row inserted, and
+    /// it leaves (or goes back into) the queue in the same transaction.
+    pub settle: Option<Settle>,
 }
 
 impl RunRecord {
@@ -280,6 +286,9 @@ fn report(row: &Row, e: &DbErr) {
 
 /// One run's rows, ready to insert.
 struct Row {
+    log: bool,
+    settle: Option<Settle>,
+    run: Uuid,
     flow: Uuid,
     user: Option<Uuid>,
     ip: Option<String>,
@@ -299,11 +308,18 @@ struct Row {
 
 impl Row {
     fn build(r: RunRecord, redactor: &Redactor) -> Row {
-        let revision = r.full.then(|| r.revision_data(redactor));
+        let revision = (r.log && r.full).then(|| r.revision_data(redactor));
         let status = r.status();
         let o = r.outcome;
         let acc = o.accountability.as_deref();
         Row {
+            log: r.log,
+            settle: r.settle,
+            run: r
+                .settle
+                .map(|s| s.run)
+                .or(o.run_id)
+                .unwrap_or_else(Uuid::new_v4),
             flow: r.flow,
             user: acc.and_then(|a| a.user),
             ip: text_safe(acc.and_then(|a| a.ip.clone())),
@@ -323,13 +339,15 @@ impl Row {
     }
 }
 
-/// One transaction: the batch's activity rows, revisions and run summaries (values are
-/// copied so a failed batch can be written again run by run).
+/// One transaction: the batch's activity rows, revisions and run summaries — inserted, or for
+/// queued runs updated — and the queue settled (values are copied so a failed batch can be
+/// written again run by run).
 async fn write(db: &DatabaseConnection, rows: &[Row]) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
     let txn = db.begin().await?;
-    let n = rows.len();
-    let activities = rows
+    let logged: Vec<&Row> = rows.iter().filter(|r| r.log).collect();
+    let n = logged.len();
+    let activities = logged
         .iter()
         .map(|r| Activity {
             action: "run",
@@ -342,9 +360,13 @@ async fn write(db: &DatabaseConnection, rows: &[Row]) -> Result<(), DbErr> {
             origin: r.origin.clone(),
         })
         .collect();
-    let activity_ids = activity::insert(&txn, activities).await?;
+    let activity_ids = if n > 0 {
+        activity::insert(&txn, activities).await?
+    } else {
+        Vec::new()
+    };
 
-    let full: Vec<usize> = (0..n).filter(|i| rows[*i].revision.is_some()).collect();
+    let full: Vec<usize> = (0..n).filter(|i| logged[*i].revision.is_some()).collect();
     let mut revision_ids: Vec<Option<i32>> = vec![None; n];
     if !full.is_empty() {
         let revisions = full
@@ -352,8 +374,8 @@ async fn write(db: &DatabaseConnection, rows: &[Row]) -> Result<(), DbErr> {
             .map(|&i| Revision {
                 activity: activity_ids[i],
                 collection: "directus_flows".to_owned(),
-                item: rows[i].flow.to_string(),
-                data: rows[i].revision.clone(),
+                item: logged[i].flow.to_string(),
+                data: logged[i].revision.clone(),
                 delta: None,
             })
             .collect();
@@ -378,28 +400,76 @@ async fn write(db: &DatabaseConnection, rows: &[Row]) -> Result<(), DbErr> {
         "ip",
         "test",
         "attempt",
+        "run",
     ];
-    let mut values = Vec::with_capacity(n * cols.len());
-    for (i, r) in rows.iter().enumerate() {
-        values.extend([
-            SqlValue::Uuid(Some(r.flow)),
-            SqlValue::Int(Some(activity_ids[i])),
-            SqlValue::Int(revision_ids[i]),
-            SqlValue::String(Some(r.status.into())),
-            SqlValue::String(Some(r.trigger.clone())),
-            SqlValue::String(r.method.clone()),
-            SqlValue::Int(r.http_status.map(i32::from)),
-            SqlValue::Double(Some(r.duration_ms)),
-            SqlValue::Int(Some(i32::try_from(r.steps).unwrap_or(i32::MAX))),
-            SqlValue::ChronoDateTimeUtc(Some(r.timestamp)),
-            SqlValue::Uuid(r.user),
-            SqlValue::String(r.ip.clone()),
-            SqlValue::Bool(Some(r.test)),
-            SqlValue::Int(Some(i32::try_from(r.attempt).unwrap_or(i32::MAX))),
-        ]);
+    let inserted: Vec<usize> = (0..n).filter(|i| logged[*i].settle.is_none()).collect();
+    if !inserted.is_empty() {
+        let mut values = Vec::with_capacity(inserted.len() * cols.len());
+        for &i in &inserted {
+            let r = logged[i];
+            values.extend([
+                SqlValue::Uuid(Some(r.flow)),
+                SqlValue::Int(Some(activity_ids[i])),
+                SqlValue::Int(revision_ids[i]),
+                SqlValue::String(Some(r.status.into())),
+                SqlValue::String(Some(r.trigger.clone())),
+                SqlValue::String(r.method.clone()),
+                SqlValue::Int(r.http_status.map(i32::from)),
+                SqlValue::Double(Some(r.duration_ms)),
+                SqlValue::Int(Some(i32::try_from(r.steps).unwrap_or(i32::MAX))),
+                SqlValue::ChronoDateTimeUtc(Some(r.timestamp)),
+                SqlValue::Uuid(r.user),
+                SqlValue::String(r.ip.clone()),
+                SqlValue::Bool(Some(r.test)),
+                SqlValue::Int(Some(i32::try_from(r.attempt).unwrap_or(i32::MAX))),
+                SqlValue::String(Some(r.run.to_string())),
+            ]);
+        }
+        let sql = insert_sql(backend, "sluice_runs", &cols, &[], inserted.len(), false);
+        txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
     }
-    let sql = insert_sql(backend, "sluice_runs", &cols, &[], n, false);
-    txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+    // A queued attempt's row exists since it was accepted: it takes the attempt's end.
+    for i in (0..n).filter(|i| logged[*i].settle.is_some()) {
+        let r = logged[i];
+        txn.execute_raw(statement(
+            &txn,
+            "UPDATE sluice_runs SET activity = ?, revision = ?, status = ?, http_status = ?, \
+             duration_ms = ?, steps = ?, timestamp = ? WHERE run = ? AND attempt = ?",
+            vec![
+                SqlValue::Int(Some(activity_ids[i])),
+                SqlValue::Int(revision_ids[i]),
+                SqlValue::String(Some(r.status.into())),
+                SqlValue::Int(r.http_status.map(i32::from)),
+                SqlValue::Double(Some(r.duration_ms)),
+                SqlValue::Int(Some(i32::try_from(r.steps).unwrap_or(i32::MAX))),
+                SqlValue::ChronoDateTimeUtc(Some(r.timestamp)),
+                SqlValue::String(Some(r.run.to_string())),
+                SqlValue::Int(Some(i32::try_from(r.attempt).unwrap_or(i32::MAX))),
+            ],
+        ))
         .await?;
+    }
+    let settles: Vec<(Settle, Option<NextAttempt<'_>>)> = rows
+        .iter()
+        .filter_map(|r| {
+            let s = r.settle?;
+            let next = s.retry_at.filter(|_| r.log).map(|at| NextAttempt {
+                run: s.run,
+                flow: r.flow,
+                attempt: s.attempt + 1,
+                trigger: &r.trigger,
+                method: r.method.as_deref(),
+                http_status: r.http_status,
+                user: r.user,
+                ip: r.ip.as_deref(),
+                at,
+            });
+            Some((s, next))
+        })
+        .collect();
+    if !settles.is_empty() {
+        settle(&txn, &settles).await?;
+    }
     txn.commit().await
 }

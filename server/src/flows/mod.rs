@@ -1,6 +1,7 @@
 //! The flow engine. Dependencies point one way, top to bottom:
 //! - use cases: `webhook` (a trigger request end to end, with `idempotency` for repeated
-//!   deliveries and `retry` for failed async runs), `events` (item and auth events),
+//!   deliveries), `queue` (the durable queue every background run goes through, with `retry`
+//!   for failed attempts), `events` (item and auth events),
 //!   `schedule` (cron ticks), `retention` (pruning old run logs), `replay` (running logged
 //!   runs again), `service` (the rules of saving flows and operations, over `store`);
 //! - `run`: one run — the step loop, its outcome, and `finish`, which logs it;
@@ -20,6 +21,7 @@ pub mod log;
 pub mod model;
 pub mod net;
 pub mod operations;
+pub mod queue;
 pub mod redact;
 pub mod replay;
 pub mod retention;

@@ -60,7 +60,7 @@ pub async fn one(engine: &FlowEngine, flow: &str, run: &str) -> Result<Replayed>
             "This run's call was not recorded (its flow kept only that it ran), so it cannot be replayed",
         ));
     };
-    if !queue(engine, &def, input) {
+    if !queue(engine, &def, input).await {
         return Err(full());
     }
     Ok(Replayed {
@@ -107,7 +107,7 @@ pub async fn many(engine: &FlowEngine, flow: &str, filter: &Value) -> Result<Rep
         match input_of(engine, row).await? {
             None => out.skipped += 1,
             Some(input) => {
-                if queue(engine, &def, input) {
+                if queue(engine, &def, input).await {
                     out.queued += 1;
                 } else {
                     out.refused += 1;
@@ -170,19 +170,20 @@ async fn input_of(engine: &FlowEngine, row: &sluice_runs::Model) -> Result<Optio
             .get("method")
             .and_then(Value::as_str)
             .map(str::to_owned),
-        trigger,
-        accountability: Some(Arc::new(accountability)),
-        depth: 0,
-        test: false,
+        ..RunInput::new(trigger, Some(Arc::new(accountability)), 0)
     }))
 }
 
-fn queue(engine: &FlowEngine, flow: &Arc<FlowDef>, input: RunInput) -> bool {
-    let runner = engine.clone();
-    let flow = flow.clone();
-    engine.core().enqueue(async move {
-        super::retry::run_with_retries(&runner, &flow, input, None).await;
-    })
+/// Queues a replay as a new run (retried as the flow says, like any queued run); `false`
+/// when the queue is full or refused it.
+async fn queue(engine: &FlowEngine, flow: &FlowDef, input: RunInput) -> bool {
+    match engine.core().queue.queue(flow, &input, None, true).await {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!(flow = %flow.id, error = ?e, "a replay was not queued");
+            false
+        }
+    }
 }
 
 fn full() -> ApiError {

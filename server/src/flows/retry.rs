@@ -1,23 +1,21 @@
-//! Retries of async runs (issue 13 point 4): a flow's `options.retry` —
+//! Retries of queued runs (issue 13 point 4): a flow's `options.retry` —
 //! `{"attempts": 3, "backoff": "fixed" | "exponential", "delay": "1s", "max": "5m",
-//! "on": ["request", "throw", "reject"]}` — runs a failed async run again after a delay, each
-//! attempt logged as a run of its own (`attempt` 1, 2, …; `retrying` while another attempt
-//! follows); the last failed attempt stays `failed`: the dead letter.
+//! "on": ["request", "throw", "reject"]}` — puts a failed queued run back in the queue, due
+//! after a delay, each attempt logged as a row of its own (`attempt` 1, 2, …; `retrying` while
+//! another attempt follows); the last failed attempt stays `failed`: the dead letter.
 //!
 //! Which failures retry, by the step the run ended on: `request` — a Web request answered 5xx
 //! or not at all (timeout, refused connection); `throw` — a "Stop with error"; `reject` — any
 //! other rejecting step (a request's 4xx, a condition that did not match, an item step
-//! refused). By default only `request`: the transient kind. A retry runs the flow from its
-//! first step again.
+//! refused). By default only `request`: the transient kind. A retry continues from the step
+//! that failed: the steps before it are reused from the run's journal.
 
 use std::time::Duration;
 
 use serde_json::Value;
 
-use super::engine::FlowEngine;
 use super::model::FlowDef;
 use super::run::outcome::{RunOutcome, StepStatus};
-use super::run::{self, Attempt, RunInput};
 use crate::util::duration::parse_duration;
 
 /// The most attempts a flow may ask for.
@@ -115,42 +113,6 @@ impl Retry {
     /// The kinds this policy retries, as the docs name them.
     pub fn on(&self) -> Vec<&'static str> {
         self.on.iter().map(|f| f.name()).collect()
-    }
-}
-
-/// Runs an async run, and again after each retryable failure as the flow's policy says,
-/// logging every attempt; the wait between attempts ends early at shutdown (the attempts
-/// left are not made: the durable queue will keep them).
-pub async fn run_with_retries(
-    engine: &FlowEngine,
-    flow: &FlowDef,
-    input: RunInput,
-    http_status: Option<u16>,
-) {
-    let policy = Retry::of(&flow.options);
-    let core = engine.core();
-    let mut attempt = 1;
-    loop {
-        let outcome = run::run(engine, flow, input.clone(), None).await;
-        let again = policy
-            .as_ref()
-            .is_some_and(|p| p.again(attempt, failure(flow, &outcome)));
-        let this = Attempt {
-            number: attempt,
-            retrying: again,
-        };
-        run::finish_attempt(core, flow, outcome, http_status, false, this).await;
-        let Some(p) = policy.as_ref().filter(|_| again) else {
-            return;
-        };
-        attempt += 1;
-        tokio::select! {
-            () = core.shutdown.cancelled() => {
-                tracing::warn!(flow = %flow.id, attempt, "retry not made: shutting down");
-                return;
-            }
-            () = tokio::time::sleep(p.wait_before(attempt)) => {}
-        }
     }
 }
 

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::engine::FlowEngine;
 use super::model::TriggerKind;
-use super::run::{self, RunInput};
+use super::run::RunInput;
 
 /// Claims one tick of one flow; true for the single caller that wins it.
 pub async fn claim(db: &DatabaseConnection, flow: Uuid, tick: i64) -> Result<bool, sea_orm::DbErr> {
@@ -83,17 +83,10 @@ async fn run_tick(engine: &FlowEngine, tick: DateTime<Utc>) {
         };
         match claimed {
             Ok(true) => {
-                let runner = engine.clone();
-                core.spawn(async move {
-                    let input = RunInput {
-                        trigger: Value::Null,
-                        accountability: None,
-                        depth: 0,
-                        test: false,
-                        method: None,
-                    };
-                    run::run_and_finish(&runner, &flow, input, None).await;
-                });
+                let input = RunInput::new(Value::Null, None, 0);
+                if let Err(e) = core.queue.queue(&flow, &input, None, false).await {
+                    tracing::error!(flow = %flow.id, error = ?e, "could not queue a schedule tick");
+                }
             }
             Ok(false) => {}
             Err(e) => {

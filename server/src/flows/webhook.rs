@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::engine::FlowEngine;
 use super::idempotency::{self, Delivery};
 use super::model::{FlowDef, TriggerKind};
-use super::retry;
+use super::queue::Refused;
 use super::run::{self, RunInput, RunOutcome};
 use crate::access::{AccessSnapshot, Accountability};
 use crate::core::Core;
@@ -110,13 +110,16 @@ pub async fn handle(
     let claim = match key {
         None => None,
         Some(key) => match idempotency::claim(core, flow.id, &key).await? {
-            Delivery::Repeat { status, body } => {
+            Delivery::Repeat { status, body, run } => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
                 let mut resp = json_response(status, body, "no-cache");
                 resp.headers_mut().insert(
                     "idempotent-replayed",
                     axum::http::HeaderValue::from_static("true"),
                 );
+                if let Some(run) = run.and_then(|r| axum::http::HeaderValue::from_str(&r).ok()) {
+                    resp.headers_mut().insert(RUN_ID_HEADER, run);
+                }
                 return Ok(resp);
             }
             Delivery::First(claim) => Some(claim),
@@ -128,31 +131,42 @@ pub async fn handle(
         depth: 0,
         test: false,
         method: Some(method.to_string()),
+        // A delivery with a key names its run now, so its repeats can point to it.
+        run_id: claim.as_ref().map(|_| Uuid::new_v4()),
+        journal: None,
     };
     if options.is_async {
-        let runner = engine.clone();
         let status = if envelope { 202 } else { 204 };
-        let accepted_run = core.enqueue(async move {
-            retry::run_with_retries(&runner, &flow, input, Some(status)).await;
-        });
-        if !accepted_run {
-            // The key stays unanswered: a retry after Retry-After is a first delivery again.
-            if let Some(claim) = claim {
-                claim.release(core).await;
+        // Committed to the queue before the answer: a 202 is a promise the queue keeps.
+        let queued = core.queue.queue(&flow, &input, Some(status), true).await;
+        let run = match queued {
+            Ok(run) => run,
+            Err(refused) => {
+                // The key stays unanswered: a retry after Retry-After is a first delivery again.
+                if let Some(claim) = claim {
+                    claim.release(core).await;
+                }
+                return Err(match refused {
+                    Refused::Full => ApiError::flows_busy(QUEUE_FULL),
+                    Refused::Failed(e) => {
+                        tracing::error!(flow = %flow.id, error = %e, "could not queue an async run");
+                        ApiError::flows_busy(NOT_QUEUED)
+                    }
+                });
             }
-            return Err(ApiError::flows_busy(QUEUE_FULL));
-        }
+        };
         if let Some(claim) = claim {
             let body = envelope.then_some(ACCEPTED_BODY);
             let accepted_status = StatusCode::from_u16(status).unwrap_or(StatusCode::ACCEPTED);
-            claim.answer(core, accepted_status, body).await;
+            claim.answer(core, accepted_status, body, Some(run)).await;
         }
-        return Ok(accepted(envelope));
+        return Ok(accepted(envelope, run));
     }
     // The run (and its log, and what its writes invalidate) goes on without the caller: a
     // client that disconnects drops this handler, not the task, and only loses the answer.
     let runner = engine.clone();
     let caller = acc.clone();
+    let run_id = input.run_id;
     let run = core.tasks.spawn(async move {
         let outcome = run::run(&runner, &flow, input, None).await;
         let answered = answer(&flow, outcome, &caller, envelope, runner.core()).await;
@@ -161,7 +175,9 @@ pub async fn handle(
                 Answer::Error(e) => (e.status(), Some(e.body().to_string())),
                 Answer::Success(status, text) => (*status, text.clone()),
             };
-            claim.answer(runner.core(), status, body.as_deref()).await;
+            claim
+                .answer(runner.core(), status, body.as_deref(), run_id)
+                .await;
         }
         answered
     });
@@ -269,11 +285,9 @@ pub async fn test(
         body
     };
     let input = RunInput {
-        trigger,
-        accountability: Some(acc.clone()),
-        depth: 0,
-        test: true,
         method: Some(method),
+        test: true,
+        ..RunInput::new(trigger, Some(acc.clone()), 0)
     };
     let outcome = run::run(engine, &flow, input, None).await;
     let redactor = &core.redactor;
@@ -465,12 +479,19 @@ pub fn success(value: Value, envelope: bool) -> Response {
 /// Why a call is refused when `FLOWS_QUEUE_MAX` async runs wait.
 pub const QUEUE_FULL: &str = "Too many runs are waiting; try again shortly";
 
+/// What an async call is answered when the database did not take its run.
+const NOT_QUEUED: &str = "The run could not be queued; try again shortly";
+
+/// The header naming the run an async call queued (and a repeat of it).
+pub const RUN_ID_HEADER: &str = "x-run-id";
+
 /// The body of an accepted async call (with the envelope on).
 const ACCEPTED_BODY: &str = r#"{"data":null}"#;
 
-/// The answer of an async webhook: 202 `{"data": null}` (D3) or Directus's 204.
-pub fn accepted(envelope: bool) -> Response {
-    if envelope {
+/// The answer of an async webhook: 202 `{"data": null}` (D3) or Directus's 204, with the
+/// queued run's id in `X-Run-Id`.
+pub fn accepted(envelope: bool, run: Uuid) -> Response {
+    let mut resp = if envelope {
         (
             StatusCode::ACCEPTED,
             [(axum::http::header::CONTENT_TYPE, "application/json")],
@@ -479,7 +500,11 @@ pub fn accepted(envelope: bool) -> Response {
             .into_response()
     } else {
         StatusCode::NO_CONTENT.into_response()
+    };
+    if let Ok(id) = axum::http::HeaderValue::from_str(&run.to_string()) {
+        resp.headers_mut().insert(RUN_ID_HEADER, id);
     }
+    resp
 }
 
 /// The checks of a manual trigger (directus.md §2.4): a collection the flow lists, selected
@@ -579,7 +604,10 @@ mod tests {
         assert_eq!(success(json!(null), false).status(), StatusCode::NO_CONTENT);
         assert_eq!(success(json!(0), false).status(), StatusCode::NO_CONTENT);
         assert_eq!(success(json!({"a": 1}), false).status(), StatusCode::OK);
-        assert_eq!(accepted(true).status(), StatusCode::ACCEPTED);
-        assert_eq!(accepted(false).status(), StatusCode::NO_CONTENT);
+        assert_eq!(accepted(true, Uuid::nil()).status(), StatusCode::ACCEPTED);
+        assert_eq!(
+            accepted(false, Uuid::nil()).status(),
+            StatusCode::NO_CONTENT
+        );
     }
 }

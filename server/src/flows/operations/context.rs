@@ -96,6 +96,12 @@ pub(crate) use on_items;
 pub trait Operation: Send + Sync {
     async fn run(&self, options: Value, ctx: &OpContext<'_>) -> Result<Value, OpError>;
 
+    /// Whether it writes items through the items service (`ctx.scope`'s transaction when
+    /// given): a queued run then commits the write and the step's journal record together.
+    fn writes_items(&self) -> bool {
+        false
+    }
+
     /// Whether its options are rendered against the data chain with secrets redacted (an
     /// operation that writes them where people read, such as `log`).
     fn redacted_options(&self) -> bool {

@@ -147,6 +147,10 @@ macro_rules! with_items {
 
 #[async_trait]
 impl Operation for ItemCreate {
+    fn writes_items(&self) -> bool {
+        true
+    }
+
     async fn run(&self, options: Value, ctx: &OpContext<'_>) -> Result<Value, OpError> {
         let Some(p) = payload(&options)? else {
             return Ok(Value::Null);
@@ -184,6 +188,10 @@ impl Operation for ItemRead {
 
 #[async_trait]
 impl Operation for ItemUpdate {
+    fn writes_items(&self) -> bool {
+        true
+    }
+
     async fn run(&self, options: Value, ctx: &OpContext<'_>) -> Result<Value, OpError> {
         let Some(p) = payload(&options)? else {
             return Ok(Value::Null);
@@ -205,6 +213,10 @@ impl Operation for ItemUpdate {
 
 #[async_trait]
 impl Operation for ItemDelete {
+    fn writes_items(&self) -> bool {
+        true
+    }
+
     async fn run(&self, options: Value, ctx: &OpContext<'_>) -> Result<Value, OpError> {
         let keys = keys(options.get("key"));
         let q = query(&options)?;

@@ -13,6 +13,10 @@ pub struct Notification;
 
 #[async_trait]
 impl Operation for Notification {
+    fn writes_items(&self) -> bool {
+        true
+    }
+
     async fn run(&self, options: Value, ctx: &OpContext<'_>) -> Result<Value, OpError> {
         let recipients = addresses(options.get("recipient"));
         if recipients.is_empty() {

@@ -8,7 +8,7 @@ pub mod outcome;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::Utc;
@@ -23,11 +23,14 @@ use super::engine::FlowEngine;
 use super::log::RunRecord;
 use super::model::{FlowDef, ReturnSpec, TriggerKind};
 use super::operations::{OpContext, OpError, Runner};
+use super::queue::Settle;
+use super::queue::journal::Journal;
 use super::template::get_path;
 use crate::access::Accountability;
 use crate::core::Core;
 use crate::error::ApiError;
 use crate::items::events::TxnScope;
+use crate::items::txn::Outer;
 
 /// The most operations one run may execute (a guard against loops saving could not catch).
 pub const MAX_STEPS: usize = 1000;
@@ -43,6 +46,26 @@ pub struct RunInput {
     pub test: bool,
     /// The HTTP method for webhook runs (run logs).
     pub method: Option<String>,
+    /// The run's id (shared by its attempts); a new one when the run is logged without one.
+    pub run_id: Option<Uuid>,
+    /// A queued run's journal: steps already completed are reused, and each step completed
+    /// now is recorded (an item write in the transaction of its write).
+    pub journal: Option<Arc<Journal>>,
+}
+
+impl RunInput {
+    /// The input of a run with `trigger`, as `acc`, at `depth` (not a test, no method, no id).
+    pub fn new(trigger: Value, accountability: Option<Arc<Accountability>>, depth: u32) -> Self {
+        RunInput {
+            trigger,
+            accountability,
+            depth,
+            test: false,
+            method: None,
+            run_id: None,
+            journal: None,
+        }
+    }
 }
 
 impl RunInput {
@@ -114,6 +137,35 @@ pub async fn run(
             break;
         }
         let op = &flow.operations[i];
+        let seq = steps.len();
+        let journal = input.journal.as_deref();
+        // A step the journal holds already happened: its output is reused, not made again.
+        if let Some(done) = journal.and_then(|j| j.done(seq, &op.key)) {
+            let status = if done.resolved {
+                StepStatus::Resolve
+            } else {
+                StepStatus::Reject
+            };
+            chain.record(&op.key, done.data.clone());
+            steps.push(StepRecord {
+                operation: op.id,
+                key: op.key.clone(),
+                status,
+                options: Value::Null,
+                duration_ms: 0.0,
+            });
+            last_status = Some(status);
+            last_error = None;
+            rejection_answers = false;
+            next = if done.resolved { op.resolve } else { op.reject };
+            continue;
+        }
+        // A queued run's item write commits with its journal record, in one transaction.
+        let own_txn = journal
+            .filter(|_| scope.is_none())
+            .filter(|_| op.handler.as_ref().is_some_and(|h| h.writes_items()))
+            .map(|_| TxnScope::new(Outer::Pool(&core.db), core.gate.clone(), Duration::MAX));
+        let step_scope = own_txn.as_ref().or(scope);
         let step_started = Instant::now();
         // Rendering and the handler may hold bugs: a panic in either becomes this step's
         // rejection and ends the run. Nothing the step shares is left half-changed: the chain
@@ -151,7 +203,7 @@ pub async fn run(
                         flow_id: flow.id,
                         flow_name: &flow.name,
                         depth: input.depth,
-                        scope,
+                        scope: step_scope,
                     };
                     let kept = if keep_options {
                         options.clone()
@@ -186,6 +238,25 @@ pub async fn run(
                 (StepStatus::Reject, err.data(), Value::Null, None, Some(err))
             }
         };
+        let (status, data, successor, error) = match (journal, own_txn) {
+            (Some(j), Some(txn)) => {
+                journaled_write(core, j, txn, seq, &op.key, status, data, successor, error).await
+            }
+            (Some(j), None) if successor.is_some() => {
+                // Recorded only when a step follows: the last one ends the run, and the run's
+                // end is recorded (with its log) when it settles.
+                let recorded = {
+                    let _gate = core.gate.enter().await;
+                    j.record(&core.db, seq, &op.key, status == StepStatus::Resolve, &data)
+                        .await
+                };
+                if let Err(e) = recorded {
+                    tracing::warn!(error = %e, flow = %flow.id, "could not record a step in its run's journal");
+                }
+                (status, data, successor, error)
+            }
+            _ => (status, data, successor, error),
+        };
         chain.record(&op.key, data);
         steps.push(StepRecord {
             operation: op.id,
@@ -214,6 +285,48 @@ pub async fn run(
         accountability: input.accountability,
         method: input.method,
         test: input.test,
+        run_id: input.run_id,
+    }
+}
+
+/// Ends an item step of a queued run: a resolved write commits together with its journal
+/// record (or, when that commit fails, becomes a rejection that wrote nothing); a rejected
+/// one rolls back. What the committed write touched is refreshed afterwards.
+#[allow(clippy::too_many_arguments)]
+async fn journaled_write(
+    core: &Core,
+    journal: &Journal,
+    txn: TxnScope<'_>,
+    seq: usize,
+    key: &str,
+    status: StepStatus,
+    data: Value,
+    successor: Option<usize>,
+    error: Option<OpError>,
+) -> (StepStatus, Value, Option<usize>, Option<OpError>) {
+    if status != StepStatus::Resolve {
+        drop(txn);
+        return (status, data, successor, error);
+    }
+    let committed = async {
+        let t = txn.txn().await?;
+        journal
+            .record(t, seq, key, true, &data)
+            .await
+            .map_err(ApiError::from)?;
+        txn.commit().await
+    };
+    match committed.await {
+        Ok(touched) => {
+            for collection in touched {
+                core.invalidate(&collection).await;
+            }
+            (status, data, successor, error)
+        }
+        Err(e) => {
+            let err = OpError::Directus(e);
+            (StepStatus::Reject, err.data(), None, Some(err))
+        }
     }
 }
 
@@ -245,11 +358,13 @@ pub async fn finish_attempt(
     };
     let record = RunRecord {
         flow: flow.id,
+        log: true,
         full: level == "all",
         trigger: flow.trigger.as_str().chars().take(16).collect(),
         http_status,
         outcome,
         attempt,
+        settle: None,
     };
     if in_txn {
         let logger = core.logger.clone();
@@ -257,6 +372,32 @@ pub async fn finish_attempt(
     } else {
         core.logger.submit(record).await;
     }
+}
+
+/// Keeps the end of a queued run's attempt: logged as any run (when the flow is) and settled
+/// in the queue in the same transaction — done, or due again for its next attempt.
+pub async fn finish_queued(
+    core: &Core,
+    flow: &FlowDef,
+    outcome: RunOutcome,
+    http_status: Option<u16>,
+    settle: Settle,
+) {
+    let level = flow.accountability.as_deref();
+    let record = RunRecord {
+        flow: flow.id,
+        log: level.is_some(),
+        full: level == Some("all"),
+        trigger: flow.trigger.as_str().chars().take(16).collect(),
+        http_status,
+        outcome,
+        attempt: Attempt {
+            number: settle.attempt,
+            retrying: settle.retry_at.is_some(),
+        },
+        settle: Some(settle),
+    };
+    core.logger.submit(record).await;
 }
 
 /// Runs a flow, keeps it, and returns its answer (operation-triggered and background runs).
@@ -290,13 +431,7 @@ impl Runner for FlowEngine {
         let Some(flow) = self.get(id).filter(|f| f.trigger == TriggerKind::Operation) else {
             return Value::Null;
         };
-        let input = RunInput {
-            trigger: payload,
-            accountability,
-            depth,
-            test: false,
-            method: None,
-        };
+        let input = RunInput::new(payload, accountability, depth);
         run_and_finish(self, &flow, input, scope).await
     }
 }

@@ -80,6 +80,8 @@ pub struct RunOutcome {
     pub method: Option<String>,
     /// A builder test run (logged with `test = true`).
     pub test: bool,
+    /// The run's id, when it has one already (queued runs, idempotent calls).
+    pub run_id: Option<uuid::Uuid>,
 }
 
 impl RunOutcome {
