@@ -482,3 +482,134 @@ async fn failed_async_runs_retry_with_backoff_and_end_as_dead_letters() {
         (json!(1), json!("failed"))
     );
 }
+
+/// Issue 13 point 1, "done when": 1,000 async calls, the process killed with SIGKILL half-way
+/// through, restarted on the same database — every call that was answered 202 has run exactly
+/// once (one item per accepted call, none twice, even for runs the kill cut off between their
+/// item write and their end), and no run is left queued or running.
+#[tokio::test]
+async fn accepted_runs_survive_sigkill_and_run_exactly_once() {
+    use std::collections::{HashMap, HashSet};
+    use std::sync::{Arc, Mutex};
+    use tests::process::ServerProcess;
+
+    const CALLS: usize = 1000;
+    let mut app =
+        ServerProcess::start(&[("FLOWS_LEASE", "2s"), ("FLOWS_QUEUE_POLL", "100ms")]).await;
+    let r = app
+        .admin()
+        .post(
+            "/collections",
+            json!({"collection": "hits", "schema": {}, "meta": {}, "fields": [
+                {"field": "id", "type": "integer", "schema": {"is_primary_key": true, "has_auto_increment": true}},
+                {"field": "n", "type": "integer"}
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The write first, then a pause: a kill lands between a run's item write and its end.
+    let r = app
+        .admin()
+        .post(
+            "/flows",
+            json!({"name": "durable", "trigger": "webhook", "status": "active", "accountability": "activity",
+                   "options": {"method": "POST", "async": true},
+                   "operations": [
+                       {"key": "hit", "operation": "item-create", "resolve": "pause",
+                        "options": {"collection": "hits", "permissions": "$full",
+                                    "payload": {"n": "{{$trigger.body.n}}"}}},
+                       {"key": "pause", "operation": "sleep", "options": {"milliseconds": 200}}
+                   ]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let flow = r.body["data"]["id"].as_str().expect("flow id").to_owned();
+
+    let url = format!("{}/flows/trigger/{flow}", app.base_url);
+    let accepted: Arc<Mutex<HashSet<usize>>> = Arc::default();
+    let http = reqwest::Client::new();
+    let mut calls = tokio::task::JoinSet::new();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for _ in 0..32 {
+        let (http, url, accepted, next) =
+            (http.clone(), url.clone(), accepted.clone(), next.clone());
+        calls.spawn(async move {
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= CALLS {
+                    return;
+                }
+                let sent = http
+                    .post(&url)
+                    .bearer_auth(tests::ADMIN_TOKEN)
+                    .json(&json!({"n": n}))
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status() == 202 => {
+                        accepted.lock().unwrap().insert(n);
+                    }
+                    // Refused connections once the process is gone.
+                    Ok(_) | Err(_) => {}
+                }
+            }
+        });
+    }
+    // Half-way: no shutdown, no flush — the process simply stops existing.
+    while accepted.lock().unwrap().len() < CALLS / 2 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    app.kill();
+    while calls.join_next().await.is_some() {}
+    let accepted = accepted.lock().unwrap().clone();
+    assert!(accepted.len() >= CALLS / 2, "{} accepted", accepted.len());
+
+    app.kill_and_restart().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let (items, runs) = loop {
+        let items = app.admin().get("/items/hits?limit=-1&fields=n").await;
+        assert_eq!(items.status, 200, "{}", items.text);
+        let runs = app
+            .admin()
+            .get(&format!(
+                "/runs?filter[flow][_eq]={flow}&limit=-1&fields=status,run"
+            ))
+            .await;
+        assert_eq!(runs.status, 200, "{}", runs.text);
+        let items = items.body["data"].as_array().cloned().unwrap_or_default();
+        let runs = runs.body["data"].as_array().cloned().unwrap_or_default();
+        let open = runs
+            .iter()
+            .any(|r| matches!(r["status"].as_str(), Some("queued" | "running")));
+        if (!open && items.len() >= accepted.len()) || std::time::Instant::now() > deadline {
+            break (items, runs);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let mut per_call: HashMap<i64, usize> = HashMap::new();
+    for item in &items {
+        *per_call.entry(item["n"].as_i64().expect("n")).or_default() += 1;
+    }
+    let twice: Vec<_> = per_call.iter().filter(|(_, c)| **c > 1).collect();
+    assert!(twice.is_empty(), "calls that ran more than once: {twice:?}");
+    let missing: Vec<_> = accepted
+        .iter()
+        .filter(|n| !per_call.contains_key(&i64::try_from(**n).unwrap()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} accepted calls never ran (of {}): {:?}",
+        missing.len(),
+        accepted.len(),
+        missing.iter().take(10).collect::<Vec<_>>()
+    );
+    let open: Vec<_> = runs.iter().filter(|r| r["status"] != "success").collect();
+    assert!(open.is_empty(), "runs not successful: {open:?}");
+    // Every item's run is logged once (calls cut off before their 202 may have run too).
+    assert_eq!(runs.len(), items.len(), "one run log per item");
+    eprintln!(
+        "sigkill: {} of {CALLS} calls accepted before the kill, {} items after the restart",
+        accepted.len(),
+        items.len()
+    );
+}

@@ -23,7 +23,9 @@ pub struct ServerProcess {
     child: Child,
     /// The working directory (its log file; `./.env` is never read from the checkout).
     dir: PathBuf,
-    _database: TestDatabase,
+    /// The test's variables, for a restart.
+    env: Vec<(String, String)>,
+    database: TestDatabase,
 }
 
 /// What the binary gets unless the test says otherwise: the test admin, cheap hashing, no
@@ -97,58 +99,35 @@ impl ServerProcess {
         let database = TestDatabase::create(Backend::from_env()).await;
         let dir = std::env::temp_dir().join(format!("sluice-proc-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("create work dir");
-        let bin = ServerProcess::binary();
-        // A port taken between choosing and binding makes the start fail: choose again.
-        for _ in 0..3 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("free port")
-                .port();
-            let log = std::fs::File::create(dir.join("sluice.log")).expect("log file");
-            let mut cmd = Command::new(&bin);
-            cmd.env_clear()
-                .current_dir(&dir)
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().expect("log file"))
-                .stderr(log);
-            for (k, v) in BASE_ENV {
-                cmd.env(k, v);
-            }
-            match &database.config {
-                DbConfig::Sqlite { filename } => {
-                    cmd.env("DB_CLIENT", "sqlite3").env("DB_FILENAME", filename);
-                }
-                DbConfig::Postgres { url } => {
-                    cmd.env("DB_CLIENT", "pg").env("DB_CONNECTION_STRING", url);
-                }
-            }
-            cmd.env("PORT", port.to_string());
-            for (k, v) in env {
-                cmd.env(k, v);
-            }
-            let mut child = cmd.spawn().expect("start sluice");
-            let base_url = format!("http://127.0.0.1:{port}");
-            match wait_ready(&mut child, &base_url, &dir).await {
-                Ok(()) => {
-                    return ServerProcess {
-                        client: TestClient::new(&base_url),
-                        base_url,
-                        child,
-                        dir,
-                        _database: database,
-                    };
-                }
-                Err(log) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    if !log.contains("cannot listen") {
-                        let _ = std::fs::remove_dir_all(&dir);
-                        panic!("sluice did not start:\n{log}");
-                    }
-                }
-            }
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let (child, base_url) = launch(&database, &env, &dir).await;
+        ServerProcess {
+            client: TestClient::new(&base_url),
+            base_url,
+            child,
+            dir,
+            env,
+            database,
         }
-        panic!("sluice could not find a free port");
+    }
+
+    /// Kills the process with SIGKILL (no shutdown of any kind) and starts the binary again on
+    /// the same database, with the same variables, on a new port.
+    pub async fn kill_and_restart(&mut self) {
+        self.kill();
+        let (child, base_url) = launch(&self.database, &self.env, &self.dir).await;
+        self.child = child;
+        self.client = TestClient::new(&base_url);
+        self.base_url = base_url;
+    }
+
+    /// SIGKILL, and waits until the process is gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// A client that sends the admin's static token.
@@ -181,6 +160,57 @@ impl ServerProcess {
     pub fn log(&self) -> String {
         read_log(&self.dir)
     }
+}
+
+/// Starts the binary on `database` and waits until it answers (choosing another port when
+/// the one chosen was taken meanwhile); the log is appended to `dir/sluice.log`.
+async fn launch(database: &TestDatabase, env: &[(String, String)], dir: &Path) -> (Child, String) {
+    let bin = ServerProcess::binary();
+    for _ in 0..3 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("sluice.log"))
+            .expect("log file");
+        let mut cmd = Command::new(&bin);
+        cmd.env_clear()
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log);
+        for (k, v) in BASE_ENV {
+            cmd.env(k, v);
+        }
+        match &database.config {
+            DbConfig::Sqlite { filename } => {
+                cmd.env("DB_CLIENT", "sqlite3").env("DB_FILENAME", filename);
+            }
+            DbConfig::Postgres { url } => {
+                cmd.env("DB_CLIENT", "pg").env("DB_CONNECTION_STRING", url);
+            }
+        }
+        cmd.env("PORT", port.to_string());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start sluice");
+        let base_url = format!("http://127.0.0.1:{port}");
+        match wait_ready(&mut child, &base_url, dir).await {
+            Ok(()) => return (child, base_url),
+            Err(log) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                if !log.contains("cannot listen") {
+                    panic!("sluice did not start:\n{log}");
+                }
+            }
+        }
+    }
+    panic!("sluice could not find a free port");
 }
 
 fn read_log(dir: &Path) -> String {
