@@ -613,3 +613,34 @@ async fn accepted_runs_survive_sigkill_and_run_exactly_once() {
         items.len()
     );
 }
+
+/// Issue 13 points 1 and 7: an accepted async call names its queued run in `X-Run-Id` — the
+/// id its run log carries — and a repeat with the same `Idempotency-Key` names the same run,
+/// counted as a duplicate on it.
+#[tokio::test]
+async fn an_async_call_names_its_run_and_repeats_are_counted_on_it() {
+    let app = TestApp::spawn().await;
+    let flow = create_flow(
+        &app,
+        json!({"name": "named", "trigger": "webhook", "status": "active", "accountability": "activity",
+               "options": {"method": "POST", "async": true},
+               "operations": [{"key": "t", "operation": "transform", "options": {"json": {"ok": true}}}]}),
+    )
+    .await;
+    let keyed = app.admin().with_header("Idempotency-Key", "order-7");
+    let url = format!("/flows/trigger/{flow}");
+    let first = keyed.post(&url, json!({"n": 1})).await;
+    assert_eq!(first.status, 202, "{}", first.text);
+    assert_eq!(first.body, json!({"data": null}));
+    let run = first.headers["x-run-id"].to_str().unwrap().to_owned();
+    assert!(uuid::Uuid::parse_str(&run).is_ok(), "{run}");
+    let again = keyed.post(&url, json!({"n": 1})).await;
+    assert_eq!(again.status, 202, "{}", again.text);
+    assert_eq!(again.headers["x-run-id"].to_str().unwrap(), run);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    let runs = app.finished_runs_of(&flow, 1).await;
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["run"], json!(run));
+    assert_eq!(runs[0]["status"], "success");
+    assert_eq!(runs[0]["duplicates"], 1);
+}

@@ -450,7 +450,7 @@ async fn write(db: &DatabaseConnection, rows: &[Row]) -> Result<(), DbErr> {
         ))
         .await?;
     }
-    let settles: Vec<(Settle, Option<NextAttempt<'_>>)> = rows
+    let settles: Vec<(Settle, Option<NextAttempt>)> = rows
         .iter()
         .filter_map(|r| {
             let s = r.settle?;
@@ -458,11 +458,11 @@ async fn write(db: &DatabaseConnection, rows: &[Row]) -> Result<(), DbErr> {
                 run: s.run,
                 flow: r.flow,
                 attempt: s.attempt + 1,
-                trigger: &r.trigger,
-                method: r.method.as_deref(),
+                trigger: r.trigger.clone(),
+                method: r.method.clone(),
                 http_status: r.http_status,
                 user: r.user,
-                ip: r.ip.as_deref(),
+                ip: r.ip.clone(),
                 at,
             });
             Some((s, next))

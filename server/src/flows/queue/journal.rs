@@ -72,7 +72,6 @@ impl Journal {
         resolved: bool,
         data: &Value,
     ) -> Result<(), DbErr> {
-        let text = super::super::log::jsonb_safe(data.to_string());
         conn.execute_raw(statement(
             conn,
             "INSERT INTO sluice_run_steps (run, seq, \"key\", resolved, data) VALUES (?, ?, ?, ?, ?) \
@@ -83,7 +82,7 @@ impl Journal {
                 SqlValue::Int(Some(i32::try_from(seq).unwrap_or(i32::MAX))),
                 key.into(),
                 resolved.into(),
-                text.into(),
+                data.to_string().into(),
             ],
         ))
         .await?;

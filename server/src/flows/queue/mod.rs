@@ -138,6 +138,9 @@ struct Inner {
     /// Runs queued and not finished, as this instance knows them (re-read from the table
     /// whenever the workers are idle, so runs finished by other instances are counted out).
     depth: AtomicUsize,
+    /// Held (shared) by accepts from their count to their commit, and (alone) by a recount, so
+    /// a recount never misses a run being accepted.
+    counting: tokio::sync::RwLock<()>,
     max: usize,
     /// Wakes the workers: a run was queued here.
     wake: Notify,
@@ -169,6 +172,7 @@ impl Queue {
         Queue(Arc::new(Inner {
             writer: writer::Writer::start(db, gate),
             depth: AtomicUsize::new(0),
+            counting: tokio::sync::RwLock::new(()),
             max: max.max(1),
             wake: Notify::new(),
             next_due: AtomicI64::new(i64::MAX),
@@ -197,7 +201,9 @@ impl Queue {
             trigger: flow.trigger.as_str().chars().take(16).collect(),
             method: input.method.clone(),
             http_status,
-            payload: super::log::jsonb_safe(input.trigger.to_string()),
+            // A text column: JSON's `\u0000` escapes are kept as written, so `$trigger` comes
+            // back exactly as it went in.
+            payload: input.trigger.to_string(),
             caller: Caller::of(input.accountability.as_deref()),
             depth: input.depth,
         };
@@ -206,6 +212,7 @@ impl Queue {
 
     /// Queues `run` (see [`Queue::queue`]).
     pub async fn accept(&self, run: NewRun, bounded: bool) -> Result<(), Refused> {
+        let _counted = self.0.counting.read().await;
         let depth = self.0.depth.fetch_add(1, Ordering::AcqRel);
         if bounded && depth >= self.0.max {
             self.0.depth.fetch_sub(1, Ordering::AcqRel);
@@ -272,7 +279,7 @@ const QUEUED: &str = "queued";
 /// (for logged flows) beside the failed one.
 pub async fn settle(
     txn: &impl ConnectionTrait,
-    settles: &[(Settle, Option<NextAttempt<'_>>)],
+    settles: &[(Settle, Option<NextAttempt>)],
 ) -> Result<(), DbErr> {
     let done: Vec<SqlValue> = settles
         .iter()
@@ -315,20 +322,20 @@ pub async fn settle(
 }
 
 /// The `queued` row of an attempt in `sluice_runs`.
-pub struct NextAttempt<'a> {
+pub struct NextAttempt {
     pub run: Uuid,
     pub flow: Uuid,
     pub attempt: u32,
-    pub trigger: &'a str,
-    pub method: Option<&'a str>,
+    pub trigger: String,
+    pub method: Option<String>,
     pub http_status: Option<u16>,
     pub user: Option<Uuid>,
-    pub ip: Option<&'a str>,
+    pub ip: Option<String>,
     /// When it is due.
     pub at: i64,
 }
 
-async fn insert_runs(txn: &impl ConnectionTrait, rows: &[NextAttempt<'_>]) -> Result<(), DbErr> {
+async fn insert_runs(txn: &impl ConnectionTrait, rows: &[NextAttempt]) -> Result<(), DbErr> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -354,14 +361,14 @@ async fn insert_runs(txn: &impl ConnectionTrait, rows: &[NextAttempt<'_>]) -> Re
         values.extend([
             SqlValue::Uuid(Some(r.flow)),
             QUEUED.into(),
-            r.trigger.into(),
-            SqlValue::String(r.method.map(str::to_owned)),
+            r.trigger.as_str().into(),
+            SqlValue::String(r.method.clone()),
             SqlValue::Int(r.http_status.map(i32::from)),
             SqlValue::Double(Some(0.0)),
             SqlValue::Int(Some(0)),
             SqlValue::ChronoDateTimeUtc(Some(at)),
             SqlValue::Uuid(r.user),
-            SqlValue::String(r.ip.map(|ip| ip.replace('\0', ""))),
+            SqlValue::String(r.ip.as_ref().map(|ip| ip.replace('\0', ""))),
             SqlValue::Bool(Some(false)),
             SqlValue::Int(Some(i32::try_from(r.attempt).unwrap_or(i32::MAX))),
             SqlValue::String(Some(r.run.to_string())),

@@ -6,6 +6,7 @@
 //! back to the queue for the next start.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DbErr, TransactionTrait, Value as SqlValue};
@@ -118,17 +119,19 @@ async fn dispatch(engine: FlowEngine, workers: Arc<Semaphore>) {
                 Err(_) => break,
             }
         }
-        let claimed = match claim(&engine, turns.len()).await {
-            Ok(c) => c,
-            Err(e) => {
+        // An empty queue (as last counted) is not asked: an idle instance takes no write
+        // lock; the count is read again after each idle wait.
+        let claimed = if queue.depth() == 0 {
+            Vec::new()
+        } else {
+            claim(&engine, turns.len()).await.unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "could not claim queued runs");
                 Vec::new()
-            }
+            })
         };
         if claimed.is_empty() {
             drop(turns);
-            recount(&engine).await;
-            let due = queue.0.next_due.load(std::sync::atomic::Ordering::Acquire);
+            let due = queue.0.next_due.load(Ordering::Acquire);
             let until_due = u64::try_from(due.saturating_sub(now_ms())).unwrap_or(0);
             let wait = poll.min(Duration::from_millis(until_due.max(1)));
             tokio::select! {
@@ -140,10 +143,11 @@ async fn dispatch(engine: FlowEngine, workers: Arc<Semaphore>) {
                 let _ = queue.0.next_due.compare_exchange(
                     due,
                     i64::MAX,
-                    std::sync::atomic::Ordering::AcqRel,
-                    std::sync::atomic::Ordering::Acquire,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
                 );
             }
+            recount(&engine).await;
             continue;
         }
         for job in claimed {
@@ -160,6 +164,8 @@ async fn dispatch(engine: FlowEngine, workers: Arc<Semaphore>) {
 /// Counts the queue again (runs other instances finished leave it without this one knowing).
 async fn recount(engine: &FlowEngine) {
     let core = engine.core();
+    // No accept is between its count and its commit while the table is counted.
+    let _all = core.queue.0.counting.write().await;
     let counted = core
         .db
         .query_one_raw(statement(
@@ -171,10 +177,10 @@ async fn recount(engine: &FlowEngine) {
     if let Ok(Some(row)) = counted
         && let Ok(n) = row.try_get::<i64>("", "n")
     {
-        core.queue.0.depth.store(
-            usize::try_from(n).unwrap_or(0),
-            std::sync::atomic::Ordering::Release,
-        );
+        core.queue
+            .0
+            .depth
+            .store(usize::try_from(n).unwrap_or(0), Ordering::Release);
     }
 }
 

@@ -79,15 +79,17 @@ async fn write(db: &DatabaseConnection, group: Vec<NewRun>) -> Result<(), DbErr>
     let mut logged = Vec::new();
     for r in group {
         if r.logged {
-            logged.push((
-                r.run,
-                r.flow,
-                r.trigger.clone(),
-                r.method.clone(),
-                r.http_status,
-                r.caller.user,
-                r.caller.ip.clone(),
-            ));
+            logged.push(NextAttempt {
+                run: r.run,
+                flow: r.flow,
+                attempt: 1,
+                trigger: r.trigger,
+                method: r.method.clone(),
+                http_status: r.http_status,
+                user: r.caller.user,
+                ip: r.caller.ip.clone(),
+                at: now,
+            });
         }
         values.extend([
             SqlValue::String(Some(r.run.to_string())),
@@ -111,22 +113,6 @@ async fn write(db: &DatabaseConnection, group: Vec<NewRun>) -> Result<(), DbErr>
     let txn = db.begin().await?;
     txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?;
-    let logged: Vec<NextAttempt<'_>> = logged
-        .iter()
-        .map(
-            |(run, flow, trigger, method, http_status, user, ip)| NextAttempt {
-                run: *run,
-                flow: *flow,
-                attempt: 1,
-                trigger,
-                method: method.as_deref(),
-                http_status: *http_status,
-                user: *user,
-                ip: ip.as_deref(),
-                at: now,
-            },
-        )
-        .collect();
     insert_runs(&txn, &logged).await?;
     txn.commit().await
 }

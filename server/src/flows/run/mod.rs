@@ -66,9 +66,7 @@ impl RunInput {
             journal: None,
         }
     }
-}
 
-impl RunInput {
     /// Whether steps keep their rendered options (only logged or test runs need them).
     fn keeps_options(flow: &FlowDef) -> bool {
         flow.accountability.is_some()
@@ -140,29 +138,10 @@ pub async fn run(
         let seq = steps.len();
         let journal = input.journal.as_deref();
         // A step the journal holds already happened: its output is reused, not made again.
-        if let Some(done) = journal.and_then(|j| j.done(seq, &op.key)) {
-            let status = if done.resolved {
-                StepStatus::Resolve
-            } else {
-                StepStatus::Reject
-            };
-            chain.record(&op.key, done.data.clone());
-            steps.push(StepRecord {
-                operation: op.id,
-                key: op.key.clone(),
-                status,
-                options: Value::Null,
-                duration_ms: 0.0,
-            });
-            last_status = Some(status);
-            last_error = None;
-            rejection_answers = false;
-            next = if done.resolved { op.resolve } else { op.reject };
-            continue;
-        }
+        let reused = journal.and_then(|j| j.done(seq, &op.key));
         // A queued run's item write commits with its journal record, in one transaction.
         let own_txn = journal
-            .filter(|_| scope.is_none())
+            .filter(|_| scope.is_none() && reused.is_none())
             .filter(|_| op.handler.as_ref().is_some_and(|h| h.writes_items()))
             .map(|_| TxnScope::new(Outer::Pool(&core.db), core.gate.clone(), Duration::MAX));
         let step_scope = own_txn.as_ref().or(scope);
@@ -170,79 +149,89 @@ pub async fn run(
         // Rendering and the handler may hold bugs: a panic in either becomes this step's
         // rejection and ends the run. Nothing the step shares is left half-changed: the chain
         // is only borrowed until the step's result is recorded below.
-        let step = AssertUnwindSafe(async {
-            let Some(handler) = &op.handler else {
-                return (StepStatus::Unknown, Value::Null, Value::Null, None, None);
-            };
-            let rendered = if handler.redacted_options() {
-                let redacted = core.redactor.redact_chain(&chain.snapshot());
-                op.options.render(&redacted, Utc::now())
+        let (status, data, options, successor, error) = if let Some(done) = reused {
+            let status = if done.resolved {
+                StepStatus::Resolve
             } else {
-                op.options.render(&chain, Utc::now())
+                StepStatus::Reject
             };
-            match rendered {
-                Err(e) => {
-                    let err = OpError::Error {
-                        name: e.js_name().into(),
-                        message: e.to_string(),
-                    };
-                    (
-                        StepStatus::Reject,
-                        err.data(),
-                        Value::Null,
-                        op.reject,
-                        Some(err),
-                    )
-                }
-                Ok(options) => {
-                    let ctx = OpContext {
-                        core,
-                        runner: engine,
-                        chain: &chain,
-                        accountability: input.accountability.as_ref(),
-                        flow_id: flow.id,
-                        flow_name: &flow.name,
-                        depth: input.depth,
-                        scope: step_scope,
-                    };
-                    let kept = if keep_options {
-                        options.clone()
-                    } else {
-                        Value::Null
-                    };
-                    match handler.run(options, &ctx).await {
-                        Ok(v) => (StepStatus::Resolve, v, kept, op.resolve, None),
-                        Err(e) => (StepStatus::Reject, e.data(), kept, op.reject, Some(e)),
+            let successor = if done.resolved { op.resolve } else { op.reject };
+            (status, done.data.clone(), Value::Null, successor, None)
+        } else {
+            let step = AssertUnwindSafe(async {
+                let Some(handler) = &op.handler else {
+                    return (StepStatus::Unknown, Value::Null, Value::Null, None, None);
+                };
+                let rendered = if handler.redacted_options() {
+                    let redacted = core.redactor.redact_chain(&chain.snapshot());
+                    op.options.render(&redacted, Utc::now())
+                } else {
+                    op.options.render(&chain, Utc::now())
+                };
+                match rendered {
+                    Err(e) => {
+                        let err = OpError::Error {
+                            name: e.js_name().into(),
+                            message: e.to_string(),
+                        };
+                        (
+                            StepStatus::Reject,
+                            err.data(),
+                            Value::Null,
+                            op.reject,
+                            Some(err),
+                        )
+                    }
+                    Ok(options) => {
+                        let ctx = OpContext {
+                            core,
+                            runner: engine,
+                            chain: &chain,
+                            accountability: input.accountability.as_ref(),
+                            flow_id: flow.id,
+                            flow_name: &flow.name,
+                            depth: input.depth,
+                            scope: step_scope,
+                        };
+                        let kept = if keep_options {
+                            options.clone()
+                        } else {
+                            Value::Null
+                        };
+                        match handler.run(options, &ctx).await {
+                            Ok(v) => (StepStatus::Resolve, v, kept, op.resolve, None),
+                            Err(e) => (StepStatus::Reject, e.data(), kept, op.reject, Some(e)),
+                        }
                     }
                 }
-            }
-        })
-        .catch_unwind()
-        .await;
-        let (status, data, options, successor, error) = match step {
-            Ok(done) => done,
-            Err(_) => {
-                // The panic's text and place were printed by the panic hook; they may carry
-                // data, so neither goes into the run.
-                tracing::error!(
-                    flow = %flow.id,
-                    operation = %op.key,
-                    kind = %op.kind,
-                    "a flow operation panicked; its run ends as failed"
-                );
-                panicked = true;
-                let err = OpError::Directus(ApiError::internal(anyhow::anyhow!(
-                    "operation {} panicked",
-                    op.kind
-                )));
-                (StepStatus::Reject, err.data(), Value::Null, None, Some(err))
+            })
+            .catch_unwind()
+            .await;
+            match step {
+                Ok(done) => done,
+                Err(_) => {
+                    // The panic's text and place were printed by the panic hook; they may carry
+                    // data, so neither goes into the run.
+                    tracing::error!(
+                        flow = %flow.id,
+                        operation = %op.key,
+                        kind = %op.kind,
+                        "a flow operation panicked; its run ends as failed"
+                    );
+                    panicked = true;
+                    let err = OpError::Directus(ApiError::internal(anyhow::anyhow!(
+                        "operation {} panicked",
+                        op.kind
+                    )));
+                    (StepStatus::Reject, err.data(), Value::Null, None, Some(err))
+                }
             }
         };
         let (status, data, successor, error) = match (journal, own_txn) {
             (Some(j), Some(txn)) => {
                 journaled_write(core, j, txn, seq, &op.key, status, data, successor, error).await
             }
-            (Some(j), None) if successor.is_some() => {
+            (Some(j), None) if successor.is_some() && reused.is_none() => {
                 // Recorded only when a step follows: the last one ends the run, and the run's
                 // end is recorded (with its log) when it settles.
                 let recorded = {
