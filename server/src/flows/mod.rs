@@ -3,7 +3,8 @@
 //!   deliveries), `queue` (the durable queue every background run goes through, with `retry`
 //!   for failed attempts), `events` (item and auth events),
 //!   `schedule` (cron ticks), `retention` (pruning old run logs), `replay` (running logged
-//!   runs again), `service` (the rules of saving flows and operations, over `store`);
+//!   runs again), `service` (the rules of saving flows and operations, over `store`, with
+//!   `options` checking the Sluice flow options);
 //! - `run`: one run — the step loop, its outcome, and `finish`, which logs it;
 //! - `engine`: the compiled flows and the operation registry;
 //! - `operations`: one module per operation type, each seeing only its `OpContext`;
@@ -21,6 +22,7 @@ pub mod log;
 pub mod model;
 pub mod net;
 pub mod operations;
+pub mod options;
 pub mod queue;
 pub mod redact;
 pub mod replay;

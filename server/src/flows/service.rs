@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::document::{self, OpPlan};
 use super::engine::FlowEngine;
+use super::options;
 use super::store;
 use crate::access::Accountability;
 use crate::error::{ApiError, Result};
@@ -70,6 +71,7 @@ impl<'a> FlowService<'a> {
     /// `POST /flows`: a nested document (`operations: […]`, S3) or a flow with a nested first
     /// operation (`operation: {…}`) is stored here, whole; plain rows are left to the caller.
     pub async fn create(&self, body: &Value) -> Result<Created> {
+        options::check_write(body)?;
         let nested = body.get("operations").is_some_and(Value::is_array)
             || body.get("operation").is_some_and(Value::is_object);
         if !nested {
@@ -97,6 +99,11 @@ impl<'a> FlowService<'a> {
         Ok(Created::Document(id))
     }
 
+    /// `PATCH /flows` (a list, or `keys` with `data`): checked, then left to the generic update.
+    pub fn check_flows(&self, body: &Value) -> Result<()> {
+        options::check_write(body)
+    }
+
     /// `PATCH /flows/{id}` with `operations: […]` replaces the operation set (S3 document:
     /// stored here, `None` returned); with `operation: {…}` creates the first operation and
     /// returns the rest of the patch, now naming it; any other patch is checked (the first
@@ -105,6 +112,7 @@ impl<'a> FlowService<'a> {
         let Value::Object(obj) = body else {
             return Err(ApiError::invalid_payload("Payload must be an object"));
         };
+        options::check_write(body)?;
         if obj.get("operations").is_some_and(Value::is_array) {
             require_admin(self.acc)?;
             let id = flow_id(raw_id)?;

@@ -75,6 +75,7 @@ async fn update_flows(
     q: DirectusQuery,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response> {
+    FlowService::new(&state.flows, &acc.0).check_flows(&body)?;
     items::update_collection(&state, acc, FLOWS, &q.query, body).await
 }
 
