@@ -1,15 +1,18 @@
 //! Item events and flows (directus.md §2.7): the engine's answer to the items service's
 //! `EventSink` — filter flows run inside the write's transaction and may replace its payload or
-//! refuse it; action flows run in the background after the write — plus the non-item events
-//! (`auth.login`, `server.start`) announced through the core.
+//! refuse it; action flows' runs are queued in the same transaction and run by the queue's
+//! workers once it commits — plus the non-item events (`auth.login`, `server.start`)
+//! announced through the core.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use sea_orm::DatabaseTransaction;
 use serde_json::{Map, Value};
 
 use super::engine::WeakEngine;
 use super::operations::trigger::MAX_DEPTH;
+use super::queue::NewRun;
 use super::run::{self, RunInput, StepStatus};
 use crate::access::Accountability;
 use crate::error::{ApiError, Result};
@@ -91,6 +94,39 @@ impl EventSink for FlowEvents {
             for collection in touched {
                 engine.core().invalidate(&collection).await;
             }
+        }
+    }
+
+    async fn queue_actions(
+        &self,
+        event: &str,
+        metas: Vec<Map<String, Value>>,
+        acc: &Arc<Accountability>,
+        depth: u32,
+        txn: &DatabaseTransaction,
+    ) -> Result<usize> {
+        let Some(engine) = self.engine.upgrade() else {
+            return Ok(0);
+        };
+        if depth >= MAX_DEPTH {
+            tracing::warn!(event, "event flows nested too deeply; action flows skipped");
+            return Ok(0);
+        }
+        let flows = engine.event_flows(event, false);
+        if flows.is_empty() {
+            return Ok(0);
+        }
+        let mut runs = Vec::with_capacity(metas.len() * flows.len());
+        for meta in metas {
+            let input = RunInput::new(trigger_value(event, None, meta), Some(acc.clone()), depth);
+            runs.extend(flows.iter().map(|flow| NewRun::of(flow, &input, None)));
+        }
+        Ok(engine.core().queue.queue_in(txn, runs).await?)
+    }
+
+    fn actions_committed(&self, n: usize) {
+        if let Some(engine) = self.engine.upgrade() {
+            engine.core().queue.committed(n);
         }
     }
 

@@ -1,12 +1,14 @@
 //! Item events (directus.md §2.7): the hook the items service calls around writes. Filter
 //! listeners run inside the write's transaction, see the payload before it is written and may
 //! replace it or refuse the write (which rolls back whatever they wrote themselves); action
-//! listeners hear about committed writes. The flow engine implements it; the items service
-//! only knows this trait.
+//! listeners' runs are queued inside the write's transaction, so a committed write always has
+//! its action runs and a rolled-back one never does. The flow engine implements it; the items
+//! service only knows this trait.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use sea_orm::DatabaseTransaction;
 use serde_json::{Map, Value};
 
 pub use super::txn::TxnScope;
@@ -39,7 +41,21 @@ pub trait EventSink: Send + Sync {
     /// collections they wrote to (so caches of system collections can be refreshed).
     async fn committed(&self, touched: Vec<String>);
 
-    /// Starts action listeners in the background.
+    /// Queues the action listeners' runs of an item write — one per entry of `metas` — in the
+    /// write's transaction; returns how many, for [`EventSink::actions_committed`].
+    async fn queue_actions(
+        &self,
+        event: &str,
+        metas: Vec<Map<String, Value>>,
+        acc: &Arc<Accountability>,
+        depth: u32,
+        txn: &DatabaseTransaction,
+    ) -> Result<usize>;
+
+    /// The transaction that queued `n` action runs committed: they may be taken now.
+    fn actions_committed(&self, n: usize);
+
+    /// Queues action listeners of a non-item event (`auth.login`) in the background.
     fn action(&self, event: &str, meta: Map<String, Value>, acc: &Arc<Accountability>, depth: u32);
 }
 

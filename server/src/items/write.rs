@@ -34,6 +34,32 @@ fn has_filters(event: &Option<(String, bool, bool)>) -> bool {
     matches!(event, Some((_, true, _)))
 }
 
+/// Whether action listeners wait for this event.
+fn has_actions(event: &Option<(String, bool, bool)>) -> bool {
+    matches!(event, Some((_, _, true)))
+}
+
+/// The action meta of created items: each one's key and payload.
+fn create_metas(keys: &[Value], payloads: impl Iterator<Item = Value>) -> Vec<Map<String, Value>> {
+    keys.iter()
+        .zip(payloads)
+        .map(|(key, payload)| {
+            let mut meta = Map::new();
+            meta.insert("payload".into(), payload);
+            meta.insert("key".into(), key.clone());
+            meta
+        })
+        .collect()
+}
+
+/// The action meta of an update or delete: its payload and keys.
+fn keys_meta(payload: Value, keys: Vec<Value>) -> Map<String, Value> {
+    let mut meta = Map::new();
+    meta.insert("payload".into(), payload);
+    meta.insert("keys".into(), Value::Array(keys));
+    meta
+}
+
 impl<C: super::Conn> Items<'_, C> {
     fn table(&self) -> Alias {
         Alias::new(self.collection.name.as_str())
@@ -86,7 +112,10 @@ impl<C: super::Conn> Items<'_, C> {
         for p in payloads {
             prepared.push(self.prepare(p, Action::Create, &grant, &dynamic).await?);
         }
-        let keys = if let Some(batcher) = &self.ctx.batcher {
+        // A write with action listeners queues their runs in its own transaction, so it is
+        // not grouped with others.
+        let actions = has_actions(&event);
+        let keys = if let (Some(batcher), false) = (&self.ctx.batcher, actions) {
             batcher
                 .create(
                     self.collection.clone(),
@@ -103,10 +132,16 @@ impl<C: super::Conn> Items<'_, C> {
                 self.audit_create(&txn, &key, p, opts).await?;
                 keys.push(key);
             }
+            let queued = if actions {
+                let metas = create_metas(&keys, payloads.iter().cloned());
+                self.queue_actions(&event, metas, &txn).await?
+            } else {
+                0
+            };
             txn.commit().await?;
+            self.actions_committed(queued);
             keys
         };
-        self.announce_creates(&event, &keys, payloads.iter().cloned());
         Ok(keys)
     }
 
@@ -154,26 +189,15 @@ impl<C: super::Conn> Items<'_, C> {
             self.audit_create(txn, &key, p, opts).await?;
             keys.push(key);
         }
+        let queued = if has_actions(event) {
+            let metas = create_metas(&keys, finals.into_iter());
+            self.queue_actions(event, metas, txn).await?
+        } else {
+            0
+        };
         self.commit(scope).await?;
-        self.announce_creates(event, &keys, finals.into_iter());
+        self.actions_committed(queued);
         Ok(keys)
-    }
-
-    /// Starts `create` action listeners for committed items.
-    fn announce_creates(
-        &self,
-        event: &Option<(String, bool, bool)>,
-        keys: &[Value],
-        payloads: impl Iterator<Item = Value>,
-    ) {
-        if let Some((name, _, true)) = event {
-            for (key, payload) in keys.iter().zip(payloads) {
-                let mut meta = Map::new();
-                meta.insert("payload".into(), payload);
-                meta.insert("key".into(), key.clone());
-                self.emit_action(name, meta);
-            }
-        }
     }
 
     /// Commits a transaction filter listeners ran in, then lets them refresh what they wrote.
@@ -221,13 +245,31 @@ impl<C: super::Conn> Items<'_, C> {
         }
     }
 
-    fn emit_action(&self, name: &str, mut meta: Map<String, Value>) {
-        if let Some(sink) = &self.ctx.events {
+    /// Queues the action listeners' runs of a write (one per meta) inside its transaction,
+    /// so they commit — or roll back — with it; returns how many to announce after the commit.
+    async fn queue_actions(
+        &self,
+        event: &Option<(String, bool, bool)>,
+        mut metas: Vec<Map<String, Value>>,
+        txn: &DatabaseTransaction,
+    ) -> Result<usize> {
+        let (Some((name, _, true)), Some(sink)) = (event, &self.ctx.events) else {
+            return Ok(0);
+        };
+        for meta in &mut metas {
             meta.insert(
                 "collection".into(),
                 Value::String(self.collection.name.clone()),
             );
-            sink.action(name, meta, &self.ctx.acc, self.ctx.event_depth);
+        }
+        sink.queue_actions(name, metas, &self.ctx.acc, self.ctx.event_depth, txn)
+            .await
+    }
+
+    /// The write that queued `n` action runs committed: the workers may take them.
+    fn actions_committed(&self, n: usize) {
+        if let (Some(sink), true) = (&self.ctx.events, n > 0) {
+            sink.actions_committed(n);
         }
     }
 
@@ -339,7 +381,7 @@ impl<C: super::Conn> Items<'_, C> {
         let keys: Vec<Value> = keys.iter().filter_map(|k| self.parse_key(k)).collect();
         let (grant, dynamic) = self.grant(Action::Update, None).await?;
         let event = self.event("update");
-        let filtered = if has_filters(&event) {
+        let queued = if has_filters(&event) {
             let scope = self.scope();
             let mut meta = Map::new();
             meta.insert("keys".into(), Value::Array(keys.clone()));
@@ -349,28 +391,28 @@ impl<C: super::Conn> Items<'_, C> {
             let p = self
                 .prepare(&payload, Action::Update, &grant, &dynamic)
                 .await?;
-            self.update_in(scope.txn().await?, &keys, &p, &grant, opts)
-                .await?;
+            let txn = scope.txn().await?;
+            self.update_in(txn, &keys, &p, &grant, opts).await?;
+            let metas = vec![keys_meta(payload, keys.clone())];
+            let queued = self.queue_actions(&event, metas, txn).await?;
             self.commit(scope).await?;
-            Some(payload)
+            queued
         } else {
             let p = self
                 .prepare(payload, Action::Update, &grant, &dynamic)
                 .await?;
             let (txn, _gate) = begin_write(self.conn, &self.ctx.gate).await?;
             self.update_in(&txn, &keys, &p, &grant, opts).await?;
+            let queued = if has_actions(&event) {
+                let metas = vec![keys_meta(payload.clone(), keys.clone())];
+                self.queue_actions(&event, metas, &txn).await?
+            } else {
+                0
+            };
             txn.commit().await?;
-            None
+            queued
         };
-        if let Some((name, _, true)) = &event {
-            let mut meta = Map::new();
-            meta.insert(
-                "payload".into(),
-                filtered.unwrap_or_else(|| payload.clone()),
-            );
-            meta.insert("keys".into(), Value::Array(keys.clone()));
-            self.emit_action(name, meta);
-        }
+        self.actions_committed(queued);
         Ok(keys)
     }
 
@@ -534,18 +576,18 @@ impl<C: super::Conn> Items<'_, C> {
                     .await?;
             }
         }
+        let queued = if has_actions(&event) {
+            let metas = work
+                .iter()
+                .map(|(key, body, _)| keys_meta(body.clone(), vec![key.clone()]))
+                .collect();
+            self.queue_actions(&event, metas, txn).await?
+        } else {
+            0
+        };
         self.commit(scope).await?;
-        let mut keys = Vec::with_capacity(work.len());
-        for (key, body, _) in work {
-            if let Some((name, _, true)) = &event {
-                let mut meta = Map::new();
-                meta.insert("payload".into(), body);
-                meta.insert("keys".into(), Value::Array(vec![key.clone()]));
-                self.emit_action(name, meta);
-            }
-            keys.push(key);
-        }
-        Ok(keys)
+        self.actions_committed(queued);
+        Ok(work.into_iter().map(|(key, _, _)| key).collect())
     }
 
     pub async fn update_by_query(
@@ -600,13 +642,14 @@ impl<C: super::Conn> Items<'_, C> {
                 }
             }
         }
+        let queued = if has_actions(&event) {
+            let metas = vec![keys_meta(Value::Array(keys.clone()), keys.clone())];
+            self.queue_actions(&event, metas, txn).await?
+        } else {
+            0
+        };
         self.commit(scope).await?;
-        if let Some((name, _, true)) = &event {
-            let mut meta = Map::new();
-            meta.insert("payload".into(), Value::Array(keys.clone()));
-            meta.insert("keys".into(), Value::Array(keys.clone()));
-            self.emit_action(name, meta);
-        }
+        self.actions_committed(queued);
         Ok(keys)
     }
 

@@ -47,6 +47,25 @@ pub struct NewRun {
     pub depth: u32,
 }
 
+impl NewRun {
+    /// A run of `flow` with `input` (its id: `input.run_id`, or a new one).
+    pub fn of(flow: &FlowDef, input: &RunInput, http_status: Option<u16>) -> NewRun {
+        NewRun {
+            run: input.run_id.unwrap_or_else(Uuid::new_v4),
+            flow: flow.id,
+            logged: flow.accountability.is_some(),
+            trigger: flow.trigger.as_str().chars().take(16).collect(),
+            method: input.method.clone(),
+            http_status,
+            // A text column: JSON's `\u0000` escapes are kept as written, so `$trigger` comes
+            // back exactly as it went in.
+            payload: input.trigger.to_string(),
+            caller: Caller::of(input.accountability.as_deref()),
+            depth: input.depth,
+        }
+    }
+}
+
 /// Why a run was not queued.
 #[derive(Debug)]
 pub enum Refused {
@@ -193,21 +212,30 @@ impl Queue {
         http_status: Option<u16>,
         bounded: bool,
     ) -> Result<Uuid, Refused> {
-        let run = input.run_id.unwrap_or_else(Uuid::new_v4);
-        let new = NewRun {
-            run,
-            flow: flow.id,
-            logged: flow.accountability.is_some(),
-            trigger: flow.trigger.as_str().chars().take(16).collect(),
-            method: input.method.clone(),
-            http_status,
-            // A text column: JSON's `\u0000` escapes are kept as written, so `$trigger` comes
-            // back exactly as it went in.
-            payload: input.trigger.to_string(),
-            caller: Caller::of(input.accountability.as_deref()),
-            depth: input.depth,
-        };
+        let new = NewRun::of(flow, input, http_status);
+        let run = new.run;
         self.accept(new, bounded).await.map(|()| run)
+    }
+
+    /// Queues `runs` in the caller's transaction — the write they follow — so they commit, or
+    /// roll back, with it; [`Queue::committed`] announces them once it has committed. Like
+    /// every run the server queues itself, they are counted but never refused.
+    pub async fn queue_in(
+        &self,
+        txn: &impl ConnectionTrait,
+        runs: Vec<NewRun>,
+    ) -> Result<usize, DbErr> {
+        let n = runs.len();
+        writer::insert(txn, runs).await?;
+        Ok(n)
+    }
+
+    /// `n` runs queued with [`Queue::queue_in`] were committed: count them, wake the workers.
+    pub fn committed(&self, n: usize) {
+        if n > 0 {
+            self.0.depth.fetch_add(n, Ordering::AcqRel);
+            self.0.wake.notify_one();
+        }
     }
 
     /// Queues `run` (see [`Queue::queue`]).

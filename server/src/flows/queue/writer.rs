@@ -57,7 +57,24 @@ impl Writer {
 }
 
 async fn write(db: &DatabaseConnection, group: Vec<NewRun>) -> Result<(), DbErr> {
-    let backend = db.get_database_backend();
+    let txn = db.begin().await?;
+    insert(&txn, group).await?;
+    txn.commit().await
+}
+
+/// Inserts `runs` (their `sluice_queue` rows and the `queued` run-log rows of logged flows)
+/// in the caller's transaction, [`GROUP`] per statement.
+pub(super) async fn insert(txn: &impl ConnectionTrait, mut runs: Vec<NewRun>) -> Result<(), DbErr> {
+    while !runs.is_empty() {
+        let rest = runs.split_off(runs.len().min(GROUP));
+        insert_group(txn, runs).await?;
+        runs = rest;
+    }
+    Ok(())
+}
+
+async fn insert_group(txn: &impl ConnectionTrait, group: Vec<NewRun>) -> Result<(), DbErr> {
+    let backend = txn.get_database_backend();
     let now = now_ms();
     let cols = [
         "run",
@@ -110,9 +127,7 @@ async fn write(db: &DatabaseConnection, group: Vec<NewRun>) -> Result<(), DbErr>
         ]);
     }
     let sql = insert_sql(backend, "sluice_queue", &cols, &[], rows, false);
-    let txn = db.begin().await?;
     txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?;
-    insert_runs(&txn, &logged).await?;
-    txn.commit().await
+    insert_runs(txn, &logged).await
 }
