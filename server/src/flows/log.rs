@@ -288,7 +288,7 @@ fn report(row: &Row, e: &DbErr) {
 struct Row {
     log: bool,
     settle: Option<Settle>,
-    run: Uuid,
+    run: Option<Uuid>,
     flow: Uuid,
     user: Option<Uuid>,
     ip: Option<String>,
@@ -315,11 +315,9 @@ impl Row {
         Row {
             log: r.log,
             settle: r.settle,
-            run: r
-                .settle
-                .map(|s| s.run)
-                .or(o.run_id)
-                .unwrap_or_else(Uuid::new_v4),
+            // A run without an id (a sync call without an idempotency key) is named by no
+            // one: its row stays without one, which keeps the index on `run` small.
+            run: r.settle.map(|s| s.run).or(o.run_id),
             flow: r.flow,
             user: acc.and_then(|a| a.user),
             ip: text_safe(acc.and_then(|a| a.ip.clone())),
@@ -422,7 +420,7 @@ async fn write(db: &DatabaseConnection, rows: &[Row]) -> Result<(), DbErr> {
                 SqlValue::String(r.ip.clone()),
                 SqlValue::Bool(Some(r.test)),
                 SqlValue::Int(Some(i32::try_from(r.attempt).unwrap_or(i32::MAX))),
-                SqlValue::String(Some(r.run.to_string())),
+                SqlValue::String(r.run.map(|r| r.to_string())),
             ]);
         }
         let sql = insert_sql(backend, "sluice_runs", &cols, &[], inserted.len(), false);
@@ -444,7 +442,7 @@ async fn write(db: &DatabaseConnection, rows: &[Row]) -> Result<(), DbErr> {
                 SqlValue::Double(Some(r.duration_ms)),
                 SqlValue::Int(Some(i32::try_from(r.steps).unwrap_or(i32::MAX))),
                 SqlValue::ChronoDateTimeUtc(Some(r.timestamp)),
-                SqlValue::String(Some(r.run.to_string())),
+                SqlValue::String(r.run.map(|r| r.to_string())),
                 SqlValue::Int(Some(i32::try_from(r.attempt).unwrap_or(i32::MAX))),
             ],
         ))
