@@ -282,6 +282,9 @@ pub struct Config {
     /// `FLOWS_QUEUE_POLL`: how often an idle instance looks for due runs (retries, runs
     /// accepted elsewhere) when nothing woke it.
     pub flows_queue_poll: Duration,
+    /// `FLOWS_SHUTDOWN_TIMEOUT`: on SIGTERM, how long executing runs may go on before the
+    /// rest are handed back to the queue for the next start.
+    pub flows_shutdown_timeout: Duration,
     /// `FLOWS_IDEMPOTENCY_TTL`: how long a delivery's idempotency key answers its repeats.
     pub flows_idempotency_ttl: Duration,
     /// `FLOWS_IDEMPOTENCY_WAIT`: how long a repeat waits for the first delivery's answer.
@@ -622,6 +625,7 @@ impl Config {
             flows_concurrency: v.count("FLOWS_CONCURRENCY", 64)?,
             flows_lease: v.duration("FLOWS_LEASE", "30s")?,
             flows_queue_poll: v.duration("FLOWS_QUEUE_POLL", "500ms")?,
+            flows_shutdown_timeout: v.duration("FLOWS_SHUTDOWN_TIMEOUT", "30s")?,
             flows_idempotency_ttl: v.duration("FLOWS_IDEMPOTENCY_TTL", "24h")?,
             flows_idempotency_wait: v.duration("FLOWS_IDEMPOTENCY_WAIT", "30s")?,
             import_ip_deny_list: v.list("IMPORT_IP_DENY_LIST", "0.0.0.0,169.254.169.254"),

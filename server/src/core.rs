@@ -37,6 +37,9 @@ pub trait Follower: Send + Sync {
     async fn reloaded(&self, cache: Cache);
 }
 
+/// How long runs cut short at the end of the shutdown's grace get to stop at their step.
+const HALT_WAIT: Duration = Duration::from_secs(2);
+
 /// The shared handle (one `Arc`: clones are cheap).
 #[derive(Clone)]
 pub struct Core(Arc<CoreInner>);
@@ -51,8 +54,12 @@ pub struct CoreInner {
     pub gate: WriteGate,
     /// Group commit for item creates (SQLite).
     pub batcher: Option<Batcher>,
-    /// Cancelled when the server begins a graceful shutdown.
+    /// Cancelled when the server begins a graceful shutdown: nothing new is claimed or started.
     pub shutdown: CancellationToken,
+    /// Cancelled when the shutdown's grace for flow runs (`FLOWS_SHUTDOWN_TIMEOUT`) has
+    /// passed: waits (`sleep`) end, and a queued run stops before its next step, to be handed
+    /// back to the queue.
+    pub halt: CancellationToken,
     /// Run logs, written in batches off the request path.
     pub logger: RunLogger,
     /// Background runs and sends, waited for at shutdown.
@@ -105,6 +112,7 @@ impl Core {
             schema: SchemaStore::default(),
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
+            halt: CancellationToken::new(),
             versions: Versions::default(),
             events: OnceLock::new(),
             followers: RwLock::new(Vec::new()),
@@ -254,7 +262,12 @@ impl Core {
             .await
             .is_err()
         {
-            tracing::warn!("background flow runs still going at shutdown");
+            tracing::warn!(
+                "flow runs still going when the shutdown's grace ended: handing them back to the queue"
+            );
+            // Cut short, queued runs stop at their step and are left to the queue's release.
+            self.halt.cancel();
+            let _ = tokio::time::timeout(HALT_WAIT, self.tasks.wait()).await;
         }
         self.logger.close().await;
         crate::flows::queue::release(&self.queue, &self.db, &self.gate).await;

@@ -94,10 +94,8 @@ impl Server {
             Ok(r) => r,
             Err(e) => Err(std::io::Error::other(e)),
         };
-        self.state
-            .core
-            .close(std::time::Duration::from_secs(30))
-            .await;
+        let grace = self.state.core.config.flows_shutdown_timeout;
+        self.state.core.close(grace).await;
         served
     }
 }

@@ -483,6 +483,77 @@ async fn failed_async_runs_retry_with_backoff_and_end_as_dead_letters() {
     );
 }
 
+/// The Sluice options a run depends on are checked when the flow is saved: a retry, retention
+/// or idempotency setting the engine could not use is refused with 400 on create, on a
+/// document or plain update, and on a batch update — and the stored flow stays as it was.
+#[tokio::test]
+async fn unusable_retry_retention_and_idempotency_options_are_refused_at_save() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let flow = |options: Value| {
+        json!({"name": "opts", "trigger": "webhook", "status": "active", "options": options,
+               "operations": [{"key": "t", "operation": "transform", "options": {"json": {}}}]})
+    };
+    let refused = |r: &tests::Resp, names: &str| {
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(
+            r.body["errors"][0]["extensions"]["code"], "INVALID_PAYLOAD",
+            "{}",
+            r.text
+        );
+        let message = r.body["errors"][0]["message"].as_str().unwrap_or("");
+        assert!(message.contains(names), "{names}: {message}");
+    };
+    let r = admin
+        .post(
+            "/flows",
+            flow(json!({"method": "POST", "retry": {"attempts": 0}})),
+        )
+        .await;
+    refused(&r, "options.retry.attempts");
+    let r = admin
+        .post(
+            "/flows",
+            json!({"name": "row", "trigger": "webhook",
+                              "options": {"retention": {"failed": "forever"}}}),
+        )
+        .await;
+    refused(&r, "options.retention.failed");
+    let listed = admin.get("/flows?filter[name][_in]=opts,row").await;
+    assert_eq!(
+        listed.body["data"],
+        json!([]),
+        "nothing was stored: {}",
+        listed.text
+    );
+
+    let good = json!({"method": "POST", "retry": {"attempts": 3, "backoff": "exponential",
+                      "delay": "1s", "on": ["request", "throw"]},
+                      "retention": {"success": "7d", "failed": "90d"},
+                      "idempotencyKey": "{{$trigger.body.id}}"});
+    let id = create_flow(&app, flow(good.clone())).await;
+    let r = admin
+        .patch(
+            &format!("/flows/{id}"),
+            json!({"options": {"retry": {"backoff": "linear"}}}),
+        )
+        .await;
+    refused(&r, "options.retry.backoff");
+    let r = admin
+        .patch(&format!("/flows/{id}"), flow(json!({"idempotencyKey": 7})))
+        .await;
+    refused(&r, "options.idempotencyKey");
+    let r = admin
+        .patch(
+            "/flows",
+            json!({"keys": [id], "data": {"options": {"retry": {"on": ["timeout"]}}}}),
+        )
+        .await;
+    refused(&r, "options.retry.on");
+    let stored = admin.get(&format!("/flows/{id}")).await;
+    assert_eq!(stored.body["data"]["options"], good, "{}", stored.text);
+}
+
 /// Issue 13 point 1, "done when": 1,000 async calls, the process killed with SIGKILL half-way
 /// through, restarted on the same database — every call that was answered 202 has run exactly
 /// once (one item per accepted call, none twice, even for runs the kill cut off between their
@@ -612,6 +683,260 @@ async fn accepted_runs_survive_sigkill_and_run_exactly_once() {
         accepted.len(),
         items.len()
     );
+}
+
+/// Issue 13 point 9: SIGTERM stops claiming, lets the runs executing finish within
+/// `FLOWS_SHUTDOWN_TIMEOUT`, and hands the one still going at the deadline back to the queue —
+/// with a 60 s lease, so only the hand-back (not a lease expiring) lets the next start take
+/// it at once. The next start continues it from its journal (its first write is not made
+/// again) and runs the calls that were still queued; every call's writes happen exactly once.
+#[tokio::test]
+async fn sigterm_finishes_what_it_can_and_hands_the_rest_back() {
+    use tests::process::ServerProcess;
+
+    let mut app = ServerProcess::start(&[
+        ("FLOWS_LEASE", "60s"),
+        ("FLOWS_CONCURRENCY", "2"),
+        ("FLOWS_SHUTDOWN_TIMEOUT", "2s"),
+        ("SERVER_SHUTDOWN_TIMEOUT", "1s"),
+    ])
+    .await;
+    let r = app
+        .admin()
+        .post(
+            "/collections",
+            json!({"collection": "marks", "schema": {}, "meta": {}, "fields": [
+                {"field": "id", "type": "integer", "schema": {"is_primary_key": true, "has_auto_increment": true}},
+                {"field": "n", "type": "integer"},
+                {"field": "step", "type": "string"}
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let write = |key: &str, next: Option<&str>| {
+        let mut op = json!({"key": key, "operation": "item-create",
+            "options": {"collection": "marks", "permissions": "$full",
+                        "payload": {"n": "{{$trigger.body.n}}", "step": key}}});
+        if let Some(next) = next {
+            op["resolve"] = json!(next);
+        }
+        op
+    };
+    let r = app
+        .admin()
+        .post(
+            "/flows",
+            json!({"name": "long", "trigger": "webhook", "status": "active", "accountability": "activity",
+                   "options": {"method": "POST", "async": true},
+                   "operations": [
+                       write("first", Some("wait")),
+                       {"key": "wait", "operation": "sleep", "resolve": "second",
+                        "options": {"milliseconds": "{{$trigger.body.ms}}"}},
+                       write("second", None)
+                   ]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let flow = r.body["data"]["id"].as_str().expect("flow id").to_owned();
+
+    // Call 0 ends within the grace, call 1 outlasts it; 2–4 wait for a worker (2 at once).
+    let mut runs = Vec::new();
+    for (n, ms) in [(0, 700), (1, 6_000), (2, 10), (3, 10), (4, 10)] {
+        let r = app
+            .admin()
+            .post(&format!("/flows/trigger/{flow}"), json!({"n": n, "ms": ms}))
+            .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        runs.push(r.headers["x-run-id"].to_str().unwrap().to_owned());
+    }
+    let firsts = |app: &ServerProcess| {
+        let admin = app.admin();
+        async move {
+            let r = admin
+                .get("/items/marks?filter[step][_eq]=first&fields=n&limit=-1")
+                .await;
+            r.body["data"].as_array().map_or(0, Vec::len)
+        }
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while firsts(&app).await < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first two calls never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = app.terminate(Duration::from_secs(30)).await;
+    let exited = chrono::Utc::now();
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "exit after SIGTERM: {status:?}"
+    );
+    assert!(
+        app.log().contains("handing them back to the queue"),
+        "the run cut off was handed back:\n{}",
+        app.log()
+    );
+
+    app.restart().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let logged = loop {
+        let r = app
+            .admin()
+            .get(&format!(
+                "/runs?filter[flow][_eq]={flow}&limit=-1&fields=run,status,timestamp,duration_ms"
+            ))
+            .await;
+        let rows = r.body["data"].as_array().cloned().unwrap_or_default();
+        let done = rows.len() == runs.len() && rows.iter().all(|r| r["status"] == "success");
+        if done || std::time::Instant::now() > deadline {
+            break rows;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(logged.len(), runs.len(), "one log per call: {logged:?}");
+    let row = |run: &str| {
+        let r = logged
+            .iter()
+            .find(|r| r["run"] == run)
+            .expect("a run's log");
+        assert_eq!(r["status"], "success", "{r}");
+        let start = chrono::DateTime::parse_from_rfc3339(r["timestamp"].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let took = r["duration_ms"].as_f64().unwrap_or(0.0) as i64;
+        (start, start + chrono::Duration::milliseconds(took))
+    };
+    let (_, ended) = row(&runs[0]);
+    assert!(ended < exited, "call 0 finished before the process exited");
+    for run in &runs[1..] {
+        let (_, ended) = row(run);
+        assert!(ended > exited, "{run} finished after the restart");
+    }
+    let marks = app
+        .admin()
+        .get("/items/marks?limit=-1&fields=n,step&sort=n,step")
+        .await;
+    let marks: Vec<(i64, String)> = marks.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["n"].as_i64().unwrap(),
+                m["step"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want: Vec<(i64, String)> = (0..5)
+        .flat_map(|n| [(n, "first".to_owned()), (n, "second".to_owned())])
+        .collect();
+    assert_eq!(marks, want, "each call's two writes, exactly once");
+}
+
+/// Issue 13 point 1 for event actions: an item write and the action runs it starts commit in
+/// one transaction. Item creates from 16 clients, the process killed with SIGKILL half-way,
+/// restarted: every order that exists has had its action run exactly once (one mark each) —
+/// none is lost between the write's commit and its run being queued, none runs twice.
+#[tokio::test]
+async fn an_item_write_and_its_action_runs_survive_sigkill_together() {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tests::process::ServerProcess;
+
+    const WRITES: usize = 400;
+    let mut app =
+        ServerProcess::start(&[("FLOWS_LEASE", "2s"), ("FLOWS_QUEUE_POLL", "100ms")]).await;
+    for (collection, field) in [("orders", "n"), ("marks", "order")] {
+        let r = app
+            .admin()
+            .post(
+                "/collections",
+                json!({"collection": collection, "schema": {}, "meta": {}, "fields": [
+                    {"field": "id", "type": "integer", "schema": {"is_primary_key": true, "has_auto_increment": true}},
+                    {"field": field, "type": "integer"}
+                ]}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let r = app
+        .admin()
+        .post(
+            "/flows",
+            json!({"name": "on order", "trigger": "event", "status": "active", "accountability": "activity",
+                   "options": {"type": "action", "scope": ["items.create"], "collections": ["orders"]},
+                   "operations": [{"key": "mark", "operation": "item-create",
+                                   "options": {"collection": "marks", "permissions": "$full",
+                                               "payload": {"order": "{{$trigger.key}}"}}}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    let url = format!("{}/items/orders", app.base_url);
+    let http = reqwest::Client::new();
+    let created = Arc::new(AtomicUsize::new(0));
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut writers = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let (http, url, created, next) = (http.clone(), url.clone(), created.clone(), next.clone());
+        writers.spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= WRITES {
+                    return;
+                }
+                let sent = http
+                    .post(&url)
+                    .bearer_auth(tests::ADMIN_TOKEN)
+                    .json(&json!({"n": n}))
+                    .send()
+                    .await;
+                if sent.is_ok_and(|r| r.status() == 200) {
+                    created.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+    }
+    while created.load(Ordering::Relaxed) < WRITES / 2 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    app.kill();
+    while writers.join_next().await.is_some() {}
+
+    app.kill_and_restart().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let (orders, marks) = loop {
+        let orders = app.admin().get("/items/orders?limit=-1&fields=id").await;
+        let marks = app.admin().get("/items/marks?limit=-1&fields=order").await;
+        let orders = orders.body["data"].as_array().cloned().unwrap_or_default();
+        let marks = marks.body["data"].as_array().cloned().unwrap_or_default();
+        if marks.len() >= orders.len() || std::time::Instant::now() > deadline {
+            break (orders, marks);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(orders.len() >= WRITES / 2, "{} orders", orders.len());
+    let mut per_order: HashMap<i64, usize> = HashMap::new();
+    for m in &marks {
+        *per_order
+            .entry(m["order"].as_i64().expect("order"))
+            .or_default() += 1;
+    }
+    let unmarked: Vec<i64> = orders
+        .iter()
+        .map(|o| o["id"].as_i64().expect("id"))
+        .filter(|id| !per_order.contains_key(id))
+        .collect();
+    assert!(
+        unmarked.is_empty(),
+        "orders whose action never ran: {unmarked:?}"
+    );
+    let twice: Vec<_> = per_order.iter().filter(|(_, c)| **c > 1).collect();
+    assert!(twice.is_empty(), "actions that ran twice: {twice:?}");
+    assert_eq!(marks.len(), orders.len(), "no mark without its order");
+    eprintln!("event actions: {} orders, each marked once", orders.len());
 }
 
 /// Issue 13 points 1 and 7: an accepted async call names its queued run in `X-Run-Id` — the

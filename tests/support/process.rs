@@ -118,10 +118,35 @@ impl ServerProcess {
     /// the same database, with the same variables, on a new port.
     pub async fn kill_and_restart(&mut self) {
         self.kill();
+        self.restart().await;
+    }
+
+    /// Starts the binary again (after it stopped) on the same database, with the same
+    /// variables, on a new port.
+    pub async fn restart(&mut self) {
         let (child, base_url) = launch(&self.database, &self.env, &self.dir).await;
         self.child = child;
         self.client = TestClient::new(&base_url);
         self.base_url = base_url;
+    }
+
+    /// Sends SIGTERM (what a deploy or `docker stop` sends) and waits up to `within` for the
+    /// process to exit; its exit status, or `None` if it was still running (then killed).
+    pub async fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill(1)");
+        assert!(sent.success(), "SIGTERM could not be sent");
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.kill();
+        None
     }
 
     /// SIGKILL, and waits until the process is gone.

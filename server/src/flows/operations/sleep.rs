@@ -1,5 +1,6 @@
 //! `sleep`: waits `milliseconds` (a number or numeric string; capped at one hour so a run
-//! cannot hang forever), result `null` (directus.md §4.9).
+//! cannot hang forever), result `null` (directus.md §4.9). A shutdown lets it finish; only
+//! the end of the shutdown's grace (`Core::halt`) cuts it short.
 
 use std::time::Duration;
 
@@ -32,7 +33,7 @@ impl Operation for Sleep {
         let wait = duration(options.get("milliseconds"));
         tokio::select! {
             () = tokio::time::sleep(wait) => Ok(Value::Null),
-            () = ctx.core.shutdown.cancelled() => Err(OpError::error("The server is shutting down")),
+            () = ctx.core.halt.cancelled() => Err(OpError::error("The server is shutting down")),
         }
     }
 }
@@ -55,7 +56,7 @@ mod tests {
     use crate::flows::operations::testing::Harness;
 
     #[tokio::test]
-    async fn waits_and_answers_null_unless_the_server_shuts_down() {
+    async fn waits_through_a_shutdown_until_its_grace_ends() {
         let h = Harness::new(Value::Null).await;
         let started = std::time::Instant::now();
         assert_eq!(
@@ -63,7 +64,14 @@ mod tests {
             Some(Value::Null)
         );
         assert!(started.elapsed() >= Duration::from_millis(20));
+        // A shutdown begun lets the wait finish …
         h.core.shutdown.cancel();
+        assert_eq!(
+            h.run(&Sleep, json!({"milliseconds": 20})).await.ok(),
+            Some(Value::Null)
+        );
+        // … the end of its grace cuts it short.
+        h.core.halt.cancel();
         let out = h.run(&Sleep, json!({"milliseconds": 3_600_000})).await;
         assert!(matches!(out, Err(OpError::Error { .. })));
     }

@@ -290,6 +290,11 @@ async fn execute(engine: &FlowEngine, job: Claimed) {
         journal: Some(Arc::new(journal)),
     };
     let outcome = run::run(engine, &flow, input, None).await;
+    if outcome.interrupted {
+        // Stopped by the shutdown's deadline: still `running` and this instance's, so the
+        // release at shutdown hands it back to the queue.
+        return;
+    }
     let retry_at = Retry::of(&flow.options)
         .filter(|p| p.again(job.attempt, failure(&flow, &outcome)))
         .map(|p| {

@@ -127,6 +127,7 @@ pub async fn run(
     let mut aborted = None;
     let mut panicked = false;
     let mut rejection_answers = false;
+    let mut interrupted = false;
     let mut next = flow.root;
     let keep_options = input.test || RunInput::keeps_options(flow);
     while let Some(i) = next {
@@ -137,6 +138,11 @@ pub async fn run(
         let op = &flow.operations[i];
         let seq = steps.len();
         let journal = input.journal.as_deref();
+        // Past the shutdown's grace a queued run starts no step: it goes back to the queue.
+        if journal.is_some() && core.halt.is_cancelled() {
+            interrupted = true;
+            break;
+        }
         // A step the journal holds already happened: its output is reused, not made again.
         let reused = journal.and_then(|j| j.done(seq, &op.key));
         // A queued run's item write commits with its journal record, in one transaction.
@@ -227,6 +233,12 @@ pub async fn run(
                 }
             }
         };
+        // A step cut short by the end of the shutdown's grace did not happen: it is neither
+        // recorded nor followed, and runs again when the run continues.
+        if journal.is_some() && status == StepStatus::Reject && core.halt.is_cancelled() {
+            interrupted = true;
+            break;
+        }
         let (status, data, successor, error) = match (journal, own_txn) {
             (Some(j), Some(txn)) => {
                 journaled_write(core, j, txn, seq, &op.key, status, data, successor, error).await
@@ -275,6 +287,7 @@ pub async fn run(
         method: input.method,
         test: input.test,
         run_id: input.run_id,
+        interrupted,
     }
 }
 

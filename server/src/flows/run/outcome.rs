@@ -82,6 +82,10 @@ pub struct RunOutcome {
     pub test: bool,
     /// The run's id, when it has one already (queued runs, idempotent calls).
     pub run_id: Option<uuid::Uuid>,
+    /// A queued run stopped by the end of the shutdown's grace: not finished, not failed —
+    /// it is neither logged nor settled, and goes back to the queue to continue from its
+    /// journal.
+    pub interrupted: bool,
 }
 
 impl RunOutcome {
