@@ -53,6 +53,9 @@ pub struct Run {
     /// Which attempt of a retried async run (1 without retries).
     #[serde(default)]
     pub attempt: Option<i64>,
+    /// Repeat deliveries answered from this run (same `Idempotency-Key`) instead of a new run.
+    #[serde(default)]
+    pub duplicates: Option<i64>,
 }
 
 /// A boolean column as SQLite (0/1) or PostgreSQL (false/true) answers it.
@@ -133,21 +136,22 @@ pub struct Activity {
     pub timestamp: Option<String>,
 }
 
-/// Runs of one flow, newest first; `failed_only` keeps failed runs.
+/// Runs of one flow, newest first; `status` keeps the runs in that status.
 pub async fn list(
     token: String,
     flow: String,
-    failed_only: bool,
+    status: Option<&'static str>,
     page: u32,
     limit: u32,
 ) -> Result<(Vec<Run>, Meta), ApiError> {
-    let filter = if failed_only {
-        format!(r#"{{"_and":[{{"flow":{{"_eq":"{flow}"}}}},{{"status":{{"_eq":"failed"}}}}]}}"#)
-    } else {
-        format!(r#"{{"flow":{{"_eq":"{flow}"}}}}"#)
+    let filter = match status {
+        Some(status) => {
+            serde_json::json!({"_and": [{"flow": {"_eq": flow}}, {"status": {"_eq": status}}]})
+        }
+        None => serde_json::json!({"flow": {"_eq": flow}}),
     };
     ApiRequest::get("/runs")
-        .query("filter", filter)
+        .query("filter", filter.to_string())
         .query("sort", "-timestamp,-id")
         .query("limit", limit.to_string())
         .query("page", page.to_string())

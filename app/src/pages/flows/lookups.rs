@@ -74,15 +74,41 @@ pub fn call(run: &Run) -> String {
     }
 }
 
-/// A run's status as the runs list shows it ("✓ Succeeded", "✕ Failed", "■ Aborted").
+/// The statuses the runs list filters by, in a run's order of life: `(status, filter label)`.
+pub const RUN_STATUSES: [(&str, &str); 5] = [
+    ("queued", "Queued"),
+    ("running", "Running"),
+    ("retrying", "Retrying"),
+    ("failed", "Failed"),
+    ("success", "Succeeded"),
+];
+
+/// A run's status as the runs list and the run drawer show it ("✓ Succeeded", "✕ Failed").
 pub fn status_label(status: &str) -> &str {
     match status {
         "success" => "✓ Succeeded",
         "failed" => "✕ Failed",
         "aborted" => "■ Aborted",
         "retrying" => "↻ Retrying",
+        "queued" => "◷ Queued",
+        "running" => "▶ Running",
         other => other,
     }
+}
+
+/// The class a run's status is coloured with: done well, done badly, or not done yet.
+pub fn status_class(status: &str) -> &'static str {
+    match status {
+        "success" => "run-status run-status--ok",
+        "failed" | "aborted" => "run-status run-status--bad",
+        _ => "run-status run-status--pending",
+    }
+}
+
+/// Whether a run's row has ended: a queued or running attempt has no end yet (a retrying
+/// one has: that attempt failed, and the next one has a row of its own).
+pub fn has_ended(status: &str) -> bool {
+    matches!(status, "success" | "failed" | "aborted" | "retrying")
 }
 
 #[cfg(test)]
@@ -137,6 +163,20 @@ mod tests {
         assert_eq!(status_label("failed"), "✕ Failed");
         assert_eq!(status_label("aborted"), "■ Aborted");
         assert_eq!(status_label("retrying"), "↻ Retrying");
-        assert_eq!(status_label("running"), "running");
+        assert_eq!(status_label("running"), "▶ Running");
+        assert_eq!(status_label("queued"), "◷ Queued");
+        assert_eq!(status_label("paused"), "paused");
+    }
+
+    #[test]
+    fn unfinished_runs_are_neither_good_nor_bad() {
+        assert_eq!(status_class("success"), "run-status run-status--ok");
+        assert_eq!(status_class("aborted"), "run-status run-status--bad");
+        for s in ["queued", "running", "retrying"] {
+            assert_eq!(status_class(s), "run-status run-status--pending");
+        }
+        assert!(!has_ended("queued") && !has_ended("running"));
+        assert!(has_ended("retrying") && has_ended("failed"));
+        assert!(RUN_STATUSES.iter().all(|(s, _)| status_label(s) != *s));
     }
 }

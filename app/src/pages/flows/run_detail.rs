@@ -9,7 +9,7 @@ use leptos::{ev, prelude::*};
 use leptos_router::hooks::use_navigate;
 use serde_json::Value;
 
-use super::lookups::{call, caller, user_emails};
+use super::lookups::{call, caller, has_ended, status_class, status_label, user_emails};
 use crate::{
     api::{
         self, ApiError,
@@ -184,7 +184,6 @@ pub fn RunDrawer(
             .run();
     };
     let body = move |d: Detail| {
-        let ok = d.run.status == "success";
         let chain = d
             .revision
             .as_ref()
@@ -208,11 +207,12 @@ pub fn RunDrawer(
             .cloned()
             .collect();
         let who = caller(&d.users, &d.run);
+        let ended = has_ended(&d.run.status);
         view! {
             <header class="drawer__header">
                 <h2 class="drawer__title" data-testid="run-title">
-                    <span class=if ok { "run-status run-status--ok" } else { "run-status run-status--bad" }>
-                        {if ok { "✓ Succeeded" } else { "✕ Failed" }}
+                    <span class=status_class(&d.run.status) data-testid="run-status">
+                        {status_label(&d.run.status).to_owned()}
                     </span>
                     {d.run.test.then(|| view! { " " <span class="badge badge--muted" data-testid="run-test-badge">"Test"</span> })}
                 </h2>
@@ -221,16 +221,20 @@ pub fn RunDrawer(
                 })}
                 <dl class="facts">
                     <div><dt>"Started"</dt><dd>{time::absolute(&d.run.timestamp)}</dd></div>
-                    <div><dt>"Duration"</dt><dd>{d.run.duration_ms.map(time::duration).unwrap_or_default()}</dd></div>
+                    <div><dt>"Duration"</dt><dd>{or_dash(d.run.duration_ms.filter(|_| ended).map(time::duration))}</dd></div>
                     <div><dt>"HTTP"</dt><dd data-testid="run-http">{or_dash(d.run.http_status)}</dd></div>
                     <div><dt>"Caller"</dt><dd>{who}</dd></div>
                     <div><dt>"Call"</dt><dd><code data-testid="run-call">{call(&d.run)}</code></dd></div>
-                    <div><dt>"Ended at"</dt><dd>{time::ended_at(&d.run.timestamp, d.run.duration_ms.unwrap_or(0.0))}</dd></div>
+                    <div><dt>"Ended at"</dt><dd>{or_dash(ended.then(|| time::ended_at(&d.run.timestamp, d.run.duration_ms.unwrap_or(0.0))))}</dd></div>
+                    <div><dt>"Attempt"</dt><dd data-testid="run-attempts">{d.run.attempt.unwrap_or(1)}</dd></div>
+                    <div><dt>"Duplicates"</dt><dd data-testid="run-duplicate-count" title="Repeat deliveries with the same idempotency key, answered from this run">{d.run.duplicates.unwrap_or(0)}</dd></div>
                     <div><dt>"Run"</dt><dd><code>{format!("#{}", d.run.id)}</code></dd></div>
                     {d.activity.as_ref().and_then(|a| a.user_agent.clone()).map(|ua| view! { <div><dt>"Client"</dt><dd class="facts__long">{ua}</dd></div> })}
                 </dl>
             </header>
-            {if d.revision.is_none() {
+            {if !ended {
+                view! { <p class="alert alert--info" data-testid="run-unfinished">"This run hasn't finished yet: its steps are shown once it ends. Refresh to see it."</p> }.into_any()
+            } else if d.revision.is_none() {
                 view! { <p class="alert alert--info">"Step data was not recorded for this run (run history is set to \"Record only that it ran\")."</p> }.into_any()
             } else {
                 view! {

@@ -1,5 +1,6 @@
 //! `/admin/flows/:id/runs`: the flow's runs, newest first — status (tests marked), start,
-//! end, duration, call, caller, HTTP status, steps — with an All/Failed filter and paging kept in the URL; a
+//! end, duration, call, caller, HTTP status, steps, attempt and duplicate deliveries — filtered
+//! by status (all, queued, running, retrying, failed, succeeded) with paging kept in the URL; a
 //! run opens as a drawer at `/runs/:runId`.
 
 use leptos::prelude::*;
@@ -9,7 +10,9 @@ use leptos_router::{
 };
 
 use super::{
-    lookups::{call, caller, flow_signal, status_label, user_emails},
+    lookups::{
+        RUN_STATUSES, call, caller, flow_signal, has_ended, status_class, status_label, user_emails,
+    },
     run_detail::RunDrawer,
 };
 use crate::{
@@ -42,7 +45,14 @@ pub fn RunsPage() -> impl IntoView {
     let navigate = use_navigate();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let run_id = Memo::new(move |_| params.read().get("run").and_then(|r| r.parse::<i64>().ok()));
-    let failed = Memo::new(move |_| query.read().get("status").as_deref() == Some("failed"));
+    // The status filter: one of RUN_STATUSES, or every run.
+    let status = Memo::new(move |_| {
+        let wanted = query.read().get("status");
+        RUN_STATUSES
+            .iter()
+            .map(|(s, _)| *s)
+            .find(|s| wanted.as_deref() == Some(*s))
+    });
     let page = Memo::new(move |_| {
         query
             .read()
@@ -54,17 +64,17 @@ pub fn RunsPage() -> impl IntoView {
     let (flow, flow_error) = flow_signal(session, id);
     let users = LocalResource::new(move || user_emails(session));
     let runs = LocalResource::new(move || {
-        let (id, failed, page) = (id.get(), failed.get(), page.get());
+        let (id, status, page) = (id.get(), status.get(), page.get());
         async move {
             session
-                .authed(move |t| api::runs::list(t, id.clone(), failed, page, PER_PAGE))
+                .authed(move |t| api::runs::list(t, id.clone(), status, page, PER_PAGE))
                 .await
         }
     });
-    let search = move |failed: bool, page: u32| {
+    let search = move |status: Option<&str>, page: u32| {
         let mut parts = Vec::new();
-        if failed {
-            parts.push("status=failed".to_owned());
+        if let Some(status) = status {
+            parts.push(format!("status={status}"));
         }
         if page > 1 {
             parts.push(format!("page={page}"));
@@ -77,9 +87,9 @@ pub fn RunsPage() -> impl IntoView {
     };
     let base = move || paths::href(&format!("/flows/{}/runs", id.get()));
     let nav = navigate.clone();
-    let go = move |failed: bool, page: u32| {
+    let go = move |status: Option<&str>, page: u32| {
         nav(
-            &format!("{}{}", base(), search(failed, page)),
+            &format!("{}{}", base(), search(status, page)),
             paths::absolute(false),
         )
     };
@@ -95,8 +105,18 @@ pub fn RunsPage() -> impl IntoView {
                 }
                 .into_any();
             }
-            if failed.get() {
-                return view! { <EmptyState icon=IconName::Check title="No failed runs" text="No failed runs in this period." /> }.into_any();
+            if let Some(status) = status.get() {
+                let label = RUN_STATUSES
+                    .iter()
+                    .find(|(s, _)| *s == status)
+                    .map_or(status, |(_, l)| l)
+                    .to_lowercase();
+                let icon = if status == "failed" {
+                    IconName::Check
+                } else {
+                    IconName::Clock
+                };
+                return view! { <EmptyState icon=icon title=format!("No {label} runs") text="No run of this flow is in this state." /> }.into_any();
             }
             let url = format!("{}/flows/trigger/{}", dom::origin(), id.get_untracked());
             return view! {
@@ -115,28 +135,35 @@ pub fn RunsPage() -> impl IntoView {
                 "{}/{}{}",
                 base(),
                 r.id,
-                search(failed.get_untracked(), page.get_untracked())
+                search(status.get_untracked(), page.get_untracked())
             )
         };
         let columns = vec![
             Column::new("Status", move |r: &Run| {
-                let class = if r.status == "success" {
-                    "run-status run-status--ok"
-                } else {
-                    "run-status run-status--bad"
-                };
+                let class = status_class(&r.status);
                 let label = status_label(&r.status).to_owned();
                 let test = r.test.then(|| view! { " " <span class="badge badge--muted" data-testid="run-test-badge">"Test"</span> });
                 let attempt = r.attempt.filter(|n| *n > 1).map(|n| view! { " " <span class="badge badge--muted" data-testid="run-attempt">{format!("Attempt {n}")}</span> });
-                view! { <A href=href(r) attr:class=class>{label}</A>{test}{attempt} }
+                let duplicates = r.duplicates.filter(|n| *n > 0).map(|n| {
+                    let text = if n == 1 { "1 duplicate".to_owned() } else { format!("{n} duplicates") };
+                    view! { " " <span class="badge badge--muted" data-testid="run-duplicates" title="Repeat deliveries with the same idempotency key, answered from this run">{text}</span> }
+                });
+                view! { <A href=href(r) attr:class=class>{label}</A>{test}{attempt}{duplicates} }
             }),
             Column::new("Started", |r: &Run| time::relative(&r.timestamp))
                 .tooltip(|r: &Run| time::absolute(&r.timestamp)),
             Column::new("Ended at", |r: &Run| {
-                time::ended_at(&r.timestamp, r.duration_ms.unwrap_or(0.0))
+                or_dash(
+                    has_ended(&r.status)
+                        .then(|| time::ended_at(&r.timestamp, r.duration_ms.unwrap_or(0.0))),
+                )
             }),
             Column::new("Duration", |r: &Run| {
-                or_dash(r.duration_ms.map(time::duration))
+                or_dash(
+                    r.duration_ms
+                        .filter(|_| has_ended(&r.status))
+                        .map(time::duration),
+                )
             }),
             Column::new(
                 "Call",
@@ -157,7 +184,7 @@ pub fn RunsPage() -> impl IntoView {
         };
         view! {
             <DataTable columns rows=list row testid="runs-table" />
-            <Pagination page=page per_page=PER_PAGE total=total labels=("← Newer", "Older →") on_page=Callback::new(move |p| go(failed.get_untracked(), p)) />
+            <Pagination page=page per_page=PER_PAGE total=total labels=("← Newer", "Older →") on_page=Callback::new(move |p| go(status.get_untracked(), p)) />
         }
         .into_any()
     };
@@ -177,8 +204,21 @@ pub fn RunsPage() -> impl IntoView {
             .refetch(runs)
             .run();
     };
-    let go3 = go.clone();
-    let go4 = go.clone();
+    let filters = {
+        let go = go.clone();
+        move || {
+            let all = std::iter::once((None, "All"))
+                .chain(RUN_STATUSES.iter().map(|(s, l)| (Some(*s), *l)));
+            all.map(|(value, label)| {
+                let go = go.clone();
+                let testid = format!("runs-{}", value.unwrap_or("all"));
+                view! {
+                    <button type="button" role="radio" class="segmented__item" data-testid=testid aria-checked=move || (status.get() == value).to_string() on:click=move |_| go(value, 1)>{label}</button>
+                }
+            })
+            .collect_view()
+        }
+    };
     view! {
         <div class="flow-page">
             <FlowHeader flow=flow tab=FlowTab::Runs>
@@ -189,15 +229,14 @@ pub fn RunsPage() -> impl IntoView {
                 <ErrorSlot error=flow_error context="Couldn't load the flow" />
                 <div class="toolbar toolbar--left">
                     <div class="segmented" role="radiogroup" aria-label="Show">
-                        <button type="button" role="radio" class="segmented__item" data-testid="runs-all" aria-checked=move || (!failed.get()).to_string() on:click=move |_| go3(false, 1)>"All"</button>
-                        <button type="button" role="radio" class="segmented__item" data-testid="runs-failed" aria-checked=move || failed.get().to_string() on:click=move |_| go4(true, 1)>"Failed"</button>
+                        {filters()}
                     </div>
                 </div>
                 <Loaded resource=runs label="Loading runs…" rows=8 context="Couldn't load runs" let:page_of_runs>
                     {table(page_of_runs)}
                 </Loaded>
             </div>
-            {move || run_id.get().map(|r| view! { <RunDrawer flow_id=id.get() run_id=r close_href=format!("{}{}", base(), search(failed.get_untracked(), page.get_untracked())) /> })}
+            {move || run_id.get().map(|r| view! { <RunDrawer flow_id=id.get() run_id=r close_href=format!("{}{}", base(), search(status.get_untracked(), page.get_untracked())) /> })}
         </div>
     }
 }
