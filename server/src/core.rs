@@ -168,6 +168,7 @@ impl Core {
             batcher: self.batcher.clone(),
             events: self.events().cloned(),
             event_depth: 0,
+            record: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Connecting to SQLite or PostgreSQL, migrating, and the first-start bootstrap (Administrator
 //! role and policy, the Public policy, the admin user, settings, and the persisted `SECRET`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -329,34 +330,96 @@ pub async fn signing_secret(
 /// Serialises write transactions on SQLite (one writer at a time anyway): waiting on an async
 /// mutex costs nothing, while letting connections collide costs SQLite's busy-handler sleeps.
 /// PostgreSQL needs no gate.
+///
+/// Requests come first. A [`WriteGate::background`] gate (the steps of queued runs) waits in a
+/// lane of its own, so at most one background write is waiting at the gate, and it lets every
+/// request's write that is waiting go first (for at most [`YIELD_AT_MOST`]): under a burst of
+/// async calls the accepts are written at once and the queue drains in the gaps and after.
 #[derive(Clone, Default)]
-pub struct WriteGate(Option<std::sync::Arc<tokio::sync::Mutex<()>>>);
+pub struct WriteGate {
+    gate: Option<Arc<Gate>>,
+    background: bool,
+}
+
+#[derive(Default)]
+struct Gate {
+    mutex: Arc<tokio::sync::Mutex<()>>,
+    /// Background writers wait here one at a time.
+    lane: tokio::sync::Mutex<()>,
+    /// Request writes waiting for the gate.
+    waiting: std::sync::atomic::AtomicUsize,
+    /// Signalled when no request write waits any more.
+    idle: tokio::sync::Notify,
+}
+
+/// The longest a background write lets request writes go first.
+const YIELD_AT_MOST: Duration = Duration::from_millis(100);
+
+/// The held write gate, released when dropped.
+#[derive(Default)]
+pub struct GateGuard(Option<tokio::sync::OwnedMutexGuard<()>>);
+
+impl GateGuard {
+    /// Whether a gate is held (SQLite), not merely passed (PostgreSQL).
+    pub fn is_held(&self) -> bool {
+        self.0.is_some()
+    }
+}
 
 impl WriteGate {
     pub fn for_backend(db: &impl ConnectionTrait) -> WriteGate {
-        if is_postgres(db) {
-            WriteGate(None)
-        } else {
-            WriteGate(Some(Default::default()))
+        WriteGate {
+            gate: (!is_postgres(db)).then(Default::default),
+            background: false,
         }
     }
 
     /// No gate (work already inside a gated transaction).
     pub fn none() -> WriteGate {
-        WriteGate(None)
+        WriteGate::default()
+    }
+
+    /// The same gate for background writers (queued runs' steps): they let requests go first.
+    pub fn background(&self) -> WriteGate {
+        WriteGate {
+            gate: self.gate.clone(),
+            background: true,
+        }
     }
 
     /// True when writes queue here (SQLite).
     pub fn is_active(&self) -> bool {
-        self.0.is_some()
+        self.gate.is_some()
     }
 
     /// Holds the gate until the guard drops.
-    pub async fn enter(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
-        match &self.0 {
-            Some(m) => Some(m.clone().lock_owned().await),
-            None => None,
+    pub async fn enter(&self) -> GateGuard {
+        use std::sync::atomic::Ordering;
+        let Some(gate) = &self.gate else {
+            return GateGuard(None);
+        };
+        if !self.background {
+            gate.waiting.fetch_add(1, Ordering::AcqRel);
+            let held = gate.mutex.clone().lock_owned().await;
+            if gate.waiting.fetch_sub(1, Ordering::AcqRel) == 1 {
+                gate.idle.notify_waiters();
+            }
+            return GateGuard(Some(held));
         }
+        let _lane = gate.lane.lock().await;
+        let _ = tokio::time::timeout(YIELD_AT_MOST, async {
+            loop {
+                let idle = gate.idle.notified();
+                tokio::pin!(idle);
+                idle.as_mut().enable();
+                if gate.waiting.load(Ordering::Acquire) == 0 {
+                    return;
+                }
+                idle.await;
+            }
+        })
+        .await;
+        GateGuard(Some(gate.mutex.clone().lock_owned().await))
     }
 }
 

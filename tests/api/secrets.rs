@@ -564,7 +564,7 @@ async fn run_logs_redact_secrets_at_any_depth_and_every_copy() {
 /// as one batch: the SQLite write gate, or on PostgreSQL a lock on the activity table (the
 /// writer's first insert).
 enum WriterHold {
-    Gate(Option<tokio::sync::OwnedMutexGuard<()>>),
+    Gate(server::db::GateGuard),
     Lock(sea_orm::DatabaseTransaction),
 }
 
@@ -581,7 +581,7 @@ impl WriterHold {
                     .gate
                     .enter()
                     .await;
-                assert!(gate.is_some(), "SQLite has a write gate");
+                assert!(gate.is_held(), "SQLite has a write gate");
                 WriterHold::Gate(gate)
             }
             tests::Backend::Postgres => {

@@ -33,6 +33,8 @@ pub(crate) struct CreateJob {
     pub acc: Arc<Accountability>,
     /// (activity, revisions)
     pub audit: (bool, bool),
+    /// Written with the created keys in the batch's transaction.
+    pub record: Option<Arc<dyn super::WriteRecord>>,
     pub reply: oneshot::Sender<Result<Vec<Value>>>,
 }
 
@@ -97,6 +99,7 @@ impl Batcher {
         rows: Vec<Prepared>,
         acc: Arc<Accountability>,
         audit: (bool, bool),
+        record: Option<Arc<dyn super::WriteRecord>>,
     ) -> Result<Vec<Value>> {
         let (reply, wait) = oneshot::channel();
         let job = CreateJob {
@@ -104,6 +107,7 @@ impl Batcher {
             rows,
             acc,
             audit,
+            record,
             reply,
         };
         self.tx
@@ -231,6 +235,12 @@ async fn write(
         }
     }
     audit(&txn, jobs, &keys).await?;
+    let backend = txn.get_database_backend();
+    for (job, keys) in jobs.iter().zip(&keys) {
+        if let Some(record) = &job.record {
+            txn.execute_raw(record.statement(backend, keys)).await?;
+        }
+    }
     txn.commit().await?;
     Ok(keys)
 }

@@ -51,6 +51,14 @@ pub struct ItemsContext {
     pub events: Option<Arc<dyn events::EventSink>>,
     /// How many listeners' writes led to this one (0 for a request).
     pub event_depth: u32,
+    /// What a create records in its own transaction (a queued run's journal step), so the
+    /// items and the record commit together — group-committed with other creates or not.
+    pub record: Option<Arc<dyn WriteRecord>>,
+}
+
+/// A row written in the same transaction as a create, given the created keys.
+pub trait WriteRecord: Send + Sync {
+    fn statement(&self, backend: sea_orm::DatabaseBackend, keys: &[Value]) -> sea_orm::Statement;
 }
 
 /// The service for one collection.
@@ -566,6 +574,7 @@ pub fn context(
         batcher: None,
         events: None,
         event_depth: 0,
+        record: None,
     }
 }
 

@@ -34,8 +34,7 @@ impl Conn for DatabaseTransaction {
     }
 }
 
-/// The held write gate, released when dropped (after commit or rollback).
-pub type GateGuard = Option<tokio::sync::OwnedMutexGuard<()>>;
+pub use crate::db::GateGuard;
 
 /// Begins a write transaction behind the write gate (SQLite: `BEGIN IMMEDIATE`, so a
 /// read-then-write transaction never fails to upgrade its lock).

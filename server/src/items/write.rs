@@ -122,6 +122,7 @@ impl<C: super::Conn> Items<'_, C> {
                     prepared,
                     self.ctx.acc.clone(),
                     self.audit_level(opts),
+                    self.ctx.record.clone(),
                 )
                 .await?
         } else {
@@ -132,6 +133,7 @@ impl<C: super::Conn> Items<'_, C> {
                 self.audit_create(&txn, &key, p, opts).await?;
                 keys.push(key);
             }
+            self.record(&txn, &keys).await?;
             let queued = if actions {
                 let metas = create_metas(&keys, payloads.iter().cloned());
                 self.queue_actions(&event, metas, &txn).await?
@@ -189,6 +191,7 @@ impl<C: super::Conn> Items<'_, C> {
             self.audit_create(txn, &key, p, opts).await?;
             keys.push(key);
         }
+        self.record(txn, &keys).await?;
         let queued = if has_actions(event) {
             let metas = create_metas(&keys, finals.into_iter());
             self.queue_actions(event, metas, txn).await?
@@ -264,6 +267,16 @@ impl<C: super::Conn> Items<'_, C> {
         }
         sink.queue_actions(name, metas, &self.ctx.acc, self.ctx.event_depth, txn)
             .await
+    }
+
+    /// Writes the context's record of a create (a queued run's journal step) in its
+    /// transaction.
+    async fn record(&self, txn: &DatabaseTransaction, keys: &[Value]) -> Result<()> {
+        if let Some(record) = &self.ctx.record {
+            txn.execute_raw(record.statement(txn.get_database_backend(), keys))
+                .await?;
+        }
+        Ok(())
     }
 
     /// The write that queued `n` action runs committed: the workers may take them.

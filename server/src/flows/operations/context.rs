@@ -30,6 +30,9 @@ pub struct OpContext<'a> {
     pub depth: u32,
     /// The transaction an event filter flow runs in: database work goes through it.
     pub scope: Option<&'a TxnScope<'a>>,
+    /// A queued run's journal record of this step, for an operation that writes it with its
+    /// own create ([`Operation::records_own_write`]).
+    pub record: Option<Arc<dyn crate::items::WriteRecord>>,
 }
 
 impl OpContext<'_> {
@@ -38,6 +41,7 @@ impl OpContext<'_> {
     /// neither is used.
     pub fn items_ctx(&self, acc: Arc<Accountability>) -> ItemsContext {
         let mut ictx = self.core.items_ctx(acc);
+        ictx.record = self.record.clone();
         if self.scope.is_some() {
             ictx.gate = crate::db::WriteGate::none();
             ictx.batcher = None;
@@ -99,6 +103,14 @@ pub trait Operation: Send + Sync {
     /// Whether it writes items through the items service (`ctx.scope`'s transaction when
     /// given): a queued run then commits the write and the step's journal record together.
     fn writes_items(&self) -> bool {
+        false
+    }
+
+    /// Whether, given `ctx.record`, it writes that record in the transaction of its own write
+    /// (an item create, group-committed with others on SQLite) — so a queued run needs no
+    /// transaction of its own for the step. Its output must be what the record holds: the
+    /// created keys.
+    fn records_own_write(&self) -> bool {
         false
     }
 

@@ -151,6 +151,10 @@ impl Operation for ItemCreate {
         true
     }
 
+    fn records_own_write(&self) -> bool {
+        true
+    }
+
     async fn run(&self, options: Value, ctx: &OpContext<'_>) -> Result<Value, OpError> {
         let Some(p) = payload(&options)? else {
             return Ok(Value::Null);

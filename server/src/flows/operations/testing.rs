@@ -87,6 +87,7 @@ impl Harness {
             flow_name: "test flow",
             depth: self.depth,
             scope: None,
+            record: None,
         };
         op.run(options, &ctx).await
     }

@@ -72,20 +72,61 @@ impl Journal {
         resolved: bool,
         data: &Value,
     ) -> Result<(), DbErr> {
-        conn.execute_raw(statement(
-            conn,
+        let backend = conn.get_database_backend();
+        conn.execute_raw(record(backend, self.run, seq, key, resolved, data))
+            .await?;
+        Ok(())
+    }
+
+    /// The record of the `seq`-th step, operation `key`, an item create that writes it in its
+    /// own transaction with the created keys (its output).
+    pub fn create_step(&self, seq: usize, key: &str) -> CreateStep {
+        CreateStep {
+            run: self.run,
+            seq,
+            key: key.to_owned(),
+        }
+    }
+}
+
+/// The journal record of an item-create step, written by the create itself.
+pub struct CreateStep {
+    run: Uuid,
+    seq: usize,
+    key: String,
+}
+
+impl crate::items::WriteRecord for CreateStep {
+    fn statement(&self, backend: sea_orm::DatabaseBackend, keys: &[Value]) -> sea_orm::Statement {
+        let output = Value::Array(keys.to_vec());
+        record(backend, self.run, self.seq, &self.key, true, &output)
+    }
+}
+
+/// The upsert of one step's record (a record left by an earlier version of the flow is
+/// replaced).
+fn record(
+    backend: sea_orm::DatabaseBackend,
+    run: Uuid,
+    seq: usize,
+    key: &str,
+    resolved: bool,
+    data: &Value,
+) -> sea_orm::Statement {
+    sea_orm::Statement::from_sql_and_values(
+        backend,
+        crate::db::placeholders(
+            backend,
             "INSERT INTO sluice_run_steps (run, seq, \"key\", resolved, data) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (run, seq) DO UPDATE SET \"key\" = excluded.\"key\", \
              resolved = excluded.resolved, data = excluded.data",
-            vec![
-                self.run.to_string().into(),
-                SqlValue::Int(Some(i32::try_from(seq).unwrap_or(i32::MAX))),
-                key.into(),
-                resolved.into(),
-                data.to_string().into(),
-            ],
-        ))
-        .await?;
-        Ok(())
-    }
+        ),
+        vec![
+            run.to_string().into(),
+            SqlValue::Int(Some(i32::try_from(seq).unwrap_or(i32::MAX))),
+            key.into(),
+            resolved.into(),
+            data.to_string().into(),
+        ],
+    )
 }

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, DbErr, TransactionTrait, Value as SqlValue};
 use serde_json::Value;
@@ -104,6 +104,9 @@ async fn dispatch(engine: FlowEngine, workers: Arc<Semaphore>) {
     let core = engine.core().clone();
     let queue = core.queue.clone();
     let poll = core.config.flows_queue_poll.max(Duration::from_millis(10));
+    let mut last_expired = Instant::now()
+        .checked_sub(poll)
+        .unwrap_or_else(Instant::now);
     loop {
         let first = tokio::select! {
             () = core.shutdown.cancelled() => return,
@@ -124,10 +127,17 @@ async fn dispatch(engine: FlowEngine, workers: Arc<Semaphore>) {
         let claimed = if queue.depth() == 0 {
             Vec::new()
         } else {
-            claim(&engine, turns.len()).await.unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "could not claim queued runs");
-                Vec::new()
-            })
+            // Runs of a dead instance are looked for once per poll, not on every claim.
+            let expired = last_expired.elapsed() >= poll;
+            if expired {
+                last_expired = Instant::now();
+            }
+            claim(&engine, turns.len(), expired)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "could not claim queued runs");
+                    Vec::new()
+                })
         };
         if claimed.is_empty() {
             drop(turns);
@@ -185,8 +195,8 @@ async fn recount(engine: &FlowEngine) {
 }
 
 /// Claims up to `n` due runs for this instance (with their `sluice_runs` rows marked
-/// `running`), in one transaction.
-async fn claim(engine: &FlowEngine, n: usize) -> Result<Vec<Claimed>, DbErr> {
+/// `running`), in one transaction — first, when `expired`, runs whose lease expired.
+async fn claim(engine: &FlowEngine, n: usize, expired: bool) -> Result<Vec<Claimed>, DbErr> {
     let core = engine.core();
     let now = now_ms();
     let lock = if is_postgres(&core.db) {
@@ -194,28 +204,43 @@ async fn claim(engine: &FlowEngine, n: usize) -> Result<Vec<Claimed>, DbErr> {
     } else {
         ""
     };
-    let sql = format!(
-        "UPDATE sluice_queue SET status = 'running', owner = ?, lease_until = ?, claims = claims + 1 \
-         WHERE run IN (SELECT run FROM sluice_queue \
-         WHERE (status = 'queued' AND run_at <= ?) OR (status = 'running' AND lease_until < ?) \
-         ORDER BY run_at LIMIT ?{lock}) \
-         RETURNING run, flow, attempt, claims, payload, accountability, method, http_status, depth, logged"
-    );
+    // Two claims, each walking the index on (status, run_at) in order and stopping after its
+    // limit: runs whose lease expired (an instance died), then due queued runs, oldest first.
+    // (One claim with `OR` would sort every due run of a long queue on each call.)
+    let claim = |due: &str| {
+        format!(
+            "UPDATE sluice_queue SET status = 'running', owner = ?, lease_until = ?, claims = claims + 1 \
+             WHERE run IN (SELECT run FROM sluice_queue WHERE {due} ORDER BY run_at LIMIT ?{lock}) \
+             RETURNING run, flow, attempt, claims, payload, accountability, method, http_status, depth, logged"
+        )
+    };
     let _gate = core.gate.enter().await;
     let txn = core.db.begin().await?;
-    let rows = txn
-        .query_all_raw(statement(
-            &txn,
-            &sql,
-            vec![
-                core.queue.0.owner.clone().into(),
-                lease_end(core.config.flows_lease).into(),
-                now.into(),
-                now.into(),
-                SqlValue::BigInt(Some(i64::try_from(n).unwrap_or(1))),
-            ],
-        ))
-        .await?;
+    let lease = lease_end(core.config.flows_lease);
+    let mut rows = Vec::with_capacity(n);
+    let expired = expired.then_some("status = 'running' AND lease_until < ?");
+    for due in expired
+        .into_iter()
+        .chain(["status = 'queued' AND run_at <= ?"])
+    {
+        let left = n - rows.len();
+        if left == 0 {
+            break;
+        }
+        rows.extend(
+            txn.query_all_raw(statement(
+                &txn,
+                &claim(due),
+                vec![
+                    core.queue.0.owner.clone().into(),
+                    lease.into(),
+                    now.into(),
+                    SqlValue::BigInt(Some(i64::try_from(left).unwrap_or(1))),
+                ],
+            ))
+            .await?,
+        );
+    }
     let mut claimed = Vec::with_capacity(rows.len());
     let mut logged = Vec::new();
     for row in rows {

@@ -145,11 +145,18 @@ pub async fn run(
         }
         // A step the journal holds already happened: its output is reused, not made again.
         let reused = journal.and_then(|j| j.done(seq, &op.key));
-        // A queued run's item write commits with its journal record, in one transaction.
-        let own_txn = journal
-            .filter(|_| scope.is_none() && reused.is_none())
-            .filter(|_| op.handler.as_ref().is_some_and(|h| h.writes_items()))
-            .map(|_| TxnScope::new(Outer::Pool(&core.db), core.gate.clone(), Duration::MAX));
+        // A queued run's item write commits with its journal record, in one transaction: an
+        // item create writes the record itself (group-committed with other creates), other
+        // item steps get a transaction of their own.
+        let fresh = journal.filter(|_| scope.is_none() && reused.is_none());
+        let handler = op.handler.as_ref();
+        let record = fresh
+            .filter(|_| handler.is_some_and(|h| h.records_own_write()))
+            .map(|j| Arc::new(j.create_step(seq, &op.key)) as Arc<dyn crate::items::WriteRecord>);
+        let own_txn = fresh
+            .filter(|_| record.is_none())
+            .filter(|_| handler.is_some_and(|h| h.writes_items()))
+            .map(|_| TxnScope::new(Outer::Pool(&core.db), core.gate.background(), Duration::MAX));
         let step_scope = own_txn.as_ref().or(scope);
         let step_started = Instant::now();
         // Rendering and the handler may hold bugs: a panic in either becomes this step's
@@ -198,6 +205,7 @@ pub async fn run(
                             flow_name: &flow.name,
                             depth: input.depth,
                             scope: step_scope,
+                            record: record.clone(),
                         };
                         let kept = if keep_options {
                             options.clone()
@@ -243,11 +251,12 @@ pub async fn run(
             (Some(j), Some(txn)) => {
                 journaled_write(core, j, txn, seq, &op.key, status, data, successor, error).await
             }
-            (Some(j), None) if successor.is_some() && reused.is_none() => {
+            // A create that wrote its own record is recorded already (or wrote nothing).
+            (Some(j), None) if successor.is_some() && reused.is_none() && record.is_none() => {
                 // Recorded only when a step follows: the last one ends the run, and the run's
                 // end is recorded (with its log) when it settles.
                 let recorded = {
-                    let _gate = core.gate.enter().await;
+                    let _gate = core.gate.background().enter().await;
                     j.record(&core.db, seq, &op.key, status == StepStatus::Resolve, &data)
                         .await
                 };
