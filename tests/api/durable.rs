@@ -939,6 +939,130 @@ async fn an_item_write_and_its_action_runs_survive_sigkill_together() {
     eprintln!("event actions: {} orders, each marked once", orders.len());
 }
 
+/// Issue 13 point 1 with two instances on one database: runs accepted and claimed by A, which
+/// then dies (SIGKILL), are taken over by B once their lease expires — B is not restarted, it
+/// simply finds them — and each call's two writes happen exactly once (the first reused from
+/// the journal A left, the second made by B).
+#[tokio::test]
+async fn a_dead_instances_runs_are_taken_over_when_their_lease_expires() {
+    use tests::process::ServerProcess;
+
+    // Several instances share PostgreSQL; SQLite is the one-instance embedded default (its
+    // start hands every running row back at once, as no other process can hold one).
+    if !matches!(tests::Backend::from_env(), tests::Backend::Postgres) {
+        eprintln!("skipped: several instances need PostgreSQL (SLUICE_TEST_DB=postgres)");
+        return;
+    }
+
+    const CALLS: usize = 12;
+    let mut a = ServerProcess::start(&[("FLOWS_LEASE", "2s"), ("FLOWS_QUEUE_POLL", "100ms")]).await;
+    let r = a
+        .admin()
+        .post(
+            "/collections",
+            json!({"collection": "steps", "schema": {}, "meta": {}, "fields": [
+                {"field": "id", "type": "integer", "schema": {"is_primary_key": true, "has_auto_increment": true}},
+                {"field": "n", "type": "integer"},
+                {"field": "step", "type": "string"}
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let write = |key: &str| {
+        json!({"key": key, "operation": "item-create",
+               "options": {"collection": "steps", "permissions": "$full",
+                           "payload": {"n": "{{$trigger.body.n}}", "step": key}}})
+    };
+    let mut first = write("first");
+    first["resolve"] = json!("wait");
+    let r = a
+        .admin()
+        .post(
+            "/flows",
+            json!({"name": "two steps", "trigger": "webhook", "status": "active", "accountability": "activity",
+                   "options": {"method": "POST", "async": true},
+                   "operations": [first,
+                       {"key": "wait", "operation": "sleep", "resolve": "second", "options": {"milliseconds": 5000}},
+                       write("second")]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let flow = r.body["data"]["id"].as_str().expect("flow id").to_owned();
+    for n in 0..CALLS {
+        let r = a
+            .admin()
+            .post(&format!("/flows/trigger/{flow}"), json!({"n": n}))
+            .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+    }
+    let count = |app: &ServerProcess, step: &'static str| {
+        let admin = app.admin();
+        async move {
+            let r = admin
+                .get(&format!(
+                    "/items/steps?filter[step][_eq]={step}&fields=n&limit=-1"
+                ))
+                .await;
+            r.body["data"].as_array().map_or(0, Vec::len)
+        }
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while count(&a, "first").await < CALLS {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "A never started the calls"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Every run is A's and sleeping: B starts now, and A dies before any of them ends.
+    let b = a.sibling().await;
+    assert_eq!(count(&b, "second").await, 0, "A was killed too late");
+    a.kill();
+    let killed = std::time::Instant::now();
+
+    let deadline = killed + Duration::from_secs(60);
+    loop {
+        let runs = b
+            .admin()
+            .get(&format!(
+                "/runs?filter[flow][_eq]={flow}&filter[status][_eq]=success&limit=-1&fields=id"
+            ))
+            .await;
+        let done = runs.body["data"].as_array().map_or(0, Vec::len);
+        if done >= CALLS {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "B finished {done} of {CALLS} runs"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let steps = b
+        .admin()
+        .get("/items/steps?limit=-1&fields=n,step&sort=n,step")
+        .await;
+    let steps: Vec<(i64, String)> = steps.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["n"].as_i64().unwrap(),
+                m["step"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want: Vec<(i64, String)> = (0..CALLS as i64)
+        .flat_map(|n| [(n, "first".to_owned()), (n, "second".to_owned())])
+        .collect();
+    assert_eq!(steps, want, "each call's two writes, exactly once");
+    eprintln!(
+        "takeover: B finished A's runs {:?} after the kill",
+        killed.elapsed()
+    );
+}
+
 /// Issue 13 points 1 and 7: an accepted async call names its queued run in `X-Run-Id` — the
 /// id its run log carries — and a repeat with the same `Idempotency-Key` names the same run,
 /// counted as a duplicate on it.

@@ -25,7 +25,8 @@ pub struct ServerProcess {
     dir: PathBuf,
     /// The test's variables, for a restart.
     env: Vec<(String, String)>,
-    database: TestDatabase,
+    /// Shared with its siblings (other instances on the same database); dropped with the last.
+    database: std::sync::Arc<TestDatabase>,
 }
 
 /// What the binary gets unless the test says otherwise: the test admin, cheap hashing, no
@@ -96,7 +97,7 @@ impl ServerProcess {
     pub async fn start(env: &[(&str, &str)]) -> ServerProcess {
         // The clients below need a TLS provider, as the in-process server installs one.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let database = TestDatabase::create(Backend::from_env()).await;
+        let database = std::sync::Arc::new(TestDatabase::create(Backend::from_env()).await);
         let dir = std::env::temp_dir().join(format!("sluice-proc-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("create work dir");
         let env: Vec<(String, String)> = env
@@ -111,6 +112,22 @@ impl ServerProcess {
             dir,
             env,
             database,
+        }
+    }
+
+    /// Another instance on the same database, with the same variables (several Sluice
+    /// processes sharing one PostgreSQL).
+    pub async fn sibling(&self) -> ServerProcess {
+        let dir = std::env::temp_dir().join(format!("sluice-proc-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("create work dir");
+        let (child, base_url) = launch(&self.database, &self.env, &dir).await;
+        ServerProcess {
+            client: TestClient::new(&base_url),
+            base_url,
+            child,
+            dir,
+            env: self.env.clone(),
+            database: self.database.clone(),
         }
     }
 
