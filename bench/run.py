@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Sluice benchmark (issue 6): starts the release server on a fresh SQLite file, sets up the
 flows, and measures with wrk at 16 connections: (a) a bare JSON route, (b) a POST webhook flow
-with one transform, (c) the same with run logs on, (d) a webhook flow with one item-create;
-plus resident memory idle and under load, and the time from process start to the first answer.
+with one transform, (c) the same with run logs on, (d) a webhook flow with one item-create,
+(e) an async webhook flow with one item-create (durable accept rate and p99 of the 202, then
+how long the queue takes to drain); plus resident memory idle and under load, and the time
+from process start to the first answer.
 Usage: bench/run.py [--duration 10] [--connections 16] [--db sqlite|pg]"""
 import argparse, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
 
@@ -39,7 +41,8 @@ def wrk(url, duration, connections, post):
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return rps, float(p99.group(1)) * scale, int(errors.group(1)) if errors else 0, out
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    return rps, float(p99.group(1)) * scale, int(errors.group(1)) if errors else 0, out, total
 
 
 def main():
@@ -47,14 +50,16 @@ def main():
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--db", default="sqlite")
-    ap.add_argument("--only", default="abcd", help="which measurements to run, e.g. 'c'")
+    ap.add_argument("--only", default="abcde", help="which measurements to run, e.g. 'c'")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install -y wrk")
     tmp = tempfile.mkdtemp(prefix="sluice-bench-")
     env = dict(os.environ, PORT=str(PORT), HOST="127.0.0.1", SERVE_APP="false", LOG_LEVEL="warn",
                SLUICE_BENCH_ROUTE="true", ADMIN_EMAIL="admin@example.com", ADMIN_PASSWORD="bench-password",
-               ADMIN_TOKEN=TOKEN, SECRET="bench-secret-bench-secret")
+               ADMIN_TOKEN=TOKEN, SECRET="bench-secret-bench-secret",
+               # (e) measures accepting: room for every run a measurement can queue.
+               FLOWS_QUEUE_MAX="2000000")
     if args.db == "pg":
         dbname = "sluice_bench_" + str(os.getpid())
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"create database {dbname}"], check=True)
@@ -91,14 +96,19 @@ def main():
                   "options": {"collection": "bench_items", "permissions": "$full",
                               "payload": {"type": "{{$trigger.type}}", "data": "{{$trigger.data}}",
                                           "source_ip": "{{$accountability.ip}}", "timestamp": "{{$NOW}}"}}}
-        def flow(name, accountability, op):
+        api("POST", "/collections", {"collection": "bench_async", "schema": {}, "fields": [
+            {"field": "type", "type": "string"}, {"field": "data", "type": "json"},
+            {"field": "source_ip", "type": "string"}, {"field": "timestamp", "type": "timestamp"}]})
+        create_async = json.loads(json.dumps(create).replace('"bench_items"', '"bench_async"'))
+        def flow(name, accountability, op, **options):
             return api("POST", "/flows", {"name": name, "trigger": "webhook", "status": "active",
                                           "accountability": accountability,
-                                          "options": {"method": "POST", "return": "$last"},
+                                          "options": {"method": "POST", "return": "$last", **options},
                                           "operations": [op]})["data"]["id"]
         b = flow("transform", None, transform)
         c = flow("transform logged", "all", transform)
         d = flow("item-create", None, create)
+        e = flow("async item-create", None, create_async, **{"async": True})
         api("POST", "/permissions", {"policy": PUBLIC, "collection": "directus_flows", "action": "trigger", "fields": ["*"]})
         time.sleep(2)
         idle = rss_kib(proc.pid)
@@ -113,17 +123,31 @@ def main():
         for label, url, post in [("(a) bare JSON route", f"{BASE}/bench/static", True),
                                  ("(b) webhook + transform", f"{BASE}/flows/trigger/{b}", True),
                                  ("(c) webhook + transform, run logs on", f"{BASE}/flows/trigger/{c}", True),
-                                 ("(d) webhook + item-create", f"{BASE}/flows/trigger/{d}", True)]:
+                                 ("(d) webhook + item-create", f"{BASE}/flows/trigger/{d}", True),
+                                 ("(e) async webhook + item-create, accept", f"{BASE}/flows/trigger/{e}", True)]:
             if label[1] not in args.only:
                 continue
             before = peak[0]
             peak[0] = rss_kib(proc.pid)
-            rps, p99, errors, raw = wrk(url, args.duration, args.connections, post)
+            rps, p99, errors, raw, total = wrk(url, args.duration, args.connections, post)
+            ended = time.perf_counter()
             if errors:
                 print(raw)
             rows.append((label, rps, p99, errors))
             print(f"{label:40s} {rps:10.0f} req/s   p99 {p99:7.2f} ms   non-2xx {errors}"
                   f"   peak RSS {peak[0] / 1024:5.1f} MiB", flush=True)
+            if label.startswith("(e)"):
+                # Every accepted (202) run done: as many items as accepted calls.
+                accepted = total - errors
+                while True:
+                    done = api("GET", "/items/bench_async?aggregate[count]=*")["data"][0]["count"]
+                    if int(done) >= accepted:
+                        break
+                    time.sleep(0.05)
+                drain = time.perf_counter() - ended
+                print(f"    {accepted} runs accepted, all done {drain:.1f} s after the last 202"
+                      f" ({int(done) / (args.duration + drain):.0f} runs/s end to end)"
+                      f"   peak RSS {peak[0] / 1024:5.1f} MiB", flush=True)
             peak[0] = max(peak[0], before)
             if os.environ.get("BENCH_RSS_DETAIL"):
                 print("    now: " + ", ".join(f"{k} {rss_kib(proc.pid, k) / 1024:.1f} MiB"
@@ -139,8 +163,8 @@ def main():
         stop.set()
         time.sleep(0.2)
         print(f"\nresident memory: idle {idle / 1024:.1f} MiB, peak under load {peak[0] / 1024:.1f} MiB")
-        if len(rows) == 4:
-            a, bb, cc, dd = (r[1] for r in rows)
+        if len(rows) >= 4:
+            a, bb, cc, dd = (r[1] for r in rows[:4])
             count = api("GET", "/items/bench_items?aggregate[count]=*")["data"][0]["count"]
             print(f"items created by (d): {count}")
             print(f"(b)/(a) = {bb / a:.0%}   (c)/(b) = {cc / bb:.0%}   (d)/Directus 198 = {dd / 198:.1f}x")
