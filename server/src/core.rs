@@ -34,7 +34,8 @@ pub use crate::sync::{Cache, caches_for};
 /// answer caches) whenever it changes, here or on another instance.
 #[async_trait]
 pub trait Follower: Send + Sync {
-    async fn reloaded(&self, cache: Cache);
+    /// Whether it is in step again (a failed reload is tried again at the next poll).
+    async fn reloaded(&self, cache: Cache) -> bool;
 }
 
 /// How long runs cut short at the end of the shutdown's grace get to stop at their step.
@@ -60,6 +61,8 @@ pub struct CoreInner {
     /// passed: waits (`sleep`) end, and a queued run stops before its next step, to be handed
     /// back to the queue.
     pub halt: CancellationToken,
+    /// One reload at a time per picture (indexed by `Cache`).
+    reloading: [tokio::sync::Mutex<()>; 3],
     /// Run logs, written in batches off the request path.
     pub logger: RunLogger,
     /// Background runs and sends, waited for at shutdown.
@@ -113,6 +116,7 @@ impl Core {
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             halt: CancellationToken::new(),
+            reloading: Default::default(),
             versions: Versions::default(),
             events: OnceLock::new(),
             followers: RwLock::new(Vec::new()),
@@ -125,8 +129,12 @@ impl Core {
         }))
     }
 
-    /// Loads the access and schema pictures from the database.
+    /// Loads the access and schema pictures from the database (the versions of every
+    /// picture first, so a change made meanwhile by another instance is not missed).
     pub async fn load(&self) -> Result<(), sea_orm::DbErr> {
+        if let Err(e) = self.versions.snapshot(&self.db).await {
+            tracing::warn!(error = %e, "could not read the pictures' versions; each is reloaded at the first poll");
+        }
         self.access.reload(&self.db).await?;
         self.schema.reload(&self.db).await
     }
@@ -203,15 +211,20 @@ impl Core {
         }
     }
 
-    /// Reloads one picture from the database and tells its followers.
-    pub async fn reload(&self, cache: Cache) {
+    /// Reloads one picture from the database and tells its followers; false when any part
+    /// failed. Reloads of one picture run one at a time, so the last to end read the newest
+    /// rows.
+    pub async fn reload(&self, cache: Cache) -> bool {
+        let _one = self.0.reloading[cache as usize].lock().await;
         let result = match cache {
             Cache::Access => self.access.reload(&self.db).await,
             Cache::Schema => self.schema.reload(&self.db).await,
             Cache::Flows => Ok(()),
         };
+        let mut ok = true;
         if let Err(e) = result {
             tracing::error!(error = %e, ?cache, "cache reload failed");
+            ok = false;
         }
         let followers: Vec<Arc<dyn Follower>> = self
             .0
@@ -220,8 +233,9 @@ impl Core {
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         for f in followers {
-            f.reloaded(cache).await;
+            ok &= f.reloaded(cache).await;
         }
+        ok
     }
 
     /// Reloads what other instances sharing the database change, until shutdown.

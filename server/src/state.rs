@@ -66,7 +66,7 @@ struct Forget {
 
 #[async_trait]
 impl Follower for Forget {
-    async fn reloaded(&self, cache: Cache) {
+    async fn reloaded(&self, cache: Cache) -> bool {
         if cache == Cache::Access {
             self.auth.static_tokens.clear();
         }
@@ -74,6 +74,7 @@ impl Follower for Forget {
         if let (Some(answers), Cache::Access | Cache::Flows) = (&self.answers, cache) {
             answers.purge().await;
         }
+        true
     }
 }
 

@@ -1,6 +1,8 @@
 //! Keeping several instances that share one database coherent: each write that changes an
 //! in-memory picture (access rules, schema, flows) stores a new random version in `sluice_kv`;
-//! every instance polls those rows once a second and reloads what changed. Which pictures
+//! every instance polls those rows once a second and reloads what changed. A version row that
+//! appears for the first time is a change like any other; a version is taken as seen only once
+//! its reload succeeded, so a failed reload is tried again at the next poll. Which pictures
 //! there are (`Cache`) and which collections feed them are named here.
 
 use std::collections::HashMap;
@@ -78,32 +80,49 @@ impl Versions {
         Ok(())
     }
 
-    /// Caches whose stored version differs from the one seen (and records the new ones).
-    async fn changed(&self, db: &DatabaseConnection) -> Result<Vec<Cache>, sea_orm::DbErr> {
+    /// Takes the stored versions as seen: called before the pictures are first loaded, so
+    /// a change made meanwhile is reloaded once more rather than missed.
+    pub async fn snapshot(&self, db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+        for (cache, version) in self.changed(db).await? {
+            self.saw(cache, version);
+        }
+        Ok(())
+    }
+
+    /// Caches whose stored version differs from the one seen, with that version. A picture
+    /// without a version row yet counts as version "" (so its first row is a change).
+    async fn changed(
+        &self,
+        db: &DatabaseConnection,
+    ) -> Result<Vec<(Cache, String)>, sea_orm::DbErr> {
         let rows = SluiceKv::find()
             .filter(sluice_kv::Column::Key.starts_with("version:"))
             .all(db)
             .await?;
-        let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let mut out = Vec::new();
         for cache in [Cache::Access, Cache::Schema, Cache::Flows] {
             let k = key(cache);
             if let Some(row) = rows.iter().find(|r| r.key == k)
-                && seen.get(k) != Some(&row.value)
+                && seen.get(k).map_or("", String::as_str) != row.value
             {
-                let first = !seen.contains_key(k);
-                seen.insert(k, row.value.clone());
-                if !first {
-                    out.push(cache);
-                }
+                out.push((cache, row.value.clone()));
             }
         }
         Ok(out)
     }
+
+    /// Records `version` of `cache` as seen (its picture was reloaded).
+    fn saw(&self, cache: Cache, version: String) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key(cache), version);
+    }
 }
 
 /// Polls the version rows until `shutdown` and calls `reload` for each picture another
-/// instance changed.
+/// instance changed; a version counts as seen once its `reload` answered true.
 pub fn spawn_poller<F, Fut>(
     db: DatabaseConnection,
     versions: Versions,
@@ -111,10 +130,9 @@ pub fn spawn_poller<F, Fut>(
     reload: F,
 ) where
     F: Fn(Cache) -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send,
+    Fut: Future<Output = bool> + Send,
 {
     tokio::spawn(async move {
-        let _ = versions.changed(&db).await;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -124,9 +142,11 @@ pub fn spawn_poller<F, Fut>(
             }
             match versions.changed(&db).await {
                 Ok(changed) => {
-                    for cache in changed {
+                    for (cache, version) in changed {
                         tracing::debug!(?cache, "reloading after a change on another instance");
-                        reload(cache).await;
+                        if reload(cache).await {
+                            versions.saw(cache, version);
+                        }
                     }
                 }
                 Err(e) => tracing::debug!(error = %e, "version poll failed"),

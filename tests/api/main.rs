@@ -11,6 +11,7 @@ mod fixtures;
 mod flows;
 mod fuzz_regressions;
 mod hardening_flows;
+mod instances;
 mod items_api;
 mod lifecycle;
 mod operations;

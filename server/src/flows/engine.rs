@@ -52,15 +52,17 @@ struct Recompile(WeakEngine);
 
 #[async_trait]
 impl Follower for Recompile {
-    async fn reloaded(&self, cache: Cache) {
+    async fn reloaded(&self, cache: Cache) -> bool {
         if cache != Cache::Flows {
-            return;
+            return true;
         }
         if let Some(engine) = self.0.upgrade()
             && let Err(e) = engine.reload().await
         {
             tracing::error!(error = %e, "flow reload failed");
+            return false;
         }
+        true
     }
 }
 
