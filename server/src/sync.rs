@@ -1,6 +1,8 @@
 //! Keeping several instances that share one database coherent: each write that changes an
 //! in-memory picture (access rules, schema, flows) stores a new random version in `sluice_kv`;
-//! every instance polls those rows once a second and reloads what changed. A version row that
+//! every instance polls those rows once a second and reloads what changed — on PostgreSQL at
+//! once, woken by a `NOTIFY` on [`CHANNEL`] sent with each new version (the poll stays, for
+//! notifications lost with a connection). A version row that
 //! appears for the first time is a change like any other; a version is taken as seen only once
 //! its reload succeeded, so a failed reload is tried again at the next poll. Which pictures
 //! there are (`Cache`) and which collections feed them are named here.
@@ -13,10 +15,13 @@ use std::time::Duration;
 use entity::prelude::SluiceKv;
 use entity::sluice_kv;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use tokio_util::sync::CancellationToken;
 
 use crate::util::ids::nanoid;
+
+/// The PostgreSQL channel new versions are announced on.
+pub const CHANNEL: &str = "sluice_versions";
 
 /// Which in-memory picture a collection's rows feed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +77,14 @@ impl Versions {
             )
             .exec(db)
             .await?;
+            if crate::db::is_postgres(db) {
+                db.execute_raw(sea_orm::Statement::from_sql_and_values(
+                    sea_orm::DatabaseBackend::Postgres,
+                    "SELECT pg_notify($1, $2)",
+                    [CHANNEL.into(), key(*cache).into()],
+                ))
+                .await?;
+            }
             self.0
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -132,6 +145,10 @@ pub fn spawn_poller<F, Fut>(
     F: Fn(Cache) -> Fut + Send + 'static,
     Fut: Future<Output = bool> + Send,
 {
+    let wake = Arc::new(tokio::sync::Notify::new());
+    if crate::db::is_postgres(&db) {
+        tokio::spawn(listen(db.clone(), wake.clone(), shutdown.clone()));
+    }
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -139,6 +156,7 @@ pub fn spawn_poller<F, Fut>(
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 _ = tick.tick() => {}
+                () = wake.notified() => {}
             }
             match versions.changed(&db).await {
                 Ok(changed) => {
@@ -153,4 +171,42 @@ pub fn spawn_poller<F, Fut>(
             }
         }
     });
+}
+
+/// Wakes the poller whenever another instance announces a version (and after a lost
+/// connection, whose notifications are gone), until `shutdown`. A listener that cannot connect
+/// tries again every second; the poll goes on meanwhile.
+async fn listen(
+    db: DatabaseConnection,
+    wake: Arc<tokio::sync::Notify>,
+    shutdown: CancellationToken,
+) {
+    let pool = db.get_postgres_connection_pool().clone();
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            Err(e) = relay(&pool, &wake) => {
+                tracing::debug!(error = %e, "version listener lost; polling meanwhile");
+            }
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+/// Listens on [`CHANNEL`] and wakes the poller for each notification, until an error.
+async fn relay(
+    pool: &sea_orm::sqlx::PgPool,
+    wake: &tokio::sync::Notify,
+) -> Result<std::convert::Infallible, sea_orm::sqlx::Error> {
+    let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    loop {
+        // A notification, or nothing after a reconnect (what was sent meanwhile is lost):
+        // either way, the poller reads the versions now.
+        listener.try_recv().await?;
+        wake.notify_one();
+    }
 }
