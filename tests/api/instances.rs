@@ -97,13 +97,19 @@ async fn the_first_change_of_each_kind_reaches_the_other_instance() {
             )
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
-        let url = format!("/flows/trigger/{}", r.body["data"]["id"].as_str().expect("id"));
+        let url = format!(
+            "/flows/trigger/{}",
+            r.body["data"]["id"].as_str().expect("id")
+        );
         let started = Instant::now();
         loop {
             if b.admin().post(&url, json!({})).await.status == 200 {
                 break;
             }
-            assert!(started.elapsed() < Duration::from_secs(5), "flow {n} never reached B");
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "flow {n} never reached B"
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         times.push(started.elapsed());
