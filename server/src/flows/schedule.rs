@@ -1,7 +1,8 @@
 //! Schedule triggers (directus.md §2.8): every second, each active schedule flow whose cron
 //! matches that second runs with `$trigger = null` and no accountability (full access). Ticks
 //! are claimed in `sluice_kv` (`schedule:<flow>` holds the last claimed second), so with
-//! several instances on one database each tick runs exactly once.
+//! several instances on one database each tick runs exactly once; the claim and the tick's
+//! queued run commit in one transaction, so a claimed tick is never lost with its instance.
 
 use std::time::Duration;
 
@@ -9,16 +10,21 @@ use chrono::{DateTime, TimeZone, Utc};
 use entity::prelude::SluiceKv;
 use entity::sluice_kv;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::engine::FlowEngine;
 use super::model::TriggerKind;
+use super::queue::NewRun;
 use super::run::RunInput;
 
 /// Claims one tick of one flow; true for the single caller that wins it.
-pub async fn claim(db: &DatabaseConnection, flow: Uuid, tick: i64) -> Result<bool, sea_orm::DbErr> {
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    flow: Uuid,
+    tick: i64,
+) -> Result<bool, sea_orm::DbErr> {
     let key = format!("schedule:{flow}");
     let value = format!("{tick:020}");
     let updated = SluiceKv::update_many()
@@ -76,21 +82,26 @@ async fn run_tick(engine: &FlowEngine, tick: DateTime<Utc>) {
         if !cron.is_time_matching(&naive).unwrap_or(false) {
             continue;
         }
-        // Behind the write gate: on SQLite the claim queues behind other writers.
-        let claimed = {
+        // The tick's claim and its queued run commit together: a claimed tick always runs,
+        // on whichever instance takes it from the queue (behind the write gate on SQLite).
+        let queued = async {
             let _gate = core.gate.enter().await;
-            claim(&core.db, flow.id, tick.timestamp()).await
-        };
-        match claimed {
-            Ok(true) => {
-                let input = RunInput::new(Value::Null, None, 0);
-                if let Err(e) = core.queue.queue(&flow, &input, None, false).await {
-                    tracing::error!(flow = %flow.id, error = ?e, "could not queue a schedule tick");
-                }
+            let txn = core.db.begin().await?;
+            if !claim(&txn, flow.id, tick.timestamp()).await? {
+                return Ok(0);
             }
-            Ok(false) => {}
+            let input = RunInput::new(Value::Null, None, 0);
+            let n = core
+                .queue
+                .queue_in(&txn, vec![NewRun::of(&flow, &input, None)])
+                .await?;
+            txn.commit().await?;
+            Ok::<usize, sea_orm::DbErr>(n)
+        };
+        match queued.await {
+            Ok(n) => core.queue.committed(n),
             Err(e) => {
-                tracing::warn!(flow = %flow.id, error = %e, "could not claim a schedule tick")
+                tracing::warn!(flow = %flow.id, error = %e, "could not claim and queue a schedule tick")
             }
         }
     }
