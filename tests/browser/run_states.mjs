@@ -57,12 +57,14 @@ await scenario('run_states', async ({ page, step }) => {
   await page.click(tid('runs-queued'));
   await waitFor(async () => (await statuses()) === 'queued', 'Queued keeps the waiting retry');
   check((await text(page, tid('run-attempt'))) === 'Attempt 2', 'the queued run is the second attempt');
+  const due = await text(page, `${tid('run-row')} td:nth-child(2)`);
+  check(due === 'in 1 h', `the retry is due in an hour: "${due}"`);
   // Its drawer: not ended, so neither failed nor a duration.
   await rows().first().locator('a').first().click();
   await waitText(page, tid('run-status'), (t) => t.includes('Queued'), 'the drawer says Queued');
   check((await text(page, tid('run-attempts'))) === '2', 'the drawer shows the attempt');
   await page.locator(tid('run-unfinished')).waitFor({ timeout });
-  step('Queued: the retry waiting its turn, attempt 2, its drawer says it has not ended');
+  step('Queued: the retry waiting its turn, due in 1 h, attempt 2, its drawer says it has not ended');
 
   await page.goto(`${base}/admin/flows/${id}/runs?status=retrying`);
   await waitFor(async () => (await statuses()) === 'retrying', 'Retrying keeps the failed first attempt');

@@ -11,19 +11,38 @@ pub fn relative(iso: &str) -> String {
     if t.is_nan() {
         return iso.to_owned();
     }
-    let secs = ((js_sys::Date::now() - t) / 1000.0).max(0.0);
-    if secs < 45.0 {
-        "just now".to_owned()
-    } else if secs < 3600.0 {
-        format!("{} min ago", (secs / 60.0).round().max(1.0))
-    } else if secs < 86_400.0 {
-        format!("{} h ago", (secs / 3600.0).round())
-    } else if secs < 30.0 * 86_400.0 {
-        let d = (secs / 86_400.0).round();
-        format!("{d} day{} ago", if d == 1.0 { "" } else { "s" })
-    } else {
-        absolute(iso)
+    match since((js_sys::Date::now() - t) / 1000.0) {
+        Some(text) => text,
+        None => absolute(iso),
     }
+}
+
+/// `secs` ago in words ("3 min ago"), or ahead for a negative `secs` ("in 1 h": a queued
+/// retry's due time); `None` beyond 30 days, which is written as a date.
+fn since(secs: f64) -> Option<String> {
+    let (ahead, secs) = (secs < 0.0, secs.abs());
+    // Each unit as it rounds: 59.9 minutes read as "1 h", not "60 min".
+    let (minutes, hours, days) = (
+        (secs / 60.0).round(),
+        (secs / 3600.0).round(),
+        (secs / 86_400.0).round(),
+    );
+    let amount = if secs < 45.0 {
+        return Some("just now".to_owned());
+    } else if minutes < 60.0 {
+        format!("{} min", minutes.max(1.0))
+    } else if hours < 24.0 {
+        format!("{hours} h")
+    } else if days <= 30.0 {
+        format!("{days} day{}", if days == 1.0 { "" } else { "s" })
+    } else {
+        return None;
+    };
+    Some(if ahead {
+        format!("in {amount}")
+    } else {
+        format!("{amount} ago")
+    })
 }
 
 /// The local date and time, e.g. "26/11/2026, 22:08:20".
@@ -68,7 +87,20 @@ pub fn duration(ms: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::duration;
+    use super::{duration, since};
+
+    #[test]
+    fn times_ahead_read_as_due() {
+        assert_eq!(since(10.0).as_deref(), Some("just now"));
+        assert_eq!(since(-10.0).as_deref(), Some("just now"));
+        assert_eq!(since(600.0).as_deref(), Some("10 min ago"));
+        assert_eq!(since(-3600.0).as_deref(), Some("in 1 h"));
+        assert_eq!(since(-3599.2).as_deref(), Some("in 1 h"));
+        assert_eq!(since(3590.0).as_deref(), Some("1 h ago"));
+        assert_eq!(since(-2.0 * 86_400.0).as_deref(), Some("in 2 days"));
+        assert_eq!(since(86_400.0).as_deref(), Some("1 day ago"));
+        assert_eq!(since(31.0 * 86_400.0), None);
+    }
 
     #[test]
     fn durations_below_a_millisecond_are_microseconds() {
