@@ -66,6 +66,12 @@ impl Versions {
     ) -> Result<(), sea_orm::DbErr> {
         for cache in caches {
             let value = nanoid(16);
+            // Seen before it is stored: this instance's own poll, woken by its own
+            // notification, must not take it for another instance's change and reload again.
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key(*cache), value.clone());
             SluiceKv::insert(sluice_kv::ActiveModel {
                 key: Set(key(*cache).into()),
                 value: Set(value.clone()),
@@ -85,10 +91,6 @@ impl Versions {
                 ))
                 .await?;
             }
-            self.0
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(key(*cache), value);
         }
         Ok(())
     }

@@ -35,6 +35,11 @@ pub async fn handle(
     req: Request,
 ) -> Result<Response> {
     let core = engine.core();
+    // Before the flow is looked up: an answer from flows a purge replaces is not stored.
+    let generation = match cache {
+        Some(c) => c.generation().await,
+        None => 0,
+    };
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
     let Ok(id) = Uuid::parse_str(raw_id) else {
@@ -191,7 +196,9 @@ pub async fn handle(
     if let (Some(cache), Some(key), Some(text)) = (cached, &cache_key, &text)
         && status == StatusCode::OK
     {
-        cache.set(key, status.as_u16(), text.clone()).await;
+        cache
+            .set(generation, key, status.as_u16(), text.clone())
+            .await;
         let mut resp = json_response(status, Some(text.clone()), "no-cache");
         cache_status(cache, &mut resp, "MISS");
         return Ok(resp);

@@ -32,6 +32,11 @@ enum Backend {
 #[derive(Clone)]
 pub struct ResponseCache {
     backend: Arc<Backend>,
+    /// Bumped by each purge. An answer is stored only if no purge began since its request
+    /// started ([`ResponseCache::generation`]): one computed from the old flows or access
+    /// rules must not land after the purge that forgot them. Stores hold it shared, a purge
+    /// alone.
+    generation: Arc<tokio::sync::RwLock<u64>>,
     ttl: Duration,
     namespace: String,
     value_max_size: usize,
@@ -109,6 +114,7 @@ impl ResponseCache {
         };
         Some(ResponseCache {
             backend: Arc::new(backend),
+            generation: Arc::default(),
             ttl: cfg.ttl,
             namespace: cfg.namespace.clone(),
             value_max_size: cfg.value_max_size,
@@ -119,6 +125,8 @@ impl ResponseCache {
     /// Forgets every stored webhook answer (flows or access rules changed). On Redis this
     /// removes the namespace's webhook entries for every instance sharing it.
     pub async fn purge(&self) {
+        let mut generation = self.generation.write().await;
+        *generation += 1;
         match &*self.backend {
             Backend::Memory(c) => c.invalidate_all(),
             Backend::Redis(conn) => {
@@ -172,9 +180,19 @@ impl ResponseCache {
         hit.filter(|c| c.expires_at > now)
     }
 
-    /// Stores an answer, unless it is larger than `CACHE_VALUE_MAX_SIZE`.
-    pub async fn set(&self, key: &str, status: u16, body: String) {
+    /// The purges so far: taken when a request starts, given back to [`ResponseCache::set`].
+    pub async fn generation(&self) -> u64 {
+        *self.generation.read().await
+    }
+
+    /// Stores an answer, unless it is larger than `CACHE_VALUE_MAX_SIZE` or a purge began
+    /// since `generation` was taken (the answer may come from what was purged).
+    pub async fn set(&self, generation: u64, key: &str, status: u16, body: String) {
         if body.len() > self.value_max_size {
+            return;
+        }
+        let current = self.generation.read().await;
+        if *current != generation {
             return;
         }
         let key = &format!("{}:{key}", self.namespace);
@@ -214,6 +232,7 @@ mod tests {
         );
         ResponseCache {
             backend: Arc::new(backend),
+            generation: Arc::default(),
             ttl: Duration::from_secs(60),
             namespace: "t".into(),
             value_max_size,
@@ -228,7 +247,7 @@ mod tests {
         // 10,000 answers of 10 kB each: 100 MB if entries were only counted.
         for i in 0..10_000 {
             cache
-                .set(&format!("webhook:f:{i}"), 200, "x".repeat(10_000))
+                .set(0, &format!("webhook:f:{i}"), 200, "x".repeat(10_000))
                 .await;
         }
         let Backend::Memory(c) = &*cache.backend else {
@@ -242,12 +261,30 @@ mod tests {
     #[tokio::test]
     async fn oversized_answers_are_not_cached_and_purge_forgets_all() {
         let cache = memory_cache(1 << 20, 100);
-        cache.set("webhook:big", 200, "x".repeat(101)).await;
+        cache.set(0, "webhook:big", 200, "x".repeat(101)).await;
         assert!(cache.get("webhook:big").await.is_none());
-        cache.set("webhook:small", 200, "x".repeat(100)).await;
+        cache.set(0, "webhook:small", 200, "x".repeat(100)).await;
         assert!(cache.get("webhook:small").await.is_some());
         cache.purge().await;
         assert!(cache.get("webhook:small").await.is_none());
+    }
+
+    #[tokio::test]
+    async fn an_answer_begun_before_a_purge_is_not_stored_after_it() {
+        let cache = memory_cache(1 << 20, 1000);
+        // A request starts under the old flows …
+        let started = cache.generation().await;
+        // … the flows change and the cache is purged while it runs …
+        cache.purge().await;
+        // … so its answer, computed from the old flows, is not stored.
+        cache.set(started, "webhook:late", 200, "old".into()).await;
+        assert!(cache.get("webhook:late").await.is_none());
+        let now = cache.generation().await;
+        cache.set(now, "webhook:late", 200, "new".into()).await;
+        assert_eq!(
+            cache.get("webhook:late").await.map(|c| c.body),
+            Some("new".into())
+        );
     }
 
     #[test]
