@@ -685,6 +685,64 @@ async fn accepted_runs_survive_sigkill_and_run_exactly_once() {
     );
 }
 
+/// A collection `name` (`n`, `step`) and an async flow into it: write `first`, sleep
+/// `sleep_ms` (a number or a template), write `second` — each call's two writes, by `n`.
+async fn write_wait_write(admin: &tests::TestClient, name: &str, sleep_ms: Value) -> String {
+    let r = admin
+        .post(
+            "/collections",
+            json!({"collection": name, "schema": {}, "meta": {}, "fields": [
+                {"field": "id", "type": "integer", "schema": {"is_primary_key": true, "has_auto_increment": true}},
+                {"field": "n", "type": "integer"},
+                {"field": "step", "type": "string"}
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let write = |key: &str| {
+        json!({"key": key, "operation": "item-create",
+               "options": {"collection": name, "permissions": "$full",
+                           "payload": {"n": "{{$trigger.body.n}}", "step": key}}})
+    };
+    let mut first = write("first");
+    first["resolve"] = json!("wait");
+    let r = admin
+        .post(
+            "/flows",
+            json!({"name": "write, wait, write", "trigger": "webhook", "status": "active",
+                   "accountability": "activity", "options": {"method": "POST", "async": true},
+                   "operations": [first,
+                       {"key": "wait", "operation": "sleep", "resolve": "second",
+                        "options": {"milliseconds": sleep_ms}},
+                       write("second")]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["data"]["id"].as_str().expect("flow id").to_owned()
+}
+
+/// Calls `0..calls` of [`write_wait_write`] each wrote `first` and `second` exactly once.
+async fn assert_each_call_wrote_twice(admin: &tests::TestClient, name: &str, calls: i64) {
+    let r = admin
+        .get(&format!("/items/{name}?limit=-1&fields=n,step&sort=n,step"))
+        .await;
+    let written: Vec<(i64, String)> = r.body["data"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| {
+            (
+                m["n"].as_i64().unwrap(),
+                m["step"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want: Vec<(i64, String)> = (0..calls)
+        .flat_map(|n| [(n, "first".to_owned()), (n, "second".to_owned())])
+        .collect();
+    assert_eq!(written, want, "each call's two writes, exactly once");
+}
+
 /// Issue 13 point 9: SIGTERM stops claiming, lets the runs executing finish within
 /// `FLOWS_SHUTDOWN_TIMEOUT`, and hands the one still going at the deadline back to the queue —
 /// with a 60 s lease, so only the hand-back (not a lease expiring) lets the next start take
@@ -701,43 +759,7 @@ async fn sigterm_finishes_what_it_can_and_hands_the_rest_back() {
         ("SERVER_SHUTDOWN_TIMEOUT", "1s"),
     ])
     .await;
-    let r = app
-        .admin()
-        .post(
-            "/collections",
-            json!({"collection": "marks", "schema": {}, "meta": {}, "fields": [
-                {"field": "id", "type": "integer", "schema": {"is_primary_key": true, "has_auto_increment": true}},
-                {"field": "n", "type": "integer"},
-                {"field": "step", "type": "string"}
-            ]}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let write = |key: &str, next: Option<&str>| {
-        let mut op = json!({"key": key, "operation": "item-create",
-            "options": {"collection": "marks", "permissions": "$full",
-                        "payload": {"n": "{{$trigger.body.n}}", "step": key}}});
-        if let Some(next) = next {
-            op["resolve"] = json!(next);
-        }
-        op
-    };
-    let r = app
-        .admin()
-        .post(
-            "/flows",
-            json!({"name": "long", "trigger": "webhook", "status": "active", "accountability": "activity",
-                   "options": {"method": "POST", "async": true},
-                   "operations": [
-                       write("first", Some("wait")),
-                       {"key": "wait", "operation": "sleep", "resolve": "second",
-                        "options": {"milliseconds": "{{$trigger.body.ms}}"}},
-                       write("second", None)
-                   ]}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let flow = r.body["data"]["id"].as_str().expect("flow id").to_owned();
+    let flow = write_wait_write(&app.admin(), "marks", json!("{{$trigger.body.ms}}")).await;
 
     // Call 0 ends within the grace, call 1 outlasts it; 2–4 wait for a worker (2 at once).
     let mut runs = Vec::new();
@@ -813,25 +835,7 @@ async fn sigterm_finishes_what_it_can_and_hands_the_rest_back() {
         let (_, ended) = row(run);
         assert!(ended > exited, "{run} finished after the restart");
     }
-    let marks = app
-        .admin()
-        .get("/items/marks?limit=-1&fields=n,step&sort=n,step")
-        .await;
-    let marks: Vec<(i64, String)> = marks.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["n"].as_i64().unwrap(),
-                m["step"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    let want: Vec<(i64, String)> = (0..5)
-        .flat_map(|n| [(n, "first".to_owned()), (n, "second".to_owned())])
-        .collect();
-    assert_eq!(marks, want, "each call's two writes, exactly once");
+    assert_each_call_wrote_twice(&app.admin(), "marks", 5).await;
 }
 
 /// Issue 13 point 1 for event actions: an item write and the action runs it starts commit in
@@ -956,38 +960,7 @@ async fn a_dead_instances_runs_are_taken_over_when_their_lease_expires() {
 
     const CALLS: usize = 12;
     let mut a = ServerProcess::start(&[("FLOWS_LEASE", "2s"), ("FLOWS_QUEUE_POLL", "100ms")]).await;
-    let r = a
-        .admin()
-        .post(
-            "/collections",
-            json!({"collection": "steps", "schema": {}, "meta": {}, "fields": [
-                {"field": "id", "type": "integer", "schema": {"is_primary_key": true, "has_auto_increment": true}},
-                {"field": "n", "type": "integer"},
-                {"field": "step", "type": "string"}
-            ]}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let write = |key: &str| {
-        json!({"key": key, "operation": "item-create",
-               "options": {"collection": "steps", "permissions": "$full",
-                           "payload": {"n": "{{$trigger.body.n}}", "step": key}}})
-    };
-    let mut first = write("first");
-    first["resolve"] = json!("wait");
-    let r = a
-        .admin()
-        .post(
-            "/flows",
-            json!({"name": "two steps", "trigger": "webhook", "status": "active", "accountability": "activity",
-                   "options": {"method": "POST", "async": true},
-                   "operations": [first,
-                       {"key": "wait", "operation": "sleep", "resolve": "second", "options": {"milliseconds": 5000}},
-                       write("second")]}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let flow = r.body["data"]["id"].as_str().expect("flow id").to_owned();
+    let flow = write_wait_write(&a.admin(), "steps", json!(5000)).await;
     for n in 0..CALLS {
         let r = a
             .admin()
@@ -1038,25 +1011,7 @@ async fn a_dead_instances_runs_are_taken_over_when_their_lease_expires() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let steps = b
-        .admin()
-        .get("/items/steps?limit=-1&fields=n,step&sort=n,step")
-        .await;
-    let steps: Vec<(i64, String)> = steps.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["n"].as_i64().unwrap(),
-                m["step"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    let want: Vec<(i64, String)> = (0..CALLS as i64)
-        .flat_map(|n| [(n, "first".to_owned()), (n, "second".to_owned())])
-        .collect();
-    assert_eq!(steps, want, "each call's two writes, exactly once");
+    assert_each_call_wrote_twice(&b.admin(), "steps", CALLS as i64).await;
     eprintln!(
         "takeover: B finished A's runs {:?} after the kill",
         killed.elapsed()

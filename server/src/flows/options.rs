@@ -77,12 +77,10 @@ fn check_retry(retry: &Value) -> std::result::Result<(), String> {
         }
     }
     for key in ["delay", "max"] {
-        if let Some(v) = r.get(key).filter(|v| !v.is_null()) {
-            check_duration(v).map_err(|()| {
-                format!(
-                    "\"options.retry.{key}\" must be a duration such as \"30s\" or a number of milliseconds"
-                )
-            })?;
+        if r.get(key).is_some_and(|v| !v.is_null() && !is_duration(v)) {
+            return Err(format!(
+                "\"options.retry.{key}\" must be a duration such as \"30s\" or a number of milliseconds"
+            ));
         }
     }
     match r.get("on") {
@@ -126,13 +124,12 @@ fn check_retention(retention: &Value) -> std::result::Result<(), String> {
 }
 
 /// A duration as `retry` reads it: text (`"30s"`) or whole milliseconds.
-fn check_duration(v: &Value) -> std::result::Result<(), ()> {
-    let ok = match v {
+fn is_duration(v: &Value) -> bool {
+    match v {
         Value::String(s) => parse_duration(s).is_some(),
         Value::Number(n) => n.as_u64().is_some(),
         _ => false,
-    };
-    if ok { Ok(()) } else { Err(()) }
+    }
 }
 
 #[cfg(test)]
