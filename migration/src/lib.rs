@@ -16,6 +16,7 @@ mod m20261202_000006_run_test;
 mod m20261202_000007_idempotency;
 mod m20261202_000008_run_attempt;
 mod m20261202_000009_durable_queue;
+mod m20261203_000010_version_triggers;
 
 /// Runs all Sluice migrations in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_idempotency::Migration),
             Box::new(m20261202_000008_run_attempt::Migration),
             Box::new(m20261202_000009_durable_queue::Migration),
+            Box::new(m20261203_000010_version_triggers::Migration),
         ]
     }
 }

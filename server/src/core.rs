@@ -180,8 +180,10 @@ impl Core {
         }
     }
 
-    /// After a write to `collection`: refreshes what it made stale, here and — through the
-    /// version rows — on every other instance sharing the database.
+    /// After a write to `collection`: refreshes what it made stale here. Other instances
+    /// sharing the database learn of it from the version the write's own transaction stored
+    /// (a database trigger), so a write that committed is announced even if this process
+    /// dies now.
     pub async fn invalidate(&self, collection: &str) {
         let caches = caches_for(collection);
         if caches.is_empty() {
@@ -190,32 +192,45 @@ impl Core {
         // On a task of its own: the write has committed, so a caller that goes away (a client
         // disconnecting drops its handler) must not leave the pictures stale.
         let core = self.clone();
-        let done = self
-            .tasks
-            .spawn(async move { core.reload_and_publish(caches).await });
+        let done = self.tasks.spawn(async move {
+            for cache in caches {
+                core.refresh(*cache).await;
+            }
+        });
         if let Err(e) = done.await {
             tracing::error!(error = %e, "cache invalidation task failed");
         }
     }
 
-    async fn reload_and_publish(&self, caches: &'static [Cache]) {
-        for cache in caches {
-            self.reload(*cache).await;
-        }
-        let bumped = {
-            let _gate = self.gate.enter().await;
-            self.versions.bump(&self.db, caches).await
+    /// Brings one picture up to the version stored now: reloads it unless that version was
+    /// already reloaded here (this instance's poll, woken by the write's own notification,
+    /// may have been first), and records the version once the reload succeeded. One refresh
+    /// per picture at a time, so the last to end read the newest rows; the version is read
+    /// before the rows, so a change committed meanwhile is reloaded once more, never missed.
+    pub async fn refresh(&self, cache: Cache) -> bool {
+        let _one = self.0.reloading[cache as usize].lock().await;
+        let stored = match self.versions.stored(&self.db, cache).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::debug!(error = %e, ?cache, "could not read a picture's version");
+                None
+            }
         };
-        if let Err(e) = bumped {
-            tracing::warn!(error = %e, "could not publish a cache version");
+        if let Some(v) = &stored
+            && self.versions.has_seen(cache, v)
+        {
+            return true;
         }
+        let ok = self.reload(cache).await;
+        if let (true, Some(v)) = (ok, stored) {
+            self.versions.saw(cache, v);
+        }
+        ok
     }
 
     /// Reloads one picture from the database and tells its followers; false when any part
-    /// failed. Reloads of one picture run one at a time, so the last to end read the newest
-    /// rows.
-    pub async fn reload(&self, cache: Cache) -> bool {
-        let _one = self.0.reloading[cache as usize].lock().await;
+    /// failed. Callers hold the picture's reload lock ([`Core::refresh`]).
+    async fn reload(&self, cache: Cache) -> bool {
         let result = match cache {
             Cache::Access => self.access.reload(&self.db).await,
             Cache::Schema => self.schema.reload(&self.db).await,
@@ -247,7 +262,10 @@ impl Core {
             self.shutdown.clone(),
             move |cache| {
                 let core = core.clone();
-                async move { core.reload(cache).await }
+                async move {
+                    tracing::debug!(?cache, "reloading after a change on another instance");
+                    core.refresh(cache).await;
+                }
             },
         );
     }

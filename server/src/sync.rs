@@ -1,11 +1,11 @@
-//! Keeping several instances that share one database coherent: each write that changes an
-//! in-memory picture (access rules, schema, flows) stores a new random version in `sluice_kv`;
-//! every instance polls those rows once a second and reloads what changed — on PostgreSQL at
-//! once, woken by a `NOTIFY` on [`CHANNEL`] sent with each new version (the poll stays, for
-//! notifications lost with a connection). A version row that
-//! appears for the first time is a change like any other; a version is taken as seen only once
-//! its reload succeeded, so a failed reload is tried again at the next poll. Which pictures
-//! there are (`Cache`) and which collections feed them are named here.
+//! Keeping several instances that share one database coherent: each write to a table an
+//! in-memory picture (access rules, schema, flows) is built from stores a new random version
+//! in `sluice_kv` — a database trigger does it, inside the writing transaction, and on
+//! PostgreSQL sends a `NOTIFY` on [`CHANNEL`] delivered at commit. Every instance polls those
+//! rows once a second and reloads what changed — on PostgreSQL at once, woken by the
+//! notification (the poll stays, for notifications lost with a connection). A version is taken
+//! as seen only once its reload succeeded, so a failed reload is tried again at the next poll.
+//! Which pictures there are (`Cache`) and which collections feed them are named here.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -14,11 +14,8 @@ use std::time::Duration;
 
 use entity::prelude::SluiceKv;
 use entity::sluice_kv;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use tokio_util::sync::CancellationToken;
-
-use crate::util::ids::nanoid;
 
 /// The PostgreSQL channel new versions are announced on.
 pub const CHANNEL: &str = "sluice_versions";
@@ -58,43 +55,6 @@ fn key(cache: Cache) -> &'static str {
 pub struct Versions(Arc<Mutex<HashMap<&'static str, String>>>);
 
 impl Versions {
-    /// Publishes new versions for the given caches.
-    pub async fn bump(
-        &self,
-        db: &DatabaseConnection,
-        caches: &[Cache],
-    ) -> Result<(), sea_orm::DbErr> {
-        for cache in caches {
-            let value = nanoid(16);
-            // Seen before it is stored: this instance's own poll, woken by its own
-            // notification, must not take it for another instance's change and reload again.
-            self.0
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(key(*cache), value.clone());
-            SluiceKv::insert(sluice_kv::ActiveModel {
-                key: Set(key(*cache).into()),
-                value: Set(value.clone()),
-            })
-            .on_conflict(
-                OnConflict::column(sluice_kv::Column::Key)
-                    .update_column(sluice_kv::Column::Value)
-                    .to_owned(),
-            )
-            .exec(db)
-            .await?;
-            if crate::db::is_postgres(db) {
-                db.execute_raw(sea_orm::Statement::from_sql_and_values(
-                    sea_orm::DatabaseBackend::Postgres,
-                    "SELECT pg_notify($1, $2)",
-                    [CHANNEL.into(), key(*cache).into()],
-                ))
-                .await?;
-            }
-        }
-        Ok(())
-    }
-
     /// Takes the stored versions as seen: called before the pictures are first loaded, so
     /// a change made meanwhile is reloaded once more rather than missed.
     pub async fn snapshot(&self, db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
@@ -102,6 +62,27 @@ impl Versions {
             self.saw(cache, version);
         }
         Ok(())
+    }
+
+    /// The version of `cache` stored now (`None` before its first row).
+    pub async fn stored(
+        &self,
+        db: &impl ConnectionTrait,
+        cache: Cache,
+    ) -> Result<Option<String>, sea_orm::DbErr> {
+        Ok(SluiceKv::find_by_id(key(cache))
+            .one(db)
+            .await?
+            .map(|row| row.value))
+    }
+
+    /// Whether `version` of `cache` was already reloaded here.
+    pub fn has_seen(&self, cache: Cache, version: &str) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key(cache))
+            .is_some_and(|seen| seen == version)
     }
 
     /// Caches whose stored version differs from the one seen, with that version. A picture
@@ -128,7 +109,7 @@ impl Versions {
     }
 
     /// Records `version` of `cache` as seen (its picture was reloaded).
-    fn saw(&self, cache: Cache, version: String) {
+    pub fn saw(&self, cache: Cache, version: String) {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -136,16 +117,16 @@ impl Versions {
     }
 }
 
-/// Polls the version rows until `shutdown` and calls `reload` for each picture another
-/// instance changed; a version counts as seen once its `reload` answered true.
+/// Polls the version rows until `shutdown` and calls `refresh` for each picture whose version
+/// changed (`refresh` checks again, and records the version it reloaded).
 pub fn spawn_poller<F, Fut>(
     db: DatabaseConnection,
     versions: Versions,
     shutdown: CancellationToken,
-    reload: F,
+    refresh: F,
 ) where
     F: Fn(Cache) -> Fut + Send + 'static,
-    Fut: Future<Output = bool> + Send,
+    Fut: Future<Output = ()> + Send,
 {
     let wake = Arc::new(tokio::sync::Notify::new());
     if crate::db::is_postgres(&db) {
@@ -162,11 +143,8 @@ pub fn spawn_poller<F, Fut>(
             }
             match versions.changed(&db).await {
                 Ok(changed) => {
-                    for (cache, version) in changed {
-                        tracing::debug!(?cache, "reloading after a change on another instance");
-                        if reload(cache).await {
-                            versions.saw(cache, version);
-                        }
+                    for (cache, _) in changed {
+                        refresh(cache).await;
                     }
                 }
                 Err(e) => tracing::debug!(error = %e, "version poll failed"),

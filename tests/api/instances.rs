@@ -121,3 +121,69 @@ async fn the_first_change_of_each_kind_reaches_the_other_instance() {
         times[times.len() - 1]
     );
 }
+
+/// A change committed by something other than Sluice — `psql`, a migration script, or an
+/// instance that died right after its commit — announces itself: the version is bumped by the
+/// database, inside the writing transaction. Runs on both backends (SQLite through the poll).
+#[tokio::test]
+async fn a_change_written_straight_into_the_database_reaches_every_instance() {
+    use sea_orm::ConnectionTrait;
+    let a = ServerProcess::start(&[]).await;
+    let r = a
+        .admin()
+        .post(
+            "/flows",
+            json!({"name": "dormant", "trigger": "webhook", "status": "inactive",
+                   "options": {"method": "POST"},
+                   "operations": [{"key": "t", "operation": "transform", "options": {"json": {"ok": true}}}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let url = format!(
+        "/flows/trigger/{}",
+        r.body["data"]["id"].as_str().expect("id")
+    );
+    assert_ne!(a.anon().post(&url, json!({})).await.status, 200);
+    let db = a.connect_database().await;
+    let sql = |s: &str| sea_orm::Statement::from_string(db.get_database_backend(), s.to_owned());
+    db.execute_raw(sql(
+        "UPDATE directus_flows SET status = 'active' WHERE name = 'dormant'",
+    ))
+    .await
+    .expect("activate the flow by hand");
+    db.execute_raw(sql(
+        "INSERT INTO directus_permissions (policy, collection, action, fields) \
+         SELECT id, 'directus_flows', 'trigger', '*' FROM directus_policies \
+         WHERE name = '$t:public_label'",
+    ))
+    .await
+    .expect("grant public trigger by hand");
+    let took = answers(
+        "a hand-written activation and grant",
+        Duration::from_secs(5),
+        200,
+        async || a.anon().post(&url, json!({})).await,
+    )
+    .await;
+    eprintln!("a change made outside Sluice: picked up after {took:?}");
+    if matches!(tests::Backend::from_env(), tests::Backend::Postgres) {
+        // Another instance, started after the change, sees it too; and a revoke by hand closes
+        // the flow on both.
+        let b = a.sibling().await;
+        assert_eq!(b.anon().post(&url, json!({})).await.status, 200);
+        db.execute_raw(sql(
+            "DELETE FROM directus_permissions WHERE action = 'trigger' AND collection = 'directus_flows'",
+        ))
+        .await
+        .expect("revoke by hand");
+        for instance in [&a, &b] {
+            answers(
+                "a hand-written revoke",
+                Duration::from_secs(5),
+                403,
+                async || instance.anon().post(&url, json!({})).await,
+            )
+            .await;
+        }
+    }
+}

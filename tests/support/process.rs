@@ -172,6 +172,18 @@ impl ServerProcess {
         let _ = self.child.wait();
     }
 
+    /// A connection of the test's own to the instance's database (what `psql` is to an
+    /// operator): for writes no Sluice process makes.
+    pub async fn connect_database(&self) -> sea_orm::DatabaseConnection {
+        let url = match &self.database.config {
+            DbConfig::Sqlite { filename } => format!("sqlite://{filename}?mode=rw"),
+            DbConfig::Postgres { url } => url.clone(),
+        };
+        sea_orm::Database::connect(url)
+            .await
+            .expect("connect to the instance's database")
+    }
+
     /// A client that sends the admin's static token.
     pub fn admin(&self) -> TestClient {
         self.client.with_token(ADMIN_TOKEN)
