@@ -17,6 +17,7 @@ mod m20261202_000007_idempotency;
 mod m20261202_000008_run_attempt;
 mod m20261202_000009_durable_queue;
 mod m20261203_000010_version_triggers;
+mod m20261204_000011_schedule_window;
 
 /// Runs all Sluice migrations in order.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_run_attempt::Migration),
             Box::new(m20261202_000009_durable_queue::Migration),
             Box::new(m20261203_000010_version_triggers::Migration),
+            Box::new(m20261204_000011_schedule_window::Migration),
         ]
     }
 }

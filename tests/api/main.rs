@@ -17,6 +17,7 @@ mod lifecycle;
 mod operations;
 mod permissions_matrix;
 mod protect;
+mod schedules;
 mod schema_api;
 mod sdk;
 mod secrets;

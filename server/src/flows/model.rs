@@ -111,6 +111,8 @@ pub struct FlowDef {
     pub record: Value,
     /// Schedule flows: the parsed `options.cron` (`None` when invalid: the flow never runs).
     pub cron: Option<croner::Cron>,
+    /// Schedule flows: what happens to ticks missed while every instance was down.
+    pub missed: super::schedule::Missed,
     /// Event flows: `filter` or `action`, and the event names they listen to.
     pub events: Option<EventSpec>,
 }
@@ -199,6 +201,7 @@ impl FlowDef {
                 .and_then(parse_cron),
             _ => None,
         };
+        let missed = super::schedule::Missed::of(&options);
         let events = match trigger {
             TriggerKind::Event => event_spec(&options),
             _ => None,
@@ -218,6 +221,7 @@ impl FlowDef {
             return_spec,
             operations,
             cron,
+            missed,
             events,
         }
     }

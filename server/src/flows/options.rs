@@ -1,10 +1,11 @@
-//! Checks the Sluice flow options a saved flow carries — `retry`, `retention` and
-//! `idempotencyKey` — so a value the engine could not use is refused with a 400 when the flow
+//! Checks the Sluice flow options a saved flow carries — `retry`, `retention`,
+//! `idempotencyKey` and `missed` — so a value the engine could not use is refused with a 400 when the flow
 //! is saved, instead of being ignored at run time.
 
 use serde_json::{Map, Value};
 
 use super::retry::MAX_ATTEMPTS;
+use super::schedule::Missed;
 use crate::error::{ApiError, Result};
 use crate::util::duration::parse_duration;
 
@@ -38,6 +39,11 @@ fn check_options(options: &Map<String, Value>) -> std::result::Result<(), String
     }
     if let Some(retention) = options.get("retention").filter(|v| !v.is_null()) {
         check_retention(retention)?;
+    }
+    match options.get("missed") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(m)) if Missed::NAMES.contains(&m.as_str()) => {}
+        Some(_) => return Err("\"options.missed\" must be \"skip\", \"once\" or \"all\"".into()),
     }
     match options.get("idempotencyKey") {
         None | Some(Value::Null | Value::String(_)) => Ok(()),
@@ -149,7 +155,7 @@ mod tests {
         let retry = json!({"attempts": "3", "backoff": "exponential", "delay": 250, "max": "5m",
             "on": ["request", "throw"]});
         let options = json!({"retry": retry, "retention": {"success": "7d", "failed": null},
-            "idempotencyKey": "{{$trigger.body.id}}"});
+            "idempotencyKey": "{{$trigger.body.id}}", "missed": "all"});
         assert_eq!(message(json!({"options": options.clone()})), None);
         assert_eq!(
             message(json!([{"options": options.clone()}, {"name": "x"}])),
@@ -192,6 +198,8 @@ mod tests {
                 "options.retention.errors",
             ),
             (json!({"idempotencyKey": 5}), "options.idempotencyKey"),
+            (json!({"missed": "catch-up"}), "options.missed"),
+            (json!({"missed": true}), "options.missed"),
         ];
         for (options, names) in bad {
             let text = message(json!({"options": options.clone()}))

@@ -142,6 +142,7 @@ pub fn TriggerInspector(b: Builder) -> impl IntoView {
                 "webhook" => view! { <WebhookSettings b=b /> }.into_any(),
                 "schedule" => {
                     let cron = opt(b, "cron");
+                    let missed = opt(b, "missed");
                     let error = move || {
                         let c = text_of(&cron.get());
                         let n = c.split_whitespace().count();
@@ -153,6 +154,14 @@ pub fn TriggerInspector(b: Builder) -> impl IntoView {
                             <input class="input input--mono" id="trigger-cron" placeholder="0 0 9 * * *" prop:value=move || text_of(&cron.get()) on:input=move |ev| set_opt(b, "cron", json!(event_target_value(&ev))) />
                             {move || error().map(|e| view! { <p class="field__error">{e}</p> })}
                             <p class="field__help">"Example: 0 */5 * * * * runs every five minutes."</p>
+                        </div>
+                        <div class="field">
+                            <label class="field__label" for="trigger-missed">"Runs missed while the server was down"</label>
+                            <select class="input" id="trigger-missed" data-testid="trigger-missed" prop:value=move || { let m = text_of(&missed.get()); if m.is_empty() { "skip".to_owned() } else { m } } on:change=move |ev| set_opt(b, "missed", json!(event_target_value(&ev)))>
+                                <option value="skip">"Skip them"</option>
+                                <option value="once">"Run once when the server is back"</option>
+                                <option value="all">"Run each of them (up to 100)"</option>
+                            </select>
                         </div>
                     }
                     .into_any()
