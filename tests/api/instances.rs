@@ -10,7 +10,7 @@ use tests::process::ServerProcess;
 use crate::fixtures::PUBLIC_POLICY;
 
 /// Polls `call` until it answers `want`, for at most `within`; the time it took.
-async fn answers(
+pub(crate) async fn answers(
     what: &str,
     within: Duration,
     want: u16,

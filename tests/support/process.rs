@@ -118,15 +118,26 @@ impl ServerProcess {
     /// Another instance on the same database, with the same variables (several Sluice
     /// processes sharing one PostgreSQL).
     pub async fn sibling(&self) -> ServerProcess {
+        self.sibling_with(&[]).await
+    }
+
+    /// [`ServerProcess::sibling`] with `extra` variables on top of this instance's.
+    pub async fn sibling_with(&self, extra: &[(&str, &str)]) -> ServerProcess {
+        let mut env = self.env.clone();
+        env.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         let dir = std::env::temp_dir().join(format!("sluice-proc-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("create work dir");
-        let (child, base_url) = launch(&self.database, &self.env, &dir).await;
+        let (child, base_url) = launch(&self.database, &env, &dir).await;
         ServerProcess {
             client: TestClient::new(&base_url),
             base_url,
             child,
             dir,
-            env: self.env.clone(),
+            env,
             database: self.database.clone(),
         }
     }

@@ -5,7 +5,13 @@ pub mod cache;
 pub mod cors;
 pub mod rate_limit;
 
-/// Connects to Redis lazily-reconnecting; `None` (logged) when the URL is unusable.
+/// How long one Redis command may take before the request goes on without it (the limiter
+/// lets the request through, the cache misses): a stalled Redis must not hold webhooks.
+const REDIS_RESPONSE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Connects to Redis, reconnecting in the background after a lost connection (a few quick
+/// attempts per failure, each bounded, so a restarting Redis costs requests at most a
+/// timeout); `None` (logged) when the URL is unusable or Redis cannot be reached now.
 pub async fn redis_manager(url: &str) -> Option<redis::aio::ConnectionManager> {
     let client = match redis::Client::open(url) {
         Ok(c) => c,
@@ -14,7 +20,12 @@ pub async fn redis_manager(url: &str) -> Option<redis::aio::ConnectionManager> {
             return None;
         }
     };
-    match redis::aio::ConnectionManager::new(client).await {
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_response_timeout(REDIS_RESPONSE_TIMEOUT)
+        .set_connection_timeout(REDIS_RESPONSE_TIMEOUT)
+        .set_number_of_retries(2)
+        .set_max_delay(1000);
+    match redis::aio::ConnectionManager::new_with_config(client, config).await {
         Ok(m) => Some(m),
         Err(e) => {
             tracing::error!(error = %e, "cannot connect to Redis");
