@@ -3,7 +3,7 @@
 #   rust target wasm32-unknown-unknown, trunk 0.21.14, wasm-bindgen-cli 0.2.130,
 #   npm tools (binaryen 132 = wasm-opt, playwright-core 1.65.1, pixelmatch 8 + pngjs 7 for the
 #   screenshot comparisons, @directus/sdk 18.0.3 for
-#   tests/sdk) and Debian chromium.
+#   tests/sdk), Debian chromium and Debian nginx.
 # Idempotent and fast: every step first checks what is installed and skips when it matches.
 set -euo pipefail
 
@@ -79,18 +79,29 @@ wasm_opt_version="$("$ROOT/tools/node_modules/.bin/wasm-opt" --version)"
   || die "tools/node_modules/.bin/wasm-opt reports '$wasm_opt_version', expected $WASM_OPT_VERSION"
 log "ok: $wasm_opt_version (tools/node_modules/.bin)"
 
-# 5. Chromium for browser tests (Debian package; `npx playwright install` cannot work offline, P9).
+# 5. Debian packages: chromium for browser tests (`npx playwright install` cannot work offline,
+#    P9) and nginx, the load balancer of the multi-instance test (tests/api/cluster.rs).
+apt_missing=()
 if [[ -x /usr/bin/chromium ]]; then
   log "ok: $(/usr/bin/chromium --version 2>/dev/null | head -n 1 || echo /usr/bin/chromium)"
 else
+  apt_missing+=(chromium chromium-driver)
+fi
+if [[ -x /usr/sbin/nginx ]]; then
+  log "ok: $(/usr/sbin/nginx -v 2>&1 | head -n 1)"
+else
+  apt_missing+=(nginx-light)
+fi
+if (( ${#apt_missing[@]} )); then
   SUDO=""
   if [[ "$(id -u)" -ne 0 ]]; then
-    command -v sudo >/dev/null || die "chromium is missing and this user is not root (no sudo)"
+    command -v sudo >/dev/null || die "${apt_missing[*]} missing and this user is not root (no sudo)"
     SUDO="sudo"
   fi
-  log "installing chromium and chromium-driver with apt-get"
+  log "installing ${apt_missing[*]} with apt-get"
   $SUDO apt-get update
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
+  # The package's own service is not wanted: the tests start nginx with their own config.
+  $SUDO env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y --no-install-recommends "${apt_missing[@]}"
 fi
 
 # Debian binaryen 108 builds a wasm that fails at runtime (P3); build-app.sh puts the npm

@@ -147,7 +147,7 @@ async fn three_instances_share_one_database() {
     )
     .await;
     eprintln!("new collection: written through C after {took:?}");
-    let orders = items(&b, "orders").await;
+    let orders = items(&c, "orders").await;
     assert_eq!(orders.len(), 1, "{orders:?}");
     assert_eq!(
         (&orders[0]["note"], &orders[0]["by"]),
@@ -305,4 +305,317 @@ async fn three_instances_share_one_database() {
         held.len(),
         killed.elapsed()
     );
+}
+
+/// Requests answered through nginx, and by which instances.
+#[derive(Default)]
+struct Served {
+    requests: usize,
+    by: HashSet<String>,
+}
+
+impl Served {
+    fn add(&mut self, r: &tests::Resp) {
+        self.requests += 1;
+        if let Some(up) = r.headers.get("x-upstream").and_then(|v| v.to_str().ok()) {
+            self.by.insert(up.to_owned());
+        }
+    }
+}
+
+/// Issue 14 point 5: the documented nginx site, round-robin in front of three instances
+/// sharing PostgreSQL and a Redis-backed rate limit. The test's client connects from
+/// 127.0.0.3, so nginx is the only one that sees that address: a login through one instance
+/// and a refresh through another work without sticky sessions, the client's address is the
+/// one nginx saw (a spoofed `X-Forwarded-For` is replaced), the web app loads, and the rate
+/// limit is one budget across the three instances.
+#[tokio::test]
+async fn behind_nginx_any_instance_serves_any_request() {
+    if !postgres_only() {
+        return;
+    }
+    const POINTS: usize = 20;
+    let prefix = format!("cluster-{}", uuid::Uuid::new_v4().simple());
+    let points = POINTS.to_string();
+    let app_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist");
+    let app_dir = app_dir.to_string_lossy().into_owned();
+    let with_app = std::path::Path::new(&app_dir).join("index.html").exists();
+    let mut env = vec![
+        ("RATE_LIMITER_ENABLED", "true"),
+        ("RATE_LIMITER_STORE", "redis"),
+        ("REDIS", "redis://127.0.0.1:6379"),
+        ("RATE_LIMITER_POINTS", points.as_str()),
+        ("RATE_LIMITER_DURATION", "120"),
+        ("RATE_LIMITER_KEY_PREFIX", prefix.as_str()),
+        ("IP_TRUST_PROXY", "true"),
+    ];
+    if with_app {
+        env.extend([("SERVE_APP", "true"), ("SLUICE_APP_DIR", app_dir.as_str())]);
+    }
+    let instances = three(&env).await;
+    let upstreams: Vec<&str> = instances.iter().map(|p| p.base_url.as_str()).collect();
+    let nginx = tests::nginx::Nginx::start(&upstreams, [127, 0, 0, 2].into()).await;
+    let client = tests::TestClient::from_address(&nginx.base_url, [127, 0, 0, 3].into())
+        .with_header("x-forwarded-for", "203.0.113.66");
+    let mut served = Served::default();
+
+    // A login through one instance, a refresh through the next, each token used on another.
+    let r = client
+        .post(
+            "/auth/login",
+            json!({"email": tests::ADMIN_EMAIL, "password": tests::ADMIN_PASSWORD}),
+        )
+        .await;
+    served.add(&r);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let login_by = r.headers["x-upstream"].clone();
+    let access = r.body["data"]["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let refresh = r.body["data"]["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+    let r = client.with_token(&access).get("/users/me").await;
+    served.add(&r);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["email"], tests::ADMIN_EMAIL);
+    let r = client
+        .post(
+            "/auth/refresh",
+            json!({"refresh_token": refresh, "mode": "json"}),
+        )
+        .await;
+    served.add(&r);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_ne!(
+        r.headers["x-upstream"], login_by,
+        "round-robin: another instance refreshed"
+    );
+    let access = r.body["data"]["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let r = client.with_token(&access).get("/users/me").await;
+    served.add(&r);
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // The login's activity names the address nginx saw, not the proxy's nor the spoofed one.
+    let r = client
+        .with_token(&access)
+        .get("/activity?filter[action][_eq]=login&sort=-id&limit=1&fields=ip")
+        .await;
+    served.add(&r);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"][0]["ip"], "127.0.0.3", "{}", r.text);
+
+    if with_app {
+        let r = client.get("/admin/").await;
+        served.add(&r);
+        assert_eq!(r.status, 200, "{}", r.text);
+        let script = r
+            .text
+            .split('"')
+            .find(|s| s.starts_with("/admin/") && s.ends_with(".js"))
+            .unwrap_or_else(|| panic!("no script in the app's page: {}", r.text))
+            .to_owned();
+        let r = client.get(&script).await;
+        served.add(&r);
+        assert_eq!(r.status, 200, "{script}");
+    } else {
+        eprintln!("the web app part skipped: dist/ is not built (scripts/build-app.sh)");
+    }
+
+    // The rest of the budget, spread over the three instances, then 429 on every one.
+    let mut refused_by = HashSet::new();
+    while served.requests < POINTS {
+        let r = client.get("/server/ping").await;
+        served.add(&r);
+        assert_eq!(
+            r.status, 200,
+            "request {} of {POINTS}: {}",
+            served.requests, r.text
+        );
+    }
+    for _ in 0..6 {
+        let r = client.get("/server/ping").await;
+        assert_eq!(r.status, 429, "past the shared budget: {}", r.text);
+        refused_by.insert(
+            r.headers["x-upstream"]
+                .to_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    assert_eq!(served.by.len(), 3, "every instance served: {:?}", served.by);
+    assert_eq!(
+        refused_by.len(),
+        3,
+        "every instance refuses: {refused_by:?}"
+    );
+    // Another client address still has its own budget (direct, as nginx would pass it).
+    let other = instances[0]
+        .anon()
+        .with_header("x-forwarded-for", "198.51.100.9");
+    assert_eq!(other.get("/server/ping").await.status, 200);
+    drop(nginx);
+}
+
+/// A private `redis-server` on a free port, without persistence; killed on drop.
+struct PrivateRedis {
+    port: u16,
+    child: std::process::Child,
+}
+
+impl PrivateRedis {
+    fn start_on(port: u16) -> PrivateRedis {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start redis-server");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server never listened");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        PrivateRedis { port, child }
+    }
+
+    fn keys(&self) -> usize {
+        let out = std::process::Command::new("redis-cli")
+            .args(["-p", &self.port.to_string(), "dbsize"])
+            .output()
+            .expect("redis-cli");
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Issue 14 "done when": Redis (the shared rate limit and webhook cache) stalling or
+/// restarting under an instance does not stop webhooks from answering — each request goes on
+/// without it within the bounded Redis timeout — a flow changed while Redis could not be
+/// purged is never answered from the stale entry Redis still holds when it wakes, and once
+/// Redis is back both the limit and the cache use it again.
+#[tokio::test]
+async fn a_redis_stall_or_restart_does_not_stop_webhooks() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut redis = PrivateRedis::start_on(port);
+    let url = format!("redis://127.0.0.1:{port}");
+    let p = ServerProcess::start(&[
+        ("RATE_LIMITER_ENABLED", "true"),
+        ("RATE_LIMITER_STORE", "redis"),
+        ("RATE_LIMITER_POINTS", "100000"),
+        ("CACHE_ENABLED", "true"),
+        ("CACHE_STORE", "redis"),
+        ("REDIS", url.as_str()),
+    ])
+    .await;
+    let cached = flow(
+        &p,
+        json!({"name": "cached", "trigger": "webhook", "status": "active",
+               "options": {"method": "GET"},
+               "operations": [{"key": "t", "operation": "transform",
+                               "options": {"json": {"v": 1}}}]}),
+    )
+    .await;
+    let posted = flow(
+        &p,
+        json!({"name": "posted", "trigger": "webhook", "status": "active",
+               "options": {"method": "POST"},
+               "operations": [{"key": "t", "operation": "transform",
+                               "options": {"json": {"ok": true}}}]}),
+    )
+    .await;
+    let (get_url, post_url) = (
+        format!("/flows/trigger/{cached}"),
+        format!("/flows/trigger/{posted}"),
+    );
+    let calls = async |what: &str| {
+        let mut slowest = Duration::ZERO;
+        let mut v = Value::Null;
+        for _ in 0..4 {
+            let started = Instant::now();
+            let g = p.admin().get(&get_url).await;
+            let q = p.admin().post(&post_url, json!({})).await;
+            slowest = slowest.max(started.elapsed() / 2);
+            assert_eq!(
+                (g.status, q.status),
+                (200, 200),
+                "{what}: {} / {}",
+                g.text,
+                q.text
+            );
+            v = g.body["data"]["v"].clone();
+        }
+        eprintln!("{what}: every call answered, the slowest in {slowest:?}");
+        v
+    };
+    assert_eq!(calls("with Redis").await, 1);
+    assert!(redis.keys() > 0, "the limiter and the cache use Redis");
+
+    // Stalled (SIGSTOP): calls go on; the flow changes, and its purge cannot reach Redis.
+    let signal = |sig: &str| {
+        let ok = std::process::Command::new("kill")
+            .args([sig, &redis.child.id().to_string()])
+            .status()
+            .expect("kill(1)")
+            .success();
+        assert!(ok, "kill {sig}");
+    };
+    signal("-STOP");
+    assert_eq!(calls("Redis stalled").await, 1);
+    let r = p
+        .admin()
+        .get(&format!("/operations?filter[flow][_eq]={cached}&fields=id"))
+        .await;
+    let op = r.body["data"][0]["id"]
+        .as_str()
+        .expect("operation id")
+        .to_owned();
+    let r = p
+        .admin()
+        .patch(
+            &format!("/operations/{op}"),
+            json!({"options": {"json": {"v": 2}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(calls("Redis stalled, flow changed").await, 2);
+    // Awake again, Redis still holds the old answer: it is never served.
+    signal("-CONT");
+    assert_eq!(calls("Redis awake").await, 2);
+
+    // Killed and started again empty: calls go on, and Redis is used again.
+    redis.child.kill().expect("kill redis-server");
+    let _ = redis.child.wait();
+    assert_eq!(calls("Redis gone").await, 2);
+    let redis = PrivateRedis::start_on(port);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        assert_eq!(calls("Redis restarted").await, 2);
+        if redis.keys() > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Sluice never used the restarted Redis"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -78,6 +78,19 @@ impl TestClient {
         }
     }
 
+    /// A client whose connections come from `local` (any 127.x address on Linux), so a
+    /// server or proxy sees a client address other than 127.0.0.1.
+    pub fn from_address(base: &str, local: std::net::IpAddr) -> Self {
+        TestClient {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .local_address(local)
+                .build()
+                .expect("http client"),
+            ..TestClient::new(base)
+        }
+    }
+
     pub fn with_token(&self, token: &str) -> Self {
         let mut c = self.clone();
         c.token = Some(token.to_owned());

@@ -3,6 +3,7 @@
 //! `SLUICE_TEST_DB=postgres` — and offers a small JSON client.
 
 pub mod client;
+pub mod nginx;
 pub mod process;
 pub mod raw;
 pub mod receiver;

@@ -5,6 +5,7 @@
 //! change, here and on every instance that reloads them.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use moka::sync::Cache;
@@ -37,6 +38,11 @@ pub struct ResponseCache {
     /// rules must not land after the purge that forgot them. Stores hold it shared, a purge
     /// alone.
     generation: Arc<tokio::sync::RwLock<u64>>,
+    /// The generation of a purge that could not reach Redis (0: none owed). Until a later
+    /// sweep of Redis succeeds nothing is answered from, or stored in, the cache (its entries
+    /// may predate the change); a retry runs at most once at a time.
+    owed: Arc<AtomicU64>,
+    retrying: Arc<AtomicBool>,
     ttl: Duration,
     namespace: String,
     value_max_size: usize,
@@ -115,6 +121,8 @@ impl ResponseCache {
         Some(ResponseCache {
             backend: Arc::new(backend),
             generation: Arc::default(),
+            owed: Arc::default(),
+            retrying: Arc::default(),
             ttl: cfg.ttl,
             namespace: cfg.namespace.clone(),
             value_max_size: cfg.value_max_size,
@@ -130,50 +138,86 @@ impl ResponseCache {
         match &*self.backend {
             Backend::Memory(c) => c.invalidate_all(),
             Backend::Redis(conn) => {
-                let mut conn = conn.clone();
-                let pattern = format!("{}:webhook:*", self.namespace);
-                let mut cursor: u64 = 0;
-                loop {
-                    let step: redis::RedisResult<(u64, Vec<String>)> = redis::cmd("SCAN")
-                        .arg(cursor)
-                        .arg("MATCH")
-                        .arg(&pattern)
-                        .arg("COUNT")
-                        .arg(1000)
-                        .query_async(&mut conn)
-                        .await;
-                    let (next, keys) = match step {
-                        Ok(s) => s,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "cache store unavailable: not purged");
-                            return;
-                        }
-                    };
-                    if !keys.is_empty() {
-                        let r: redis::RedisResult<()> =
-                            redis::cmd("UNLINK").arg(&keys).query_async(&mut conn).await;
-                        if let Err(e) = r {
-                            tracing::warn!(error = %e, "cache store unavailable: not purged");
-                            return;
-                        }
-                    }
-                    if next == 0 {
-                        return;
-                    }
-                    cursor = next;
+                if !self.purge_redis(conn.clone()).await {
+                    self.owed.store(*generation, Ordering::Release);
                 }
             }
         }
     }
 
+    /// Removes the namespace's webhook entries from Redis; false when Redis failed midway.
+    async fn purge_redis(&self, mut conn: redis::aio::ConnectionManager) -> bool {
+        let pattern = format!("{}:webhook:*", self.namespace);
+        let mut cursor: u64 = 0;
+        loop {
+            let step: redis::RedisResult<(u64, Vec<String>)> = super::bounded(
+                redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("COUNT")
+                    .arg(1000)
+                    .query_async(&mut conn),
+            )
+            .await;
+            let (next, keys) = match step {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cache store unavailable: not purged yet, the cache is bypassed until it is");
+                    return false;
+                }
+            };
+            if !keys.is_empty() {
+                let r: redis::RedisResult<()> =
+                    super::bounded(redis::cmd("UNLINK").arg(&keys).query_async(&mut conn)).await;
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "cache store unavailable: not purged yet, the cache is bypassed until it is");
+                    return false;
+                }
+            }
+            if next == 0 {
+                return true;
+            }
+            cursor = next;
+        }
+    }
+
+    /// Whether the cache may be used now: false while a purge is owed, and then a sweep of
+    /// Redis is started (one at a time, in the background) that pays it back — unless a newer
+    /// purge failed meanwhile, which the next sweep pays.
+    fn usable(&self) -> bool {
+        let owed = self.owed.load(Ordering::Acquire);
+        if owed == 0 {
+            return true;
+        }
+        if let Backend::Redis(conn) = &*self.backend
+            && !self.retrying.swap(true, Ordering::AcqRel)
+        {
+            let (cache, conn) = (self.clone(), conn.clone());
+            tokio::spawn(async move {
+                if cache.purge_redis(conn).await {
+                    let _ =
+                        cache
+                            .owed
+                            .compare_exchange(owed, 0, Ordering::AcqRel, Ordering::Acquire);
+                }
+                cache.retrying.store(false, Ordering::Release);
+            });
+        }
+        false
+    }
+
     pub async fn get(&self, key: &str) -> Option<Cached> {
+        if !self.usable() {
+            return None;
+        }
         let key = &format!("{}:{key}", self.namespace);
         let now = chrono::Utc::now().timestamp_millis();
         let hit = match &*self.backend {
             Backend::Memory(c) => c.get(key).map(|c| (*c).clone()),
             Backend::Redis(conn) => {
                 let mut conn = conn.clone();
-                let raw: Option<String> = conn.get(key).await.ok().flatten();
+                let raw: Option<String> = super::bounded(conn.get(key)).await.ok().flatten();
                 raw.and_then(|r| serde_json::from_str(&r).ok())
             }
         };
@@ -192,7 +236,7 @@ impl ResponseCache {
             return;
         }
         let current = self.generation.read().await;
-        if *current != generation {
+        if *current != generation || !self.usable() {
             return;
         }
         let key = &format!("{}:{key}", self.namespace);
@@ -207,7 +251,8 @@ impl ResponseCache {
                 let mut conn = conn.clone();
                 if let Ok(text) = serde_json::to_string(&entry) {
                     let ttl = self.ttl.as_secs().max(1);
-                    let r: redis::RedisResult<()> = conn.set_ex(key, text, ttl).await;
+                    let r: redis::RedisResult<()> =
+                        super::bounded(conn.set_ex(key, text, ttl)).await;
                     if let Err(e) = r {
                         tracing::warn!(error = %e, "cache store unavailable");
                     }
@@ -233,6 +278,8 @@ mod tests {
         ResponseCache {
             backend: Arc::new(backend),
             generation: Arc::default(),
+            owed: Arc::default(),
+            retrying: Arc::default(),
             ttl: Duration::from_secs(60),
             namespace: "t".into(),
             value_max_size,

@@ -23,13 +23,28 @@ pub async fn redis_manager(url: &str) -> Option<redis::aio::ConnectionManager> {
     let config = redis::aio::ConnectionManagerConfig::new()
         .set_response_timeout(REDIS_RESPONSE_TIMEOUT)
         .set_connection_timeout(REDIS_RESPONSE_TIMEOUT)
-        .set_number_of_retries(2)
-        .set_max_delay(1000);
+        // Reconnection is retried in the background; each attempt waits at most 50 ms more.
+        .set_number_of_retries(1)
+        .set_max_delay(50);
     match redis::aio::ConnectionManager::new_with_config(client, config).await {
         Ok(m) => Some(m),
         Err(e) => {
             tracing::error!(error = %e, "cannot connect to Redis");
             None
         }
+    }
+}
+
+/// One Redis call, given at most [`REDIS_RESPONSE_TIMEOUT`] — a reconnect included, which the
+/// connection's own response timeout does not cover.
+pub async fn bounded<T>(
+    call: impl std::future::Future<Output = redis::RedisResult<T>>,
+) -> redis::RedisResult<T> {
+    match tokio::time::timeout(REDIS_RESPONSE_TIMEOUT, call).await {
+        Ok(result) => result,
+        Err(_) => Err(redis::RedisError::from((
+            redis::ErrorKind::IoError,
+            "Redis did not answer in time",
+        ))),
     }
 }

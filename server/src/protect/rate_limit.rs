@@ -110,21 +110,23 @@ impl Limiter {
                 let mut conn = conn.clone();
                 let k = format!("{}:{key}", self.prefix);
                 let ms = self.duration.as_millis().max(1) as u64;
-                let result: redis::RedisResult<(u32, i64)> = redis::pipe()
-                    .atomic()
-                    .cmd("SET")
-                    .arg(&k)
-                    .arg(0)
-                    .arg("PX")
-                    .arg(ms)
-                    .arg("NX")
-                    .ignore()
-                    .cmd("INCR")
-                    .arg(&k)
-                    .cmd("PTTL")
-                    .arg(&k)
-                    .query_async(&mut conn)
-                    .await;
+                let result: redis::RedisResult<(u32, i64)> = super::bounded(
+                    redis::pipe()
+                        .atomic()
+                        .cmd("SET")
+                        .arg(&k)
+                        .arg(0)
+                        .arg("PX")
+                        .arg(ms)
+                        .arg("NX")
+                        .ignore()
+                        .cmd("INCR")
+                        .arg(&k)
+                        .cmd("PTTL")
+                        .arg(&k)
+                        .query_async(&mut conn),
+                )
+                .await;
                 match result {
                     Ok((count, ttl)) if count > self.points => {
                         Err(Duration::from_millis(u64::try_from(ttl).unwrap_or(ms)))
