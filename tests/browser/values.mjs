@@ -7,6 +7,8 @@
 //      picked value shows its preview ("→ 'a@b.c'"), a typo says "not found in last test
 //      data"; the item payload is a form of the collection's fields;
 //   17. Ctrl+S sends exactly one PATCH /flows/<id> and nothing to /operations but one GET;
+//   (issue 14) a schedule trigger offers what to do with runs missed while the server was
+//      down, skipping by default, and saves the choice in `options.missed`;
 //   3. with the flow public, the Access tab lists the step that acts as the caller, which the
 //      public may not run (anonymous call 403), and its fix makes the call work; the step
 //      inspector says the same beside "Act as".
@@ -220,4 +222,18 @@ await scenario('values', async ({ page, step }) => {
   await page.click(tid('act-as-full'));
   await waitFor(async () => (await page.inputValue('#opt-permissions')) === '$full', 'the inspector fix');
   check(await page.locator(tid('act-as-warning')).count() === 0, 'the warning is gone');
+
+  step('issue 14: a schedule flow says what happens to its runs missed while the server was down');
+  await clickCard(page, '$trigger');
+  await page.locator(tid('trigger-inspector')).waitFor();
+  await page.click(tid('trigger-type-schedule'));
+  await page.click(tid('confirm-ok'));
+  await page.locator(tid('trigger-missed')).waitFor();
+  check(await page.inputValue('#trigger-cron') === '0 0 9 * * *', 'the schedule default');
+  check(await page.inputValue(tid('trigger-missed')) === 'skip', 'skipping them is the default');
+  await page.selectOption(tid('trigger-missed'), 'all');
+  await page.keyboard.press('Control+s');
+  await waitText(page, tid('save-state'), (t) => t === 'All changes saved', 'saved');
+  const scheduled = (await api('GET', `/flows/${flowId}`)).json.data;
+  check(scheduled.trigger === 'schedule' && scheduled.options.missed === 'all', `saved: ${scheduled.trigger} ${JSON.stringify(scheduled.options)}`);
 });
