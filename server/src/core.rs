@@ -207,7 +207,7 @@ impl Core {
     /// may have been first), and records the version once the reload succeeded. One refresh
     /// per picture at a time, so the last to end read the newest rows; the version is read
     /// before the rows, so a change committed meanwhile is reloaded once more, never missed.
-    pub async fn refresh(&self, cache: Cache) -> bool {
+    pub async fn refresh(&self, cache: Cache) {
         let _one = self.0.reloading[cache as usize].lock().await;
         let stored = match self.versions.stored(&self.db, cache).await {
             Ok(v) => v,
@@ -219,13 +219,13 @@ impl Core {
         if let Some(v) = &stored
             && self.versions.has_seen(cache, v)
         {
-            return true;
+            return;
         }
-        let ok = self.reload(cache).await;
-        if let (true, Some(v)) = (ok, stored) {
+        if self.reload(cache).await
+            && let Some(v) = stored
+        {
             self.versions.saw(cache, v);
         }
-        ok
     }
 
     /// Reloads one picture from the database and tells its followers; false when any part

@@ -50,6 +50,9 @@ fn key(cache: Cache) -> &'static str {
     }
 }
 
+/// Every picture.
+const ALL: [Cache; 3] = [Cache::Access, Cache::Schema, Cache::Flows];
+
 /// The versions this instance has seen.
 #[derive(Clone, Default)]
 pub struct Versions(Arc<Mutex<HashMap<&'static str, String>>>);
@@ -58,8 +61,10 @@ impl Versions {
     /// Takes the stored versions as seen: called before the pictures are first loaded, so
     /// a change made meanwhile is reloaded once more rather than missed.
     pub async fn snapshot(&self, db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
-        for (cache, version) in self.changed(db).await? {
-            self.saw(cache, version);
+        for cache in ALL {
+            if let Some(version) = self.stored(db, cache).await? {
+                self.saw(cache, version);
+            }
         }
         Ok(())
     }
@@ -85,27 +90,23 @@ impl Versions {
             .is_some_and(|seen| seen == version)
     }
 
-    /// Caches whose stored version differs from the one seen, with that version. A picture
-    /// without a version row yet counts as version "" (so its first row is a change).
-    async fn changed(
-        &self,
-        db: &DatabaseConnection,
-    ) -> Result<Vec<(Cache, String)>, sea_orm::DbErr> {
+    /// Caches whose stored version differs from the one seen. A picture without a version
+    /// row yet counts as version "" (so its first row is a change).
+    async fn changed(&self, db: &DatabaseConnection) -> Result<Vec<Cache>, sea_orm::DbErr> {
         let rows = SluiceKv::find()
             .filter(sluice_kv::Column::Key.starts_with("version:"))
             .all(db)
             .await?;
         let seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let mut out = Vec::new();
-        for cache in [Cache::Access, Cache::Schema, Cache::Flows] {
-            let k = key(cache);
-            if let Some(row) = rows.iter().find(|r| r.key == k)
-                && seen.get(k).map_or("", String::as_str) != row.value
-            {
-                out.push((cache, row.value.clone()));
-            }
-        }
-        Ok(out)
+        Ok(ALL
+            .into_iter()
+            .filter(|cache| {
+                let k = key(*cache);
+                rows.iter()
+                    .find(|r| r.key == k)
+                    .is_some_and(|row| seen.get(k).map_or("", String::as_str) != row.value)
+            })
+            .collect())
     }
 
     /// Records `version` of `cache` as seen (its picture was reloaded).
@@ -143,7 +144,7 @@ pub fn spawn_poller<F, Fut>(
             }
             match versions.changed(&db).await {
                 Ok(changed) => {
-                    for (cache, _) in changed {
+                    for cache in changed {
                         refresh(cache).await;
                     }
                 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tests::process::ServerProcess;
 
-use crate::fixtures::PUBLIC_POLICY;
+use crate::fixtures::{PUBLIC_POLICY, post_ok};
 use crate::instances::answers;
 
 /// Three instances on one fresh database, each with its name in `SLUICE_INSTANCE`.
@@ -34,24 +34,36 @@ pub(crate) fn postgres_only() -> bool {
     pg
 }
 
-async fn collection(p: &ServerProcess, name: &str, fields: &[&str]) {
+/// A collection with an auto-numbered `id` and text `fields`, made on `p`.
+pub(crate) async fn collection(p: &ServerProcess, name: &str, fields: &[&str]) {
     let mut all = vec![json!({"field": "id", "type": "integer",
         "schema": {"is_primary_key": true, "has_auto_increment": true}})];
     all.extend(fields.iter().map(|f| json!({"field": f, "type": "string"})));
-    let r = p
-        .admin()
-        .post(
-            "/collections",
-            json!({"collection": name, "schema": {}, "fields": all}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    let body = json!({"collection": name, "schema": {}, "fields": all});
+    post_ok(&p.admin(), "/collections", body).await;
 }
 
-async fn flow(p: &ServerProcess, body: Value) -> String {
-    let r = p.admin().post("/flows", body).await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.body["data"]["id"].as_str().expect("flow id").to_owned()
+/// A flow made on `p`; its id.
+pub(crate) async fn flow(p: &ServerProcess, body: Value) -> String {
+    let data = post_ok(&p.admin(), "/flows", body).await;
+    data["id"].as_str().expect("flow id").to_owned()
+}
+
+/// A webhook flow on `p` whose one `transform` step answers `out`; its trigger path.
+pub(crate) async fn transform_webhook(
+    p: &ServerProcess,
+    status: &str,
+    method: &str,
+    out: Value,
+) -> String {
+    let id = flow(
+        p,
+        json!({"name": format!("{method} {out}"), "trigger": "webhook", "status": status,
+               "options": {"method": method},
+               "operations": [{"key": "t", "operation": "transform", "options": {"json": out}}]}),
+    )
+    .await;
+    format!("/flows/trigger/{id}")
 }
 
 async fn items(p: &ServerProcess, collection: &str) -> Vec<Value> {
@@ -71,15 +83,13 @@ async fn three_instances_share_one_database() {
     let [a, b, mut c] = three(&[("FLOWS_LEASE", "2s"), ("FLOWS_QUEUE_POLL", "100ms")]).await;
 
     // 1. The very first flow, created on A, answers on B and on C.
-    let first = flow(
+    let url = transform_webhook(
         &a,
-        json!({"name": "first", "trigger": "webhook", "status": "active",
-               "options": {"method": "POST"},
-               "operations": [{"key": "t", "operation": "transform",
-                               "options": {"json": {"by": "{{$env.SLUICE_INSTANCE}}"}}}]}),
+        "active",
+        "POST",
+        json!({"by": "{{$env.SLUICE_INSTANCE}}"}),
     )
     .await;
-    let url = format!("/flows/trigger/{first}");
     for (name, p) in [("B", &b), ("C", &c)] {
         let took = answers(
             &format!("the first flow on {name}"),
@@ -126,11 +136,13 @@ async fn three_instances_share_one_database() {
         eprintln!("revoke: closed on {name} after {took:?}");
     }
 
-    // 3. A collection created on A is written by an item-create flow running on C.
+    // 3. A collection created on A is written by an item-create flow running on C. Until C
+    // knows the collection its step is refused (`error_on_reject` makes that the answer rather
+    // than Directus's 200 with the error as body), so a 200 is a write.
     let save = flow(
         &a,
         json!({"name": "save", "trigger": "webhook", "status": "active",
-               "options": {"method": "POST"},
+               "options": {"method": "POST", "error_on_reject": true},
                "operations": [{"key": "save", "operation": "item-create",
                                "options": {"collection": "orders",
                                            "payload": {"note": "{{$trigger.body.note}}",
@@ -139,23 +151,14 @@ async fn three_instances_share_one_database() {
     .await;
     collection(&a, "orders", &["note", "by"]).await;
     let save_url = format!("/flows/trigger/{save}");
-    // C learns of the collection first. (Triggered before that, the item-create on C answers
-    // 200 and writes nothing — an open bug, issue 14 note of 2026-12-04.)
     let took = answers(
-        "A's new collection on C",
-        Duration::from_secs(10),
-        200,
-        async || c.admin().get("/items/orders?limit=1").await,
-    )
-    .await;
-    eprintln!("new collection: known on C after {took:?}");
-    answers(
         "the item-create flow on C",
         Duration::from_secs(10),
         200,
         async || c.admin().post(&save_url, json!({"note": "from C"})).await,
     )
     .await;
+    eprintln!("new collection: written through C after {took:?}");
     let orders = items(&c, "orders").await;
     assert_eq!(orders.len(), 1, "{orders:?}");
     assert_eq!(
@@ -225,13 +228,17 @@ async fn three_instances_share_one_database() {
                    write("second")]}),
     )
     .await;
-    answers(
-        "the steps collection on C",
-        Duration::from_secs(10),
-        200,
-        async || c.admin().get("/items/steps?limit=1").await,
-    )
-    .await;
+    // Any instance may execute the runs, and their first step refuses a collection the
+    // instance does not know yet: wait until B and C know it.
+    for p in [&b, &c] {
+        answers(
+            "the steps collection on B and C",
+            Duration::from_secs(10),
+            200,
+            async || p.admin().get("/items/steps?limit=1").await,
+        )
+        .await;
+    }
     const CALLS: usize = 18;
     let slow_url = format!("/flows/trigger/{slow}");
     answers(
@@ -542,26 +549,8 @@ async fn a_redis_stall_or_restart_does_not_stop_webhooks() {
         ("REDIS", url.as_str()),
     ])
     .await;
-    let cached = flow(
-        &p,
-        json!({"name": "cached", "trigger": "webhook", "status": "active",
-               "options": {"method": "GET"},
-               "operations": [{"key": "t", "operation": "transform",
-                               "options": {"json": {"v": 1}}}]}),
-    )
-    .await;
-    let posted = flow(
-        &p,
-        json!({"name": "posted", "trigger": "webhook", "status": "active",
-               "options": {"method": "POST"},
-               "operations": [{"key": "t", "operation": "transform",
-                               "options": {"json": {"ok": true}}}]}),
-    )
-    .await;
-    let (get_url, post_url) = (
-        format!("/flows/trigger/{cached}"),
-        format!("/flows/trigger/{posted}"),
-    );
+    let get_url = transform_webhook(&p, "active", "GET", json!({"v": 1})).await;
+    let post_url = transform_webhook(&p, "active", "POST", json!({"ok": true})).await;
     let calls = async |what: &str| {
         let mut slowest = Duration::ZERO;
         let mut v = Value::Null;
@@ -598,7 +587,10 @@ async fn a_redis_stall_or_restart_does_not_stop_webhooks() {
     assert_eq!(calls("Redis stalled").await, 1);
     let r = p
         .admin()
-        .get(&format!("/operations?filter[flow][_eq]={cached}&fields=id"))
+        .get(&format!(
+            "/operations?filter[flow][_eq]={}&fields=id",
+            get_url.trim_start_matches("/flows/trigger/")
+        ))
         .await;
     let op = r.body["data"][0]["id"]
         .as_str()

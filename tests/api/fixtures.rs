@@ -8,18 +8,22 @@ use tests::{Resp, TestApp, TestClient};
 /// The built-in Public policy (directus.md §8.1).
 pub const PUBLIC_POLICY: &str = "abf8a154-5b1c-4a46-ac9c-7300570f4f17";
 
+/// `POST` with `client` (any server: in-process or a child process); panics unless 200;
+/// returns `data`.
+pub async fn post_ok(client: &TestClient, path: &str, body: Value) -> Value {
+    let r = client.post(path, body).await;
+    assert_eq!(r.status, 200, "POST {path}: {}", r.text);
+    r.body["data"].clone()
+}
+
 /// `POST /collections` as admin; panics unless 200.
 pub async fn create_collection(app: &TestApp, body: Value) -> Value {
-    let r = app.admin().post("/collections", body).await;
-    assert_eq!(r.status, 200, "create collection: {}", r.text);
-    r.body["data"].clone()
+    post_ok(&app.admin(), "/collections", body).await
 }
 
 /// `POST` as admin to a system route; returns `data`.
 pub async fn admin_post(app: &TestApp, path: &str, body: Value) -> Value {
-    let r = app.admin().post(path, body).await;
-    assert_eq!(r.status, 200, "POST {path}: {}", r.text);
-    r.body["data"].clone()
+    post_ok(&app.admin(), path, body).await
 }
 
 /// A role (optionally under a parent); returns its id.

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tests::process::ServerProcess;
 
+use crate::cluster::transform_webhook;
 use crate::fixtures::PUBLIC_POLICY;
 
 /// Polls `call` until it answers `want`, for at most `within`; the time it took.
@@ -41,18 +42,7 @@ async fn the_first_change_of_each_kind_reaches_the_other_instance() {
     let a = ServerProcess::start(&[]).await;
     let b = a.sibling().await;
     // The first flow ever, created on A, triggered on B.
-    let r = a
-        .admin()
-        .post(
-            "/flows",
-            json!({"name": "first", "trigger": "webhook", "status": "active",
-                   "options": {"method": "POST"},
-                   "operations": [{"key": "t", "operation": "transform", "options": {"json": {"ok": true}}}]}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let flow = r.body["data"]["id"].as_str().expect("flow id").to_owned();
-    let url = format!("/flows/trigger/{flow}");
+    let url = transform_webhook(&a, "active", "POST", json!({"ok": true})).await;
     let took = answers(
         "the first flow on B",
         Duration::from_secs(5),
@@ -87,20 +77,7 @@ async fn the_first_change_of_each_kind_reaches_the_other_instance() {
     // takes to reach the other instance (printed; with LISTEN/NOTIFY well under the poll's 1 s).
     let mut times = Vec::new();
     for n in 0..20 {
-        let r = a
-            .admin()
-            .post(
-                "/flows",
-                json!({"name": format!("flow {n}"), "trigger": "webhook", "status": "active",
-                       "options": {"method": "POST"},
-                       "operations": [{"key": "t", "operation": "transform", "options": {"json": {"n": n}}}]}),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.text);
-        let url = format!(
-            "/flows/trigger/{}",
-            r.body["data"]["id"].as_str().expect("id")
-        );
+        let url = transform_webhook(&a, "active", "POST", json!({"n": n})).await;
         let started = Instant::now();
         loop {
             if b.admin().post(&url, json!({})).await.status == 200 {
@@ -129,25 +106,12 @@ async fn the_first_change_of_each_kind_reaches_the_other_instance() {
 async fn a_change_written_straight_into_the_database_reaches_every_instance() {
     use sea_orm::ConnectionTrait;
     let a = ServerProcess::start(&[]).await;
-    let r = a
-        .admin()
-        .post(
-            "/flows",
-            json!({"name": "dormant", "trigger": "webhook", "status": "inactive",
-                   "options": {"method": "POST"},
-                   "operations": [{"key": "t", "operation": "transform", "options": {"json": {"ok": true}}}]}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let url = format!(
-        "/flows/trigger/{}",
-        r.body["data"]["id"].as_str().expect("id")
-    );
+    let url = transform_webhook(&a, "inactive", "POST", json!({"ok": true})).await;
     assert_ne!(a.anon().post(&url, json!({})).await.status, 200);
     let db = a.connect_database().await;
     let sql = |s: &str| sea_orm::Statement::from_string(db.get_database_backend(), s.to_owned());
     db.execute_raw(sql(
-        "UPDATE directus_flows SET status = 'active' WHERE name = 'dormant'",
+        "UPDATE directus_flows SET status = 'active' WHERE status = 'inactive'",
     ))
     .await
     .expect("activate the flow by hand");

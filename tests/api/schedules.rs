@@ -9,6 +9,8 @@ use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use tests::process::ServerProcess;
 
+use crate::cluster::{collection, flow};
+
 /// The rows of `ticks`, by the flow (`kind`) that wrote them.
 async fn rows(p: &ServerProcess) -> HashMap<String, Vec<Value>> {
     let r = p.admin().get("/items/ticks?limit=-1&sort=id").await;
@@ -38,32 +40,20 @@ async fn claimed(db: &sea_orm::DatabaseConnection, flow: &str) -> i64 {
 #[tokio::test]
 async fn ticks_missed_while_down_run_or_are_skipped_as_the_flow_says() {
     let mut p = ServerProcess::start(&[]).await;
-    let r = p
-        .admin()
-        .post(
-            "/collections",
-            json!({"collection": "ticks", "schema": {}, "fields": [
-                {"field": "id", "type": "integer", "schema": {"is_primary_key": true, "has_auto_increment": true}},
-                {"field": "kind", "type": "string"}, {"field": "tick", "type": "string"}]}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    collection(&p, "ticks", &["kind", "tick"]).await;
     // Both created inactive and switched on in one write, so they tick the same seconds.
     let mut ids = HashMap::new();
     for (kind, missed) in [("all", json!("all")), ("skip", Value::Null)] {
-        let r = p
-            .admin()
-            .post(
-                "/flows",
-                json!({"name": kind, "trigger": "schedule", "status": "inactive",
-                       "options": {"cron": "* * * * * *", "missed": missed},
-                       "operations": [{"key": "save", "operation": "item-create",
-                           "options": {"collection": "ticks",
-                                       "payload": {"kind": kind, "tick": "{{$trigger.tick}}"}}}]}),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.text);
-        ids.insert(kind, r.body["data"]["id"].as_str().expect("id").to_owned());
+        let id = flow(
+            &p,
+            json!({"name": kind, "trigger": "schedule", "status": "inactive",
+                   "options": {"cron": "* * * * * *", "missed": missed},
+                   "operations": [{"key": "save", "operation": "item-create",
+                       "options": {"collection": "ticks",
+                                   "payload": {"kind": kind, "tick": "{{$trigger.tick}}"}}}]}),
+        )
+        .await;
+        ids.insert(kind, id);
     }
     let both = json!({"keys": [ids["all"], ids["skip"]], "data": {"status": "active"}});
     let r = p.admin().patch("/flows", both).await;

@@ -108,16 +108,16 @@ async fn claim_missed(
     cron: &croner::Cron,
     now: DateTime<Utc>,
 ) -> Result<Vec<DateTime<Utc>>, sea_orm::DbErr> {
+    let want = match flow.missed {
+        Missed::Skip => return Ok(Vec::new()),
+        Missed::Once => 1,
+        Missed::All => MISSED_MAX,
+    };
     let Some(row) = SluiceKv::find_by_id(key(flow.id)).one(db).await? else {
         return Ok(Vec::new());
     };
     let Ok(last) = row.value.parse::<i64>() else {
         return Ok(Vec::new());
-    };
-    let want = match flow.missed {
-        Missed::Skip => return Ok(Vec::new()),
-        Missed::Once => 1,
-        Missed::All => MISSED_MAX,
     };
     let mut ticks: Vec<DateTime<Utc>> = cron
         .iter_before(now)
