@@ -18,6 +18,7 @@ mod m20261202_000008_run_attempt;
 mod m20261202_000009_durable_queue;
 mod m20261203_000010_version_triggers;
 mod m20261204_000011_schedule_window;
+mod m20261205_000012_relations;
 
 /// Runs all Sluice migrations in order.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_durable_queue::Migration),
             Box::new(m20261203_000010_version_triggers::Migration),
             Box::new(m20261204_000011_schedule_window::Migration),
+            Box::new(m20261205_000012_relations::Migration),
         ]
     }
 }

@@ -34,6 +34,10 @@ pub async fn load(db: &DatabaseConnection) -> Result<Schema, DbErr> {
 
     let mut by_table: HashMap<String, Vec<Field>> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
+    let column_keys: HashSet<(String, String)> = columns
+        .iter()
+        .map(|c| (c.table.clone(), c.name.clone()))
+        .collect();
     for c in columns {
         if c.table == "seaql_migrations" || c.table.starts_with("sqlite_") {
             continue;
@@ -103,10 +107,76 @@ pub async fn load(db: &DatabaseConnection) -> Result<Schema, DbErr> {
                                      "singleton": table == "directus_settings"})
                 })
             });
-            Some(Collection::new(table, fields, meta))
+            let mut collection = Collection::new(table, fields, meta);
+            collection.aliases = aliases_of(&collection.name, &field_meta, &column_keys);
+            Some(collection)
         })
         .collect();
-    Ok(Schema::new(collections))
+    let mut all = super::relations::system();
+    all.extend(user_relations(db).await?);
+    Ok(Schema::with_relations(collections, all))
+}
+
+/// The `directus_fields` rows of a table that have no column (`type: alias`), by `sort`.
+fn aliases_of(
+    table: &str,
+    field_meta: &HashMap<(String, String), Value>,
+    columns: &HashSet<(String, String)>,
+) -> Vec<super::AliasField> {
+    let mut out: Vec<super::AliasField> = field_meta
+        .iter()
+        .filter(|((t, f), _)| t == table && !columns.contains(&(t.clone(), f.clone())))
+        .map(|((_, f), meta)| super::AliasField {
+            name: f.clone(),
+            special: meta.get("special").map(special_list).unwrap_or_default(),
+            meta: Some(meta.clone()),
+        })
+        .collect();
+    out.sort_by_key(|a| {
+        (
+            a.meta
+                .as_ref()
+                .and_then(|m| m.get("sort"))
+                .and_then(Value::as_i64)
+                .unwrap_or(i64::MAX),
+            a.name.clone(),
+        )
+    });
+    out
+}
+
+/// The rows of `directus_relations`.
+async fn user_relations(db: &DatabaseConnection) -> Result<Vec<super::Relation>, DbErr> {
+    let rows = query(
+        db,
+        "SELECT id, many_collection, many_field, one_collection, one_field, \
+         one_collection_field, one_allowed_collections, junction_field, sort_field, \
+         one_deselect_action FROM directus_relations ORDER BY id",
+    )
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let text = |c: &str| get_str(&row, c);
+        out.push(super::Relation {
+            id: get_int(&row, "id")?,
+            many_collection: text("many_collection")?.unwrap_or_default(),
+            many_field: text("many_field")?.unwrap_or_default(),
+            one_collection: text("one_collection")?,
+            one_field: text("one_field")?,
+            one_collection_field: text("one_collection_field")?,
+            one_allowed_collections: text("one_allowed_collections")?
+                .and_then(|s| super::relations::allowed_list(&Value::String(s))),
+            junction_field: text("junction_field")?,
+            sort_field: text("sort_field")?,
+            one_deselect_action: text("one_deselect_action")?
+                .as_deref()
+                .and_then(super::Deselect::parse)
+                .unwrap_or(super::Deselect::Nullify),
+            system: false,
+            foreign_key: None,
+        });
+    }
+    Ok(out)
 }
 
 /// Specials Directus attaches to its own system fields in code.

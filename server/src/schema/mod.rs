@@ -4,6 +4,7 @@
 
 pub mod ddl;
 pub mod introspect;
+pub mod relations;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,6 +12,8 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value, json};
+
+pub use relations::{Deselect, ForeignKey, Relation};
 
 /// Directus field types Sluice stores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -181,13 +184,40 @@ impl Field {
     }
 }
 
+/// A field without a column (`type: alias`): the o2m/m2m side of a relation, or a
+/// presentation field of the Data Studio.
+#[derive(Clone, Debug)]
+pub struct AliasField {
+    pub name: String,
+    pub special: Vec<String>,
+    /// The `directus_fields` row as JSON (`None`: implied by a relation's `one_field`).
+    pub meta: Option<Value>,
+}
+
+impl AliasField {
+    /// The field as `/fields` answers it.
+    pub fn to_json(&self, collection: &str) -> Value {
+        json!({
+            "collection": collection,
+            "field": self.name,
+            "type": "alias",
+            "schema": null,
+            "meta": self.meta,
+        })
+    }
+}
+
 /// One table.
 #[derive(Clone, Debug)]
 pub struct Collection {
     pub name: String,
     /// Primary key field name.
     pub primary: String,
+    /// The columns.
     pub fields: Vec<Field>,
+    /// Fields without a column, in `sort` order (o2m/m2m sides of relations first known by
+    /// their `directus_fields` row, then those implied by a relation).
+    pub aliases: Vec<AliasField>,
     index: HashMap<String, usize>,
     /// The `directus_collections` row as JSON, if any.
     pub meta: Option<Value>,
@@ -217,6 +247,7 @@ impl Collection {
             name,
             primary,
             fields,
+            aliases: Vec::new(),
             index,
             meta,
             singleton,
@@ -231,6 +262,10 @@ impl Collection {
         self.field(&self.primary)
     }
 
+    pub fn alias(&self, name: &str) -> Option<&AliasField> {
+        self.aliases.iter().find(|a| a.name == name)
+    }
+
     /// `/collections` shape.
     pub fn to_json(&self) -> Value {
         json!({
@@ -241,20 +276,114 @@ impl Collection {
     }
 }
 
-/// Every collection by name.
+/// How a field links to another collection.
+#[derive(Clone, Copy, Debug)]
+pub enum Link<'a> {
+    /// The field's column holds a key of `relation.one_collection`.
+    M2o(&'a Relation),
+    /// The alias lists the rows of `relation.many_collection` whose `many_field` holds this
+    /// row's key.
+    O2m(&'a Relation),
+}
+
+/// Every collection by name, and the relations between them.
 #[derive(Debug, Default)]
 pub struct Schema {
     collections: HashMap<String, Arc<Collection>>,
+    relations: Vec<Relation>,
+    /// collection → field → index into `relations` (looked up by `&str`, no allocation).
+    m2o: HashMap<String, HashMap<String, usize>>,
+    o2m: HashMap<String, HashMap<String, usize>>,
 }
 
 impl Schema {
     pub fn new(collections: Vec<Collection>) -> Schema {
+        Schema::with_relations(collections, Vec::new())
+    }
+
+    /// The schema with its relations indexed. A relation is queryable when its many side is
+    /// a column and its one side a collection; m2a relations and those naming what does not
+    /// exist are kept for `/relations` only. A `one_field` without a `directus_fields` row
+    /// still becomes an alias of the one side (Directus's system collections declare theirs
+    /// in code).
+    pub fn with_relations(collections: Vec<Collection>, relations: Vec<Relation>) -> Schema {
+        let mut collections: HashMap<String, Collection> = collections
+            .into_iter()
+            .map(|c| (c.name.clone(), c))
+            .collect();
+        let mut m2o: HashMap<String, HashMap<String, usize>> = HashMap::new();
+        let mut o2m: HashMap<String, HashMap<String, usize>> = HashMap::new();
+        for (i, r) in relations.iter().enumerate() {
+            let Some(one) = r.one_collection.as_deref() else {
+                continue;
+            };
+            let many_ok = collections
+                .get(&r.many_collection)
+                .is_some_and(|c| c.field(&r.many_field).is_some());
+            if !many_ok || !collections.contains_key(one) {
+                continue;
+            }
+            m2o.entry(r.many_collection.clone())
+                .or_default()
+                .insert(r.many_field.clone(), i);
+            if let Some(alias) = &r.one_field
+                && let Some(c) = collections.get_mut(one)
+                && c.field(alias).is_none()
+            {
+                o2m.entry(one.to_owned())
+                    .or_default()
+                    .insert(alias.clone(), i);
+                if c.alias(alias).is_none() {
+                    let kind = if r.junction_field.is_some() {
+                        "m2m"
+                    } else {
+                        "o2m"
+                    };
+                    c.aliases.push(AliasField {
+                        name: alias.clone(),
+                        special: vec![kind.to_owned()],
+                        meta: None,
+                    });
+                }
+            }
+        }
         Schema {
             collections: collections
                 .into_iter()
-                .map(|c| (c.name.clone(), Arc::new(c)))
+                .map(|(name, c)| (name, Arc::new(c)))
                 .collect(),
+            relations,
+            m2o,
+            o2m,
         }
+    }
+
+    /// Every relation, system ones first.
+    pub fn relations(&self) -> &[Relation] {
+        &self.relations
+    }
+
+    /// The many-to-one relation of a column.
+    pub fn m2o(&self, collection: &str, field: &str) -> Option<&Relation> {
+        self.m2o
+            .get(collection)
+            .and_then(|m| m.get(field))
+            .map(|i| &self.relations[*i])
+    }
+
+    /// The one-to-many relation behind an alias.
+    pub fn o2m(&self, collection: &str, field: &str) -> Option<&Relation> {
+        self.o2m
+            .get(collection)
+            .and_then(|m| m.get(field))
+            .map(|i| &self.relations[*i])
+    }
+
+    /// How a field of a collection links elsewhere, if it does.
+    pub fn link(&self, collection: &str, field: &str) -> Option<Link<'_>> {
+        self.m2o(collection, field)
+            .map(Link::M2o)
+            .or_else(|| self.o2m(collection, field).map(Link::O2m))
     }
 
     pub fn collection(&self, name: &str) -> Option<&Arc<Collection>> {
