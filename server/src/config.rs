@@ -244,6 +244,8 @@ pub struct Config {
     pub max_payload_size: usize,
     pub query_limit_default: u64,
     pub query_limit_max: Option<u64>,
+    /// How many relations a query path may follow (`MAX_RELATIONAL_DEPTH`, Directus: 10).
+    pub max_relational_depth: usize,
     pub max_batch_mutation: Option<usize>,
     pub querystring_max_parse_depth: usize,
     pub querystring_array_limit: usize,
@@ -601,6 +603,7 @@ impl Config {
             max_payload_size,
             query_limit_default: v.number("QUERY_LIMIT_DEFAULT", 100u64)?,
             query_limit_max,
+            max_relational_depth: v.number("MAX_RELATIONAL_DEPTH", 10usize)?,
             max_batch_mutation,
             querystring_max_parse_depth: v.number("QUERYSTRING_MAX_PARSE_DEPTH", 10usize)?,
             querystring_array_limit: v.number("QUERYSTRING_ARRAY_LIMIT", 500usize)?,

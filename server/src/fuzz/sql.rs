@@ -161,6 +161,8 @@ fn check_one(f: &Value, search: Option<&str>) -> Result<bool, TestCaseError> {
             postgres,
             allowed: &allowed,
             guards: &guards,
+            relations: None,
+            path: "",
         };
         let mut cond = Condition::all();
         if let Ok(p) = &parsed {

@@ -6,6 +6,7 @@ mod batch;
 pub mod dberr;
 pub mod events;
 mod payload;
+mod read;
 pub mod txn;
 mod write;
 
@@ -19,6 +20,7 @@ use crate::access::{AccessSnapshot, Accountability};
 use crate::config::Config;
 use crate::error::{ApiError, Result};
 use crate::permissions::{self, Action, Grant};
+use crate::query::fields::FieldTree;
 use crate::query::filter::{self, DynamicContext, SqlTarget};
 use crate::query::select::{self, AggField, AggregateSpec, SelectSpec, Selected, SortKey};
 use crate::query::values::{self, to_sql};
@@ -158,20 +160,27 @@ impl<'a, C: Conn> Items<'a, C> {
         Ok(ctx)
     }
 
-    /// The caller's grant for an action, with dynamic variables resolved.
+    /// The caller's grant for an action, with dynamic variables resolved. `wide`: the query
+    /// reaches related collections, whose permission rules may need the user's fields too.
     async fn grant(
         &self,
         action: Action,
         extra: Option<&Value>,
+        wide: bool,
     ) -> Result<(Grant, DynamicContext)> {
         let acc = self.acc();
         let mut needs = extra.map(filter::needs_fetch).unwrap_or((false, false));
         if !acc.admin {
-            for row in
+            let own =
                 self.ctx
                     .access
-                    .permissions(&acc.policies, &self.collection.name, action.as_str())
-            {
+                    .permissions(&acc.policies, &self.collection.name, action.as_str());
+            let rows: Box<dyn Iterator<Item = _>> = if wide {
+                Box::new(self.ctx.access.all_permissions(&acc.policies))
+            } else {
+                Box::new(own)
+            };
+            for row in rows {
                 for v in [&row.permissions, &row.validation, &row.presets]
                     .into_iter()
                     .flatten()
@@ -193,27 +202,28 @@ impl<'a, C: Conn> Items<'a, C> {
     }
 
     fn field_error(&self, name: &str) -> ApiError {
-        ApiError::forbidden_reason(format!(
-            "You don't have permission to access field \"{name}\" in collection \"{}\" or it \
-             does not exist. Queried in root.",
-            self.collection.name
-        ))
+        filter::field_forbidden(name, &self.collection.name, "")
     }
 
-    /// The user filter (+ search) as SQL, fields checked against the grant.
+    /// The user filter (+ search) as SQL, fields checked against the grant; relational rules
+    /// see the related collections through the caller's permissions there.
     fn query_condition(
         &self,
         q: &Query,
         grant: &Grant,
         dynamic: &DynamicContext,
+        path: &str,
     ) -> Result<Condition> {
         let allowed = |f: &str| grant.field_allowed(f);
-        let guards = grant.partial_fields(&self.collection, self.postgres)?;
+        let guards = grant.partial_fields(&self.collection, &self.ctx.schema, self.postgres)?;
+        let scope = self.read_scope(dynamic);
         let target = SqlTarget {
             collection: &self.collection,
             postgres: self.postgres,
             allowed: &allowed,
             guards: &guards,
+            relations: Some(&scope),
+            path,
         };
         let mut cond = Condition::all();
         if let Some(f) = &q.filter {
@@ -228,74 +238,25 @@ impl<'a, C: Conn> Items<'a, C> {
         Ok(cond)
     }
 
-    /// Columns for `fields` (default `*`), each checked and given its permission CASE.
-    fn columns(&self, q: &Query, grant: &Grant) -> Result<Vec<Selected>> {
-        let requested: Vec<String> = q.fields.clone().unwrap_or_else(|| vec!["*".into()]);
-        let mut names: Vec<&str> = Vec::new();
-        for r in &requested {
-            if r == "*" || r.starts_with("*.") {
-                for f in &self.collection.fields {
-                    if grant.field_allowed(&f.name) && !names.contains(&f.name.as_str()) {
-                        names.push(&f.name);
-                    }
-                }
-            } else {
-                let f = self
-                    .collection
-                    .field(r)
-                    .filter(|_| grant.field_allowed(r))
-                    .ok_or_else(|| self.field_error(r))?;
-                if !names.contains(&f.name.as_str()) {
-                    names.push(&f.name);
-                }
-            }
-        }
-        let mut out = Vec::with_capacity(names.len());
-        for n in names {
-            let f = self
-                .collection
-                .field(n)
-                .ok_or_else(|| self.field_error(n))?;
-            out.push(Selected {
-                name: f.name.clone(),
-                kind: f.kind,
-                only_when: grant.field_condition(n, &self.collection, self.postgres)?,
-            });
-        }
-        Ok(out)
-    }
-
-    fn sort(&self, q: &Query, grant: &Grant) -> Result<Vec<SortKey>> {
+    /// The sort keys (default: the primary key), relational paths included.
+    fn sort(
+        &self,
+        q: &Query,
+        grant: &Grant,
+        dynamic: &DynamicContext,
+        path: &str,
+    ) -> Result<Vec<SortKey>> {
         let Some(sort) = &q.sort else {
             return Ok(vec![SortKey {
                 name: self.collection.primary.clone(),
                 desc: false,
                 only_when: None,
+                related: None,
             }]);
         };
-        let mut out = Vec::new();
-        for s in sort {
-            let (name, desc) = match s.strip_prefix('-') {
-                Some(n) => (n, true),
-                None => (s.as_str(), false),
-            };
-            let field = self
-                .collection
-                .field(name)
-                .filter(|_| grant.field_allowed(name))
-                .ok_or_else(|| self.field_error(name))?;
-            if field.concealed() {
-                // The order of rows would reveal the hidden values.
-                return Err(concealed_use("sort by", name));
-            }
-            out.push(SortKey {
-                name: name.to_owned(),
-                desc,
-                // Rows where the caller may not see the field sort as if it were empty.
-                only_when: grant.field_condition(name, &self.collection, self.postgres)?,
-            });
-        }
-        Ok(out)
+        sort.iter()
+            .map(|s| self.sort_key(s, grant, dynamic, path))
+            .collect()
     }
 
     /// `(limit, offset)` from the query and the configured defaults.
@@ -326,26 +287,31 @@ impl<'a, C: Conn> Items<'a, C> {
 
     /// Reads by query (directus.md §6.2), with meta and aggregates.
     pub async fn read_by_query(&self, q: &Query) -> Result<ReadOutput> {
-        let (grant, dynamic) = self.grant(Action::Read, q.filter.as_ref()).await?;
-        let base = grant.condition(&self.collection, self.postgres)?;
+        let wide = read::reaches_relations(q, &self.collection);
+        let (grant, dynamic) = self.grant(Action::Read, q.filter.as_ref(), wide).await?;
+        let base = grant.condition(&self.collection, &self.ctx.schema, self.postgres)?;
         let cond = Condition::all()
             .add(base.clone())
-            .add(self.query_condition(q, &grant, &dynamic)?);
+            .add(self.query_condition(q, &grant, &dynamic, "")?);
         let (limit, offset) = self.paging(q);
         let data = if q.aggregate.is_empty() {
+            let tree = self.tree(q)?;
+            let plan = self.plan(&tree, &grant, "")?;
             let spec = SelectSpec {
                 collection: &self.collection,
-                columns: self.columns(q, &grant)?,
+                columns: plan.columns.clone(),
                 condition: cond.clone(),
-                sort: self.sort(q, &grant)?,
+                sort: self.sort(q, &grant, &dynamic, "")?,
                 limit,
                 offset,
+                per_group: None,
             };
             let mut rows = select::fetch(self.conn, &spec).await?;
             rows.iter_mut().for_each(|r| self.conceal(r));
+            self.expand(&mut rows, &plan, q.deep.as_ref(), "").await?;
             rows.into_iter().map(Value::Object).collect()
         } else {
-            self.aggregate(q, &grant, cond.clone(), limit, offset)
+            self.aggregate(q, &grant, &dynamic, cond.clone(), limit, offset)
                 .await?
         };
         let meta = if q.meta.is_empty() {
@@ -369,10 +335,16 @@ impl<'a, C: Conn> Items<'a, C> {
         Ok(ReadOutput { data, meta })
     }
 
+    /// The `fields` tree of a query.
+    fn tree(&self, q: &Query) -> Result<FieldTree> {
+        FieldTree::parse(q.fields.as_deref(), self.ctx.config.max_relational_depth)
+    }
+
     async fn aggregate(
         &self,
         q: &Query,
         grant: &Grant,
+        dynamic: &DynamicContext,
         cond: Condition,
         limit: Option<u64>,
         offset: Option<u64>,
@@ -416,7 +388,12 @@ impl<'a, C: Conn> Items<'a, C> {
                 *func,
                 Some(AggField {
                     field: f,
-                    only_when: grant.field_condition(name, &self.collection, self.postgres)?,
+                    only_when: grant.field_condition(
+                        name,
+                        &self.collection,
+                        &self.ctx.schema,
+                        self.postgres,
+                    )?,
                 }),
             ));
         }
@@ -432,11 +409,16 @@ impl<'a, C: Conn> Items<'a, C> {
             }
             group_by.push(AggField {
                 field: f,
-                only_when: grant.field_condition(g, &self.collection, self.postgres)?,
+                only_when: grant.field_condition(
+                    g,
+                    &self.collection,
+                    &self.ctx.schema,
+                    self.postgres,
+                )?,
             });
         }
         let sort = match &q.sort {
-            Some(_) => self.sort(q, grant)?,
+            Some(_) => self.sort(q, grant, dynamic, "")?,
             None => Vec::new(),
         };
         let spec = AggregateSpec {
@@ -495,29 +477,40 @@ impl<'a, C: Conn> Items<'a, C> {
     }
 
     async fn read_keys(&self, keys: &[Value], q: &Query) -> Result<Vec<Value>> {
-        let (grant, dynamic) = self.grant(Action::Read, q.filter.as_ref()).await?;
+        let wide = read::reaches_relations(q, &self.collection);
+        let (grant, dynamic) = self.grant(Action::Read, q.filter.as_ref(), wide).await?;
         let cond = Condition::all()
-            .add(grant.condition(&self.collection, self.postgres)?)
-            .add(self.query_condition(q, &grant, &dynamic)?)
+            .add(grant.condition(&self.collection, &self.ctx.schema, self.postgres)?)
+            .add(self.query_condition(q, &grant, &dynamic, "")?)
             .add(self.pk_condition(keys)?);
+        let tree = self.tree(q)?;
+        let plan = self.plan(&tree, &grant, "")?;
         let spec = SelectSpec {
             collection: &self.collection,
-            columns: self.columns(q, &grant)?,
+            columns: plan.columns.clone(),
             condition: cond,
-            sort: self.sort(q, &grant)?,
+            sort: self.sort(q, &grant, &dynamic, "")?,
             limit: None,
             offset: None,
+            per_group: None,
         };
         let mut rows = select::fetch(self.conn, &spec).await?;
         rows.iter_mut().for_each(|r| self.conceal(r));
+        // Stitched before reordering: the helper key columns go once relations are followed.
         let pk = &self.collection.primary;
+        let order: Vec<Value> = rows
+            .iter()
+            .map(|r| r.get(pk).cloned().unwrap_or(Value::Null))
+            .collect();
+        self.expand(&mut rows, &plan, q.deep.as_ref(), "").await?;
+        let mut rows: Vec<(Value, Map<String, Value>)> = order.into_iter().zip(rows).collect();
         let mut out: Vec<Value> = Vec::with_capacity(rows.len());
         for k in keys {
-            if let Some(pos) = rows.iter().position(|r| r.get(pk) == Some(k)) {
-                out.push(Value::Object(rows.swap_remove(pos)));
+            if let Some(pos) = rows.iter().position(|(key, _)| key == k) {
+                out.push(Value::Object(rows.swap_remove(pos).1));
             }
         }
-        out.extend(rows.into_iter().map(Value::Object));
+        out.extend(rows.into_iter().map(|(_, r)| Value::Object(r)));
         Ok(out)
     }
 
@@ -545,10 +538,11 @@ impl<'a, C: Conn> Items<'a, C> {
                 kind: pk.kind,
                 only_when: None,
             }],
-            condition: self.query_condition(q, &full, &dynamic)?,
-            sort: self.sort(q, &full)?,
+            condition: self.query_condition(q, &full, &dynamic, "")?,
+            sort: self.sort(q, &full, &dynamic, "")?,
             limit,
             offset,
+            per_group: None,
         };
         let rows = select::fetch(self.conn, &spec).await?;
         Ok(rows

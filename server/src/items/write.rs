@@ -101,7 +101,7 @@ impl<C: super::Conn> Items<'_, C> {
     /// Creates items (all or none) and returns their primary keys in order.
     pub async fn create_many(&self, payloads: &[Value], opts: WriteOptions) -> Result<Vec<Value>> {
         self.check_batch(payloads.len())?;
-        let (grant, dynamic) = self.grant(Action::Create, None).await?;
+        let (grant, dynamic) = self.grant(Action::Create, None, false).await?;
         let event = self.event("create");
         if has_filters(&event) {
             return self
@@ -366,11 +366,12 @@ impl<C: super::Conn> Items<'_, C> {
                 only_when: None,
             }],
             condition: Condition::all()
-                .add(grant.condition(&self.collection, self.postgres)?)
+                .add(grant.condition(&self.collection, &self.ctx.schema, self.postgres)?)
                 .add(self.pk_condition(keys)?),
             sort: Vec::new(),
             limit: None,
             offset: None,
+            per_group: None,
         };
         let rows = select::fetch(txn, &spec).await?;
         Ok(rows
@@ -392,7 +393,7 @@ impl<C: super::Conn> Items<'_, C> {
     ) -> Result<Vec<Value>> {
         self.check_batch(keys.len())?;
         let keys: Vec<Value> = keys.iter().filter_map(|k| self.parse_key(k)).collect();
-        let (grant, dynamic) = self.grant(Action::Update, None).await?;
+        let (grant, dynamic) = self.grant(Action::Update, None, false).await?;
         let event = self.event("update");
         let queued = if has_filters(&event) {
             let scope = self.scope();
@@ -515,6 +516,7 @@ impl<C: super::Conn> Items<'_, C> {
             sort: Vec::new(),
             limit: None,
             offset: None,
+            per_group: None,
         };
         let mut rows = select::fetch(txn, &spec).await?;
         rows.iter_mut().for_each(|r| self.conceal(r));
@@ -539,7 +541,7 @@ impl<C: super::Conn> Items<'_, C> {
     /// is an update event of its own, as Directus's per-item `updateOne`.
     pub async fn update_batch(&self, payloads: &[Value], opts: WriteOptions) -> Result<Vec<Value>> {
         self.check_batch(payloads.len())?;
-        let (grant, dynamic) = self.grant(Action::Update, None).await?;
+        let (grant, dynamic) = self.grant(Action::Update, None, false).await?;
         let event = self.event("update");
         let filters = has_filters(&event);
         let pk = self.collection.primary.clone();
@@ -617,7 +619,7 @@ impl<C: super::Conn> Items<'_, C> {
     pub async fn delete_many(&self, keys: &[Value], opts: WriteOptions) -> Result<Vec<Value>> {
         self.check_batch(keys.len())?;
         let keys: Vec<Value> = keys.iter().filter_map(|k| self.parse_key(k)).collect();
-        let (grant, _) = self.grant(Action::Delete, None).await?;
+        let (grant, _) = self.grant(Action::Delete, None, false).await?;
         if keys.is_empty() {
             return Ok(keys);
         }

@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 
 use crate::access::{AccessSnapshot, Accountability, PermissionRow};
 use crate::error::{ApiError, Result};
-use crate::query::filter::{self, DynamicContext, SqlTarget};
-use crate::schema::Collection;
+use crate::query::filter::{self, DynamicContext, RelatedTarget, Relations, SqlTarget};
+use crate::schema::{Collection, Schema};
 
 /// The actions permission rows name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,10 +151,15 @@ impl Grant {
     }
 
     /// The row condition: OR of every row's item filter.
-    pub fn condition(&self, collection: &Collection, postgres: bool) -> Result<Condition> {
+    pub fn condition(
+        &self,
+        collection: &Collection,
+        schema: &Schema,
+        postgres: bool,
+    ) -> Result<Condition> {
         match self {
             Grant::Full => Ok(Condition::all()),
-            Grant::Rows(rows) => conditions_any(rows.iter(), collection, postgres),
+            Grant::Rows(rows) => conditions_any(rows.iter(), collection, schema, postgres),
         }
     }
 
@@ -164,6 +169,7 @@ impl Grant {
         &self,
         field: &str,
         collection: &Collection,
+        schema: &Schema,
         postgres: bool,
     ) -> Result<Option<Condition>> {
         let Grant::Rows(rows) = self else {
@@ -173,7 +179,7 @@ impl Grant {
         if granting.len() == rows.len() || granting.iter().any(|r| r.filter.is_none()) {
             return Ok(None);
         }
-        conditions_any(granting.into_iter(), collection, postgres).map(Some)
+        conditions_any(granting.into_iter(), collection, schema, postgres).map(Some)
     }
 
     /// Presets merged in policy order (later rows win), dynamic variables resolved.
@@ -198,6 +204,7 @@ impl Grant {
     pub fn partial_fields(
         &self,
         collection: &Collection,
+        schema: &Schema,
         postgres: bool,
     ) -> Result<Vec<(String, Condition)>> {
         let mut out = Vec::new();
@@ -205,7 +212,7 @@ impl Grant {
             return Ok(out);
         }
         for f in &collection.fields {
-            if let Some(cond) = self.field_condition(&f.name, collection, postgres)? {
+            if let Some(cond) = self.field_condition(&f.name, collection, schema, postgres)? {
                 out.push((f.name.clone(), cond));
             }
         }
@@ -231,6 +238,7 @@ impl Grant {
 fn conditions_any<'a>(
     rows: impl Iterator<Item = &'a ResolvedRow>,
     collection: &Collection,
+    schema: &Schema,
     postgres: bool,
 ) -> Result<Condition> {
     let mut any = Condition::any();
@@ -240,13 +248,19 @@ fn conditions_any<'a>(
             return Ok(Condition::all());
         };
         let parsed = filter::parse(f)?;
-        // Permission rules may name any field of the collection.
+        // Permission rules may name any field of the collection, and of related ones.
         let all = |_: &str| true;
+        let related = filter::Unrestricted {
+            schema,
+            max_depth: MAX_RULE_DEPTH,
+        };
         let target = SqlTarget {
             collection,
             postgres,
             allowed: &all,
             guards: &[],
+            relations: Some(&related),
+            path: "",
         };
         any = any.add(filter::to_condition(&parsed, &target)?);
         count += 1;
@@ -255,4 +269,63 @@ fn conditions_any<'a>(
         return Ok(Condition::all().add(Expr::val(1).eq(0)));
     }
     Ok(any)
+}
+
+/// How many relations a permission rule may follow (rules are written by admins; the bound
+/// only keeps a cyclic rule from building an endless statement).
+const MAX_RULE_DEPTH: usize = 10;
+
+/// A caller's read access to the collections a relational query reaches: the related rows
+/// and fields they may see there, each collection's own permission rules applied.
+pub struct ReadScope<'a> {
+    pub schema: &'a Schema,
+    pub access: &'a AccessSnapshot,
+    pub acc: &'a Accountability,
+    pub dynamic: &'a DynamicContext,
+    pub postgres: bool,
+    pub max_depth: usize,
+}
+
+impl ReadScope<'_> {
+    /// The caller's read grant on a related collection, refused with the path it was asked
+    /// under.
+    pub fn read_grant(&self, collection: &str, path: &str) -> Result<Grant> {
+        if self.schema.collection(collection).is_none() {
+            return Err(filter::collection_forbidden(collection, path));
+        }
+        grant(
+            self.access,
+            self.acc,
+            collection,
+            Action::Read,
+            self.dynamic,
+        )
+        .map_err(|_| filter::collection_forbidden(collection, path))
+    }
+}
+
+impl Relations for ReadScope<'_> {
+    fn schema(&self) -> &Schema {
+        self.schema
+    }
+
+    fn related(&self, collection: &str, path: &str) -> Result<RelatedTarget> {
+        if filter::path_depth(path) > self.max_depth {
+            return Err(filter::too_deep(self.max_depth));
+        }
+        let grant = self.read_grant(collection, path)?;
+        let c = self
+            .schema
+            .collection(collection)
+            .cloned()
+            .ok_or_else(|| filter::collection_forbidden(collection, path))?;
+        let rows = grant.condition(&c, self.schema, self.postgres)?;
+        let guards = grant.partial_fields(&c, self.schema, self.postgres)?;
+        Ok(RelatedTarget {
+            collection: c,
+            allowed: Box::new(move |f| grant.field_allowed(f)),
+            guards,
+            rows,
+        })
+    }
 }

@@ -2,13 +2,17 @@
 //! (`$NOW(…)`, `$CURRENT_USER`, …), and turning the tree into a SQL condition with every
 //! user value bound as a parameter (never spliced into SQL text).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Months, Utc};
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, SimpleExpr, Value as SqlValue};
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, ExprTrait, Func, Query as SqlQuery, SimpleExpr, Value as SqlValue,
+};
 use serde_json::{Map, Value};
 
 use super::values::{ValueError, format_timestamp, to_sql};
 use crate::error::ApiError;
-use crate::schema::{Collection, Field, FieldType};
+use crate::schema::{Collection, Field, FieldType, Link, Schema};
 
 /// Nesting and size limits for filters.
 pub const MAX_DEPTH: usize = 32;
@@ -44,6 +48,17 @@ impl DatePart {
     }
 }
 
+/// How a rule on related rows counts them (directus.md §5.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quantifier {
+    /// `{author: {name: …}}`: the related row matches (for an o2m: some child does).
+    Implicit,
+    /// `_some`: at least one related row matches.
+    Some,
+    /// `_none`: no related row matches.
+    None,
+}
+
 /// A parsed filter.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Filter {
@@ -55,18 +70,33 @@ pub enum Filter {
         op: String,
         value: Value,
     },
+    /// A filter on the rows a relational field leads to.
+    Related {
+        field: String,
+        quantifier: Quantifier,
+        inner: Box<Filter>,
+    },
 }
 
 impl Filter {
-    /// Every field the filter touches (for permission checks).
+    /// Every root field the filter touches (for permission checks).
     pub fn fields(&self, out: &mut Vec<String>) {
         match self {
             Filter::And(v) | Filter::Or(v) => v.iter().for_each(|f| f.fields(out)),
-            Filter::Rule { field, .. } => {
+            Filter::Rule { field, .. } | Filter::Related { field, .. } => {
                 if !out.contains(field) {
                     out.push(field.clone());
                 }
             }
+        }
+    }
+
+    /// Whether the filter follows a relation.
+    pub fn is_relational(&self) -> bool {
+        match self {
+            Filter::And(v) | Filter::Or(v) => v.iter().any(Filter::is_relational),
+            Filter::Rule { .. } => false,
+            Filter::Related { .. } => true,
         }
     }
 }
@@ -166,14 +196,41 @@ fn parse_field(
         }
         _ => (key.to_owned(), None),
     };
+    let mut parts = Vec::new();
     let ops = match val {
-        Value::Object(ops) if ops.keys().all(|k| k.starts_with('_')) => ops.clone(),
-        Value::Object(_) => {
-            // Relational paths: Sluice has no relations; answer like an unknown field.
-            return Err(ApiError::forbidden_reason(format!(
-                "You don't have permission to access field \"{field}\" or it does not exist. \
-                 Queried in root."
-            )));
+        Value::Object(obj) => {
+            let mut ops = Map::new();
+            let mut nested = Map::new();
+            for (k, v) in obj {
+                match k.as_str() {
+                    "_some" | "_none" => {
+                        let quantifier = if k == "_some" {
+                            Quantifier::Some
+                        } else {
+                            Quantifier::None
+                        };
+                        parts.push(related(&field, part, quantifier, v, depth, budget)?);
+                    }
+                    op if op.starts_with('_') => {
+                        ops.insert(k.clone(), v.clone());
+                    }
+                    _ => {
+                        nested.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            if !nested.is_empty() {
+                let nested = Value::Object(nested);
+                parts.push(related(
+                    &field,
+                    part,
+                    Quantifier::Implicit,
+                    &nested,
+                    depth,
+                    budget,
+                )?);
+            }
+            ops
         }
         scalar => {
             let mut m = Map::new();
@@ -181,7 +238,6 @@ fn parse_field(
             m
         }
     };
-    let mut rules = Vec::with_capacity(ops.len());
     for (op, value) in ops {
         if !OPERATORS.contains(&op.as_str()) {
             return Err(bad(format!("\"{op}\" is not a valid filter operator")));
@@ -190,18 +246,38 @@ fn parse_field(
             return Err(bad("Filter has too many rules"));
         }
         *budget -= 1;
-        let _ = depth;
-        rules.push(Filter::Rule {
+        parts.push(Filter::Rule {
             field: field.clone(),
             part,
             op,
             value,
         });
     }
-    Ok(if rules.len() == 1 {
-        rules.remove(0)
+    Ok(if parts.len() == 1 {
+        parts.remove(0)
     } else {
-        Filter::And(rules)
+        Filter::And(parts)
+    })
+}
+
+/// A rule on a relational field's rows (`{author: {name: …}}`, `{children: {_some: …}}`).
+fn related(
+    field: &str,
+    part: Option<DatePart>,
+    quantifier: Quantifier,
+    inner: &Value,
+    depth: usize,
+    budget: &mut usize,
+) -> Result<Filter, ApiError> {
+    if part.is_some() {
+        return Err(bad(format!(
+            "Functions can't be applied to the relational field \"{field}\""
+        )));
+    }
+    Ok(Filter::Related {
+        field: field.to_owned(),
+        quantifier,
+        inner: Box::new(parse_node(inner, depth + 1, budget)?),
     })
 }
 
@@ -351,6 +427,93 @@ pub fn adjust_date(now: DateTime<Utc>, adj: &str) -> Option<DateTime<Utc>> {
     }
 }
 
+/// The text Directus appends to a permission error: where in the query it happened.
+pub fn queried_in(path: &str) -> String {
+    if path.is_empty() {
+        "Queried in root.".to_owned()
+    } else {
+        format!("Queried in \"{path}\".")
+    }
+}
+
+/// The 403 for a missing or forbidden field (`path`: the relational path it was asked under).
+pub fn field_forbidden(field: &str, collection: &str, path: &str) -> ApiError {
+    ApiError::forbidden_reason(format!(
+        "You don't have permission to access field \"{field}\" in collection \"{collection}\" or \
+         it does not exist. {}",
+        queried_in(path)
+    ))
+}
+
+/// The 403 for a missing or forbidden collection reached through `path`.
+pub fn collection_forbidden(collection: &str, path: &str) -> ApiError {
+    ApiError::forbidden_reason(format!(
+        "You don't have permission to access collection \"{collection}\" or it does not exist. {}",
+        queried_in(path)
+    ))
+}
+
+/// A related collection as a filter may see it: the fields the caller may use, those visible
+/// only on some rows, and the rows visible at all.
+pub struct RelatedTarget {
+    pub collection: Arc<Collection>,
+    pub allowed: Box<dyn Fn(&str) -> bool + Send + Sync>,
+    pub guards: Vec<(String, Condition)>,
+    /// The rows of the related collection the caller may see (`Condition::all()`: every one).
+    pub rows: Condition,
+}
+
+/// What following a relation needs: the schema, and the caller's access to the collection
+/// at the other end (`path`: the dotted path it is reached by, for error messages and the
+/// depth limit).
+pub trait Relations: Send + Sync {
+    fn schema(&self) -> &Schema;
+    fn related(&self, collection: &str, path: &str) -> Result<RelatedTarget, ApiError>;
+}
+
+/// Relations followed with no restriction (permission rules may name any related field).
+pub struct Unrestricted<'a> {
+    pub schema: &'a Schema,
+    pub max_depth: usize,
+}
+
+/// The 400 for a path deeper than `MAX_RELATIONAL_DEPTH`.
+pub fn too_deep(max: usize) -> ApiError {
+    bad(format!("Max relational depth of {max} exceeded"))
+}
+
+/// The number of relations a dotted path follows.
+pub fn path_depth(path: &str) -> usize {
+    if path.is_empty() {
+        0
+    } else {
+        path.split('.').count()
+    }
+}
+
+impl Relations for Unrestricted<'_> {
+    fn schema(&self) -> &Schema {
+        self.schema
+    }
+
+    fn related(&self, collection: &str, path: &str) -> Result<RelatedTarget, ApiError> {
+        if path_depth(path) > self.max_depth {
+            return Err(too_deep(self.max_depth));
+        }
+        let c = self
+            .schema
+            .collection(collection)
+            .cloned()
+            .ok_or_else(|| collection_forbidden(collection, path))?;
+        Ok(RelatedTarget {
+            collection: c,
+            allowed: Box::new(|_| true),
+            guards: Vec::new(),
+            rows: Condition::all(),
+        })
+    }
+}
+
 /// What the SQL builder needs to know about the table.
 pub struct SqlTarget<'a> {
     pub collection: &'a Collection,
@@ -361,6 +524,10 @@ pub struct SqlTarget<'a> {
     /// filters and search see `CASE WHEN cond THEN col END`, so a value hidden on a row can
     /// not be probed through a filter either.
     pub guards: &'a [(String, Condition)],
+    /// How to follow relations (`None`: a relational rule is answered as an unknown field).
+    pub relations: Option<&'a dyn Relations>,
+    /// The relational path this collection was reached by (`""` at the root).
+    pub path: &'a str,
 }
 
 impl SqlTarget<'_> {
@@ -368,11 +535,7 @@ impl SqlTarget<'_> {
     pub fn field(&self, name: &str) -> Result<&Field, ApiError> {
         match self.collection.field(name) {
             Some(f) if (self.allowed)(name) => Ok(f),
-            _ => Err(ApiError::forbidden_reason(format!(
-                "You don't have permission to access field \"{name}\" in collection \"{}\" or it \
-                 does not exist. Queried in root.",
-                self.collection.name
-            ))),
+            _ => Err(field_forbidden(name, &self.collection.name, self.path)),
         }
     }
 
@@ -383,6 +546,73 @@ impl SqlTarget<'_> {
             None => col,
         }
     }
+}
+
+/// `{author: {…}}` / `{children: {_some|_none: {…}}}` as an uncorrelated `IN (SELECT …)`:
+/// the subquery reads the related table under its own name, so even a relation to the same
+/// table (`directus_roles.parent`) binds inner columns to the inner table.
+fn related_condition(
+    t: &SqlTarget<'_>,
+    field: &str,
+    quantifier: Quantifier,
+    inner: &Filter,
+) -> Result<Condition, ApiError> {
+    let unknown = || field_forbidden(field, &t.collection.name, t.path);
+    let relations = t.relations.ok_or_else(unknown)?;
+    let link = relations
+        .schema()
+        .link(&t.collection.name, field)
+        .ok_or_else(unknown)?;
+    if !(t.allowed)(field) {
+        return Err(unknown());
+    }
+    let path = if t.path.is_empty() {
+        field.to_owned()
+    } else {
+        format!("{}.{field}", t.path)
+    };
+    let (other, select_col) = match link {
+        Link::M2o(r) => {
+            let one = r.one_collection.as_deref().ok_or_else(unknown)?;
+            (one, None)
+        }
+        Link::O2m(r) => (r.many_collection.as_str(), Some(r.many_field.as_str())),
+    };
+    let target = relations.related(other, &path)?;
+    let sub = SqlTarget {
+        collection: &target.collection,
+        postgres: t.postgres,
+        allowed: &*target.allowed,
+        guards: &target.guards,
+        relations: Some(relations),
+        path: &path,
+    };
+    let table = Alias::new(target.collection.name.as_str());
+    let mut cond = Condition::all()
+        .add(target.rows.clone())
+        .add(to_condition(inner, &sub)?);
+    let mut q = SqlQuery::select();
+    q.from(table.clone());
+    let outer = match select_col {
+        None => {
+            q.column((table, Alias::new(target.collection.primary.as_str())));
+            t.col(field)
+        }
+        Some(fk) => {
+            q.column((table.clone(), Alias::new(fk)));
+            cond = cond.add(Expr::col((table, Alias::new(fk))).is_not_null());
+            t.col(&t.collection.primary)
+        }
+    };
+    q.cond_where(cond);
+    Ok(Condition::all().add(match quantifier {
+        Quantifier::None => match select_col {
+            // An m2o without a related row (null) matches "none" too.
+            None => outer.clone().is_null().or(outer.not_in_subquery(q)),
+            Some(_) => outer.not_in_subquery(q),
+        },
+        _ => outer.in_subquery(q),
+    }))
 }
 
 /// Query strings carry text: `"true"`, `"false"`, `"null"` mean the literals (directus.md §5.1).
@@ -605,6 +835,11 @@ pub fn to_condition(filter: &Filter, t: &SqlTarget<'_>) -> Result<Condition, Api
             op,
             value,
         } => Condition::all().add(rule(t, field, *part, op, value)?),
+        Filter::Related {
+            field,
+            quantifier,
+            inner,
+        } => related_condition(t, field, *quantifier, inner)?,
     })
 }
 

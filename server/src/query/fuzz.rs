@@ -367,6 +367,8 @@ fn check_sql(input: SqlInput) -> crate::fuzz::CaseResult {
                         postgres,
                         allowed: &all,
                         guards: &[],
+                        relations: None,
+                        path: "",
                     };
                     if let Ok(c) = filter::to_condition(&p, &t) {
                         let sql = crate::fuzz::sql::sql_text(c, postgres);
@@ -410,6 +412,8 @@ fn hostile_values_land_in_the_bound_values() {
                 postgres,
                 allowed: &all,
                 guards: &[],
+                relations: None,
+                path: "",
             };
             let cond = filter::to_condition(&f, &t).unwrap();
             let mut stmt = SqlQuery::select();

@@ -3,6 +3,7 @@
 //! URL parameters (JSON or bracket syntax) or a JSON object, validated with `INVALID_QUERY`,
 //! and turned into SQL through sea-query with bound parameters only.
 
+pub mod fields;
 pub mod filter;
 #[cfg(test)]
 mod fuzz;
@@ -74,6 +75,8 @@ pub struct Query {
     pub meta: Vec<String>,
     pub aggregate: Vec<(AggFunc, String)>,
     pub group_by: Vec<String>,
+    /// Per-relation queries (`deep`), an object keyed by relational field.
+    pub deep: Option<Value>,
 }
 
 fn csv_list(v: &Value, name: &str) -> Result<Vec<String>, ApiError> {
@@ -203,6 +206,13 @@ impl Query {
         }
         if let Some(v) = params.get("groupBy") {
             q.group_by = csv_list(v, "groupBy")?;
+        }
+        if let Some(v) = params.get("deep") {
+            match json_param(v, "deep")? {
+                Value::Null => {}
+                d @ Value::Object(_) => q.deep = Some(d),
+                _ => return Err(ApiError::invalid_query("\"deep\" must be an object")),
+            }
         }
         Ok(q)
     }

@@ -3,6 +3,7 @@
 
 use sea_orm::sea_query::{
     Alias, Condition, Expr, ExprTrait, Func, Order, Query as SqlQuery, SelectStatement,
+    WindowStatement,
 };
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Map, Value, json};
@@ -24,17 +25,22 @@ pub struct Selected {
 }
 
 /// One `sort` key. `only_when` orders by `CASE WHEN cond THEN col END`, so rows where the
-/// caller may not see the field are ordered as if it were empty.
+/// caller may not see the field are ordered as if it were empty. `related` replaces the
+/// column with an expression (a relational path's value, `author.name`).
 #[derive(Clone, Debug)]
 pub struct SortKey {
     pub name: String,
     pub desc: bool,
     pub only_when: Option<Condition>,
+    pub related: Option<Expr>,
 }
 
 impl SortKey {
     fn expr(&self, c: &Collection) -> Expr {
-        guarded(col(c, &self.name), &self.only_when)
+        match &self.related {
+            Some(e) => e.clone(),
+            None => guarded(col(c, &self.name), &self.only_when),
+        }
     }
 
     fn order(&self) -> Order {
@@ -58,6 +64,9 @@ pub struct SelectSpec<'a> {
     pub sort: Vec<SortKey>,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
+    /// Limit and offset count per value of this column (an o2m's children per parent),
+    /// through `ROW_NUMBER() OVER (PARTITION BY …)`: one statement for every parent.
+    pub per_group: Option<String>,
 }
 
 fn table(c: &Collection) -> Alias {
@@ -102,19 +111,27 @@ pub async fn fetch(
         stmt.expr(Expr::val(1));
     }
     stmt.cond_where(spec.condition.clone());
-    for key in &spec.sort {
-        stmt.order_by_expr(key.expr(c), key.order());
-    }
-    if let Some(l) = spec.limit {
-        stmt.limit(l);
-    }
-    if let Some(o) = spec.offset {
-        if spec.limit.is_none() {
-            // SQLite needs a LIMIT with OFFSET.
-            stmt.limit(i64::MAX as u64);
+    let stmt = match &spec.per_group {
+        Some(group) if spec.limit.is_some() || spec.offset.is_some() => {
+            per_group(stmt, spec, group)
         }
-        stmt.offset(o);
-    }
+        _ => {
+            for key in &spec.sort {
+                stmt.order_by_expr(key.expr(c), key.order());
+            }
+            if let Some(l) = spec.limit {
+                stmt.limit(l);
+            }
+            if let Some(o) = spec.offset {
+                if spec.limit.is_none() {
+                    // SQLite needs a LIMIT with OFFSET.
+                    stmt.limit(i64::MAX as u64);
+                }
+                stmt.offset(o);
+            }
+            stmt
+        }
+    };
     let rows = run(db, &stmt).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
@@ -125,6 +142,103 @@ pub async fn fetch(
         out.push(item);
     }
     Ok(out)
+}
+
+/// `SELECT c0… FROM (SELECT c0…, ROW_NUMBER() OVER (PARTITION BY g ORDER BY sort) AS rn
+/// FROM t WHERE …) AS w WHERE rn > offset AND rn <= offset + limit ORDER BY rn`.
+fn per_group(mut inner: SelectStatement, spec: &SelectSpec<'_>, group: &str) -> SelectStatement {
+    let c = spec.collection;
+    let mut window = WindowStatement::partition_by((table(c), Alias::new(group)));
+    for key in &spec.sort {
+        window.order_by_expr(key.expr(c), key.order());
+    }
+    inner.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("rn"));
+    let w = Alias::new("w");
+    let rn = || Expr::col((w.clone(), Alias::new("rn")));
+    let mut outer = SqlQuery::select();
+    for i in 0..spec.columns.len() {
+        outer.column((w.clone(), Alias::new(format!("c{i}"))));
+    }
+    if spec.columns.is_empty() {
+        outer.expr(Expr::val(1));
+    }
+    outer.from_subquery(inner, w.clone());
+    let offset = spec.offset.unwrap_or(0);
+    outer.and_where(rn().gt(offset as i64));
+    if let Some(l) = spec.limit {
+        outer.and_where(rn().lte(Ord::min(offset.saturating_add(l), i64::MAX as u64) as i64));
+    }
+    outer.order_by_expr(rn(), Order::Asc);
+    outer
+}
+
+/// `col IN (the keys)` with every key in one bound parameter (a JSON array), so a relational
+/// read is one statement however many parents it serves, within every backend's parameter
+/// limit.
+pub fn keys_in(c: &Collection, field: &Field, keys: &[Value], postgres: bool) -> Expr {
+    let json = Value::Array(keys.to_vec()).to_string();
+    let column = col(c, &field.name);
+    if postgres {
+        let cast = match field.kind {
+            FieldType::Integer => "integer",
+            FieldType::BigInteger => "bigint",
+            FieldType::Uuid => "uuid",
+            FieldType::Float | FieldType::Decimal => "numeric",
+            _ => "text",
+        };
+        super::filter::custom(
+            true,
+            &format!(
+                "$1 IN (SELECT CAST(k AS {cast}) FROM jsonb_array_elements_text(CAST($2 AS jsonb)) AS j(k))"
+            ),
+            vec![column, Expr::val(json)],
+        )
+    } else if field.kind == FieldType::Uuid {
+        // SQLite keeps a bound UUID as 16 bytes, one written as text (raw SQL) as text.
+        super::filter::custom(
+            false,
+            "$1 IN (SELECT unhex(replace(value, '-', '')) FROM json_each($2) \
+             UNION ALL SELECT value FROM json_each($2))",
+            vec![column, Expr::val(json)],
+        )
+    } else {
+        super::filter::custom(
+            false,
+            "$1 IN (SELECT value FROM json_each($2))",
+            vec![column, Expr::val(json)],
+        )
+    }
+}
+
+/// The value of `field` on the related row `via` leads to, as a correlated subquery (for
+/// sorting by `author.name`): `(SELECT s.field FROM related AS s WHERE s.pk = outer.via AND
+/// s.pk IN (SELECT pk FROM related WHERE visible))`. The alias keeps a relation to the same
+/// table apart; the visibility test is uncorrelated, so permission rules need no alias.
+pub fn related_value(
+    outer: Expr,
+    related: &Collection,
+    value: Expr,
+    visible: Option<Condition>,
+    alias: &str,
+) -> Expr {
+    let s = Alias::new(alias);
+    let mut q = SqlQuery::select();
+    q.expr(value)
+        .from_as(table(related), s.clone())
+        .and_where(Expr::col((s.clone(), Alias::new(related.primary.as_str()))).eq(outer));
+    if let Some(cond) = visible {
+        let mut v = SqlQuery::select();
+        v.column((table(related), Alias::new(related.primary.as_str())))
+            .from(table(related))
+            .cond_where(cond);
+        q.and_where(Expr::col((s, Alias::new(related.primary.as_str()))).in_subquery(v));
+    }
+    Expr::SubQuery(None, Box::new(q.into()))
+}
+
+/// A column of an aliased table (`s1.name`).
+pub fn aliased_col(alias: &str, name: &str) -> Expr {
+    Expr::col((Alias::new(alias), Alias::new(name)))
 }
 
 /// `COUNT(*)` of rows matching a condition.

@@ -1,0 +1,336 @@
+//! Relational queries (issue 15 points 2–3): dotted `fields` and wildcards, o2m aliases as
+//! keys or objects, relational `filter` with `_some`/`_none`, `sort` by a related field,
+//! `deep`, permissions at every level with Directus's path text, and a bounded number of
+//! statements whatever the row count — on the system relations and on user relations.
+
+use serde_json::{Value, json};
+use tests::TestApp;
+
+use crate::fixtures::{attach, create_collection, make_policy, make_role, make_user, permit};
+
+/// A relation row, as `POST /relations` stores it; the schema is reloaded at once.
+pub async fn relate(app: &TestApp, many: &str, field: &str, one: &str, one_field: Option<&str>) {
+    use sea_orm::ConnectionTrait;
+    let sql = format!(
+        "INSERT INTO directus_relations (many_collection, many_field, one_collection, one_field) \
+         VALUES ('{many}', '{field}', '{one}', {})",
+        one_field.map_or("NULL".to_owned(), |f| format!("'{f}'"))
+    );
+    app.db().execute_unprepared(&sql).await.unwrap();
+    let state = &app.server.as_ref().unwrap().state;
+    state.core.schema.reload(&state.core.db).await.unwrap();
+}
+
+#[allow(dead_code)]
+async fn relate_api(app: &TestApp, many: &str, field: &str, one: &str, one_field: Option<&str>) {
+    let r = app
+        .admin()
+        .post(
+            "/relations",
+            json!({"collection": many, "field": field, "related_collection": one,
+                   "schema": {"on_delete": "SET NULL"},
+                   "meta": {"one_field": one_field}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+/// authors(id, name, secret) ← articles(id, title, author, score); authors.articles is the
+/// o2m alias. Three authors, articles 1–5 (a1: 1,2,3; a2: 4; a3: none; 5 has no author).
+async fn library(app: &TestApp) {
+    create_collection(
+        app,
+        json!({"collection": "authors", "schema": {}, "fields": [
+            {"field": "name", "type": "string"},
+            {"field": "secret", "type": "string"}]}),
+    )
+    .await;
+    create_collection(
+        app,
+        json!({"collection": "articles", "schema": {}, "fields": [
+            {"field": "title", "type": "string"},
+            {"field": "author", "type": "integer", "meta": {"special": ["m2o"]}},
+            {"field": "score", "type": "integer"}]}),
+    )
+    .await;
+    relate(app, "articles", "author", "authors", Some("articles")).await;
+    let admin = app.admin();
+    let r = admin
+        .post(
+            "/items/authors",
+            json!([{"name": "Ada", "secret": "s-ada"}, {"name": "Bob", "secret": "s-bob"},
+                   {"name": "Cy", "secret": "s-cy"}]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = admin
+        .post(
+            "/items/articles",
+            json!([{"title": "one", "author": 1, "score": 3}, {"title": "two", "author": 1, "score": 1},
+                   {"title": "three", "author": 1, "score": 2}, {"title": "four", "author": 2, "score": 5},
+                   {"title": "five", "author": null, "score": 4}]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+fn titles(v: &Value) -> Vec<String> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x["title"].as_str().unwrap_or("?").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn many_to_one_and_one_to_many_read_as_directus_answers_them() {
+    let app = TestApp::spawn().await;
+    library(&app).await;
+    let admin = app.admin();
+    // m2o: the key by default, the object on request (only the asked fields).
+    let r = admin.get("/items/articles/1").await;
+    assert_eq!(r.body["data"]["author"], 1, "{}", r.text);
+    let r = admin
+        .get("/items/articles/1?fields=title,author.name")
+        .await;
+    assert_eq!(
+        r.body["data"],
+        json!({"title": "one", "author": {"name": "Ada"}}),
+        "{}",
+        r.text
+    );
+    let r = admin
+        .get("/items/articles?fields=id,author.*&sort=id")
+        .await;
+    let data = &r.body["data"];
+    assert_eq!(data[0]["author"]["name"], "Ada", "{}", r.text);
+    assert_eq!(data[0]["author"]["id"], 1);
+    assert_eq!(data[4]["author"], Value::Null, "no author stays null");
+    // o2m: an alias of child keys under `*`, objects on request.
+    let r = admin.get("/items/authors?sort=id").await;
+    assert_eq!(
+        r.body["data"][0]["articles"],
+        json!([1, 2, 3]),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.body["data"][2]["articles"], json!([]));
+    let r = admin
+        .get("/items/authors/1?fields=name,articles.title")
+        .await;
+    assert_eq!(
+        r.body["data"],
+        json!({"name": "Ada", "articles": [{"title": "one"}, {"title": "two"}, {"title": "three"}]}),
+        "{}",
+        r.text
+    );
+    // `*.*`: every relation one level down.
+    let r = admin.get("/items/articles/4?fields=*.*").await;
+    assert_eq!(r.body["data"]["author"]["name"], "Bob", "{}", r.text);
+    assert_eq!(r.body["data"]["author"]["articles"], json!([4]));
+    // Two levels: articles → author → articles.
+    let r = admin
+        .get("/items/articles/4?fields=title,author.articles.title")
+        .await;
+    assert_eq!(
+        r.body["data"]["author"]["articles"],
+        json!([{"title": "four"}]),
+        "{}",
+        r.text
+    );
+}
+
+#[tokio::test]
+async fn relational_filters_sorts_and_deep() {
+    let app = TestApp::spawn().await;
+    library(&app).await;
+    let admin = app.admin();
+    let r = admin
+        .get("/items/articles?filter[author][name][_eq]=Ada&sort=id&fields=title")
+        .await;
+    assert_eq!(
+        titles(&r.body["data"]),
+        ["one", "two", "three"],
+        "{}",
+        r.text
+    );
+    let r = admin
+        .get("/items/authors?filter[articles][_some][score][_gte]=5&fields=name")
+        .await;
+    assert_eq!(r.body["data"], json!([{"name": "Bob"}]), "{}", r.text);
+    let r = admin
+        .get("/items/authors?filter[articles][_none][score][_gte]=3&fields=name&sort=id")
+        .await;
+    assert_eq!(r.body["data"], json!([{"name": "Cy"}]), "{}", r.text);
+    let r = admin
+        .get("/items/authors?filter[articles][title][_eq]=four&fields=name")
+        .await;
+    assert_eq!(
+        r.body["data"],
+        json!([{"name": "Bob"}]),
+        "implicit _some: {}",
+        r.text
+    );
+    // Sort by a related field: Ada's before Bob's, the authorless last (ascending, nulls
+    // last on both databases is not promised: only the named ones are compared).
+    let r = admin
+        .get("/items/articles?sort=-author.name,id&fields=title&filter[author][_nnull]=true")
+        .await;
+    assert_eq!(
+        titles(&r.body["data"]),
+        ["four", "one", "two", "three"],
+        "{}",
+        r.text
+    );
+    // deep: per-parent filter, sort and limit in one statement for every parent.
+    let deep = r#"{"articles":{"_sort":["-score"],"_limit":2}}"#;
+    let r = admin
+        .get(&format!(
+            "/items/authors?fields=name,articles.title&sort=id&deep={deep}"
+        ))
+        .await;
+    assert_eq!(
+        titles(&r.body["data"][0]["articles"]),
+        ["one", "three"],
+        "{}",
+        r.text
+    );
+    assert_eq!(titles(&r.body["data"][1]["articles"]), ["four"]);
+    let r = admin
+        .get("/items/authors?fields=articles&sort=id&deep[articles][_filter][score][_lt]=3")
+        .await;
+    assert_eq!(r.body["data"][0]["articles"], json!([2, 3]), "{}", r.text);
+    // Bad relational input is a 400/403, never a 500.
+    let r = admin.get("/items/articles?fields=title.name").await;
+    r.assert_error(403, "FORBIDDEN");
+    let r = admin.get("/items/articles?sort=author.nope").await;
+    r.assert_error(403, "FORBIDDEN");
+    let r = admin.get("/items/authors?sort=articles.title").await;
+    r.assert_error(400, "INVALID_QUERY");
+    let r = admin.get("/items/authors?deep=[1]").await;
+    r.assert_error(400, "INVALID_QUERY");
+}
+
+#[tokio::test]
+async fn system_relations_answer_flows_operations_and_run_revisions() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    // The seed's nested document, read back the way the Data Studio asks for it.
+    let r = admin
+        .post(
+            "/flows?fields=*,operations.*",
+            json!({"name": "Nested", "trigger": "webhook", "status": "active",
+                   "accountability": "all",
+                   "options": {"method": "POST", "async": false, "return": "$last"},
+                   "operations": [
+                       {"id": "first", "operation": "transform", "options": {"json": {"a": 1}}},
+                       {"id": "second", "operation": "log", "options": {"message": "hi"}}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let flow = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let ops = r.body["data"]["operations"].as_array().unwrap();
+    assert_eq!(ops.len(), 2, "{}", r.text);
+    assert!(
+        ops.iter()
+            .any(|o| o["key"] == "first" && o["flow"] == flow.as_str())
+    );
+    // The alias is an array of operation ids by default.
+    let r = admin.get(&format!("/flows/{flow}")).await;
+    let ids = r.body["data"]["operations"].as_array().unwrap();
+    assert_eq!(ids.len(), 2, "{}", r.text);
+    assert!(ids.iter().all(Value::is_string));
+    // m2o through the operation's flow, and the flow's first operation.
+    let r = admin
+        .get(&format!(
+            "/flows/{flow}?fields=operation.key,operation.resolve.key"
+        ))
+        .await;
+    assert_eq!(r.body["data"]["operation"]["key"], "first", "{}", r.text);
+    assert_eq!(r.body["data"]["operation"]["resolve"]["key"], "second");
+    let r = admin.get("/operations?fields=key,flow.name&sort=key").await;
+    assert_eq!(r.body["data"][0]["flow"]["name"], "Nested", "{}", r.text);
+    // A run, then its revision through its activity, as the Data Studio logs panel asks.
+    let r = admin
+        .post(&format!("/flows/trigger/{flow}"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    app.flush_logs().await;
+    let r = admin
+        .get(&format!(
+            "/revisions?filter[activity][item][_eq]={flow}&filter[activity][action][_eq]=run\
+             &fields=id,activity.action,activity.user.email,data&sort=-id"
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let revs = r.body["data"].as_array().unwrap();
+    assert_eq!(revs.len(), 1, "{}", r.text);
+    assert_eq!(revs[0]["activity"]["action"], "run");
+    assert_eq!(revs[0]["activity"]["user"]["email"], tests::ADMIN_EMAIL);
+}
+
+#[tokio::test]
+async fn a_related_collection_the_caller_may_not_read_is_refused_with_its_path() {
+    let app = TestApp::spawn().await;
+    library(&app).await;
+    let role = make_role(&app, "Readers", None).await;
+    let policy = make_policy(&app, json!({"name": "articles only", "app_access": false})).await;
+    attach(&app, Some(&role), None, &policy).await;
+    permit(&app, &policy, "articles", "read", json!({})).await;
+    let (_, reader) = make_user(&app, "reader@example.com", Some(&role)).await;
+    let r = reader.get("/items/articles?fields=title,author.name").await;
+    r.assert_error(403, "FORBIDDEN");
+    assert_eq!(
+        r.message(),
+        "You don't have permission to access collection \"authors\" or it does not exist. \
+         Queried in \"author\"."
+    );
+    // The key itself stays readable; `*.*` silently skips what cannot be followed.
+    let r = reader.get("/items/articles/1?fields=*.*").await;
+    assert_eq!(r.body["data"]["author"], 1, "{}", r.text);
+    let r = reader
+        .get("/items/articles?filter[author][name][_eq]=Ada")
+        .await;
+    r.assert_error(403, "FORBIDDEN");
+    let r = reader.get("/items/articles?sort=author.name").await;
+    r.assert_error(403, "FORBIDDEN");
+    // With read on authors' name only (and only Ada's row): fields and rows apply there too.
+    permit(
+        &app,
+        &policy,
+        "authors",
+        "read",
+        json!({"fields": ["id", "name"], "permissions": {"name": {"_eq": "Ada"}}}),
+    )
+    .await;
+    let r = reader
+        .get("/items/articles?fields=title,author.name&sort=id&limit=4")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"][0]["author"], json!({"name": "Ada"}));
+    assert_eq!(
+        r.body["data"][3]["author"],
+        Value::Null,
+        "Bob's row is not visible"
+    );
+    let r = reader.get("/items/articles?fields=author.secret").await;
+    r.assert_error(403, "FORBIDDEN");
+    assert_eq!(
+        r.message(),
+        "You don't have permission to access field \"secret\" in collection \"authors\" or it \
+         does not exist. Queried in \"author\"."
+    );
+    let r = reader
+        .get("/items/articles?filter[author][name][_eq]=Bob&fields=title")
+        .await;
+    assert_eq!(
+        r.body["data"],
+        json!([]),
+        "invisible rows never match: {}",
+        r.text
+    );
+    let r = reader
+        .get("/items/articles?filter[author][secret][_eq]=s-ada")
+        .await;
+    r.assert_error(403, "FORBIDDEN");
+}
