@@ -103,6 +103,16 @@ impl Server {
 /// Prepares everything and starts serving on `listener` (or `HOST:PORT` when `None`).
 pub async fn start(config: Config, listener: Option<TcpListener>) -> Result<Server, StartError> {
     let db = db::connect(&config).await?;
+    start_on(config, db, listener).await
+}
+
+/// `start` on a connection made by the caller (`db::connect`), e.g. one with a metric
+/// callback that watches the statements run.
+pub async fn start_on(
+    config: Config,
+    db: sea_orm::DatabaseConnection,
+    listener: Option<TcpListener>,
+) -> Result<Server, StartError> {
     db::prepare(&db, &config).await?;
     let secret = db::signing_secret(&db, &config).await?;
     let config = Arc::new(config);

@@ -334,3 +334,281 @@ async fn a_related_collection_the_caller_may_not_read_is_refused_with_its_path()
         .await;
     r.assert_error(403, "FORBIDDEN");
 }
+
+async fn count(app: &TestApp, path: &str) -> usize {
+    let r = app.admin().get(path).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["data"].as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test]
+async fn nested_writes_create_link_update_and_deselect_in_one_transaction() {
+    let app = TestApp::spawn().await;
+    library(&app).await;
+    let admin = app.admin();
+    // o2m on create: the children get the new parent's key.
+    let r = admin
+        .post(
+            "/items/authors?fields=name,articles.title",
+            json!({"name": "Dee", "articles": [{"title": "d1"}, {"title": "d2"}]}),
+        )
+        .await;
+    assert_eq!(
+        r.body["data"],
+        json!({"name": "Dee", "articles": [{"title": "d1"}, {"title": "d2"}]}),
+        "{}",
+        r.text
+    );
+    // m2o object on create: the related item first, its key stored; with a key, an update.
+    let r = admin
+        .post(
+            "/items/articles?fields=title,author.name",
+            json!({"title": "e1", "author": {"name": "Eve"}}),
+        )
+        .await;
+    assert_eq!(r.body["data"]["author"]["name"], "Eve", "{}", r.text);
+    let r = admin
+        .post(
+            "/items/articles?fields=author.name",
+            json!({"title": "e2", "author": {"id": 2, "name": "Bobby"}}),
+        )
+        .await;
+    assert_eq!(r.body["data"]["author"]["name"], "Bobby", "{}", r.text);
+    // The array states the whole list: link 5 by key, update 1, create one, leave 2 and 3
+    // out (nullified: the relation's one_deselect_action defaults to nullify).
+    let r = admin
+        .patch(
+            "/items/authors/1?fields=articles.title",
+            json!({"articles": [5, {"id": 1, "title": "one!"}, {"title": "fresh"}]}),
+        )
+        .await;
+    let got = titles(&r.body["data"]["articles"]);
+    assert_eq!(got.len(), 3, "{}", r.text);
+    for t in ["one!", "five", "fresh"] {
+        assert!(got.contains(&t.to_owned()), "{t} in {got:?}");
+    }
+    let r = admin.get("/items/articles/2?fields=author").await;
+    assert_eq!(
+        r.body["data"]["author"],
+        Value::Null,
+        "deselected: {}",
+        r.text
+    );
+    // The detailed form does only what it lists.
+    let r = admin
+        .patch(
+            "/items/authors/1?fields=articles",
+            json!({"articles": {"create": [{"title": "six"}], "update": [], "delete": [5]}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = admin.get("/items/articles/5?fields=author").await;
+    assert_eq!(r.body["data"]["author"], Value::Null, "{}", r.text);
+    assert_eq!(
+        count(&app, "/items/articles?filter[author][_eq]=1").await,
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_nested_write_that_fails_half_way_writes_nothing() {
+    let app = TestApp::spawn().await;
+    library(&app).await;
+    let admin = app.admin();
+    let authors = count(&app, "/items/authors?limit=-1").await;
+    let articles = count(&app, "/items/articles?limit=-1").await;
+    // The second child is invalid: the author and the first child must not stay.
+    let r = admin
+        .post(
+            "/items/authors",
+            json!({"name": "Half", "articles": [{"title": "ok"}, {"title": "bad", "score": "x"}]}),
+        )
+        .await;
+    r.assert_error(400, "INVALID_PAYLOAD");
+    assert_eq!(count(&app, "/items/authors?limit=-1").await, authors);
+    assert_eq!(count(&app, "/items/articles?limit=-1").await, articles);
+    // The m2o target is written first, then the parent fails: neither stays.
+    let r = admin
+        .post(
+            "/items/articles",
+            json!({"title": "x", "score": "not a number", "author": {"name": "Ghost"}}),
+        )
+        .await;
+    r.assert_error(400, "INVALID_PAYLOAD");
+    assert_eq!(
+        count(&app, "/items/authors?filter[name][_eq]=Ghost").await,
+        0
+    );
+    // A caller who may create articles but not authors is refused as a whole.
+    let role = make_role(&app, "Writers", None).await;
+    let policy = make_policy(&app, json!({"name": "writers", "app_access": false})).await;
+    attach(&app, Some(&role), None, &policy).await;
+    permit(&app, &policy, "articles", "create", json!({})).await;
+    permit(&app, &policy, "articles", "read", json!({})).await;
+    let (_, writer) = make_user(&app, "writer@example.com", Some(&role)).await;
+    let r = writer
+        .post(
+            "/items/articles",
+            json!({"title": "w", "author": {"name": "Sneaky"}}),
+        )
+        .await;
+    r.assert_error(403, "FORBIDDEN");
+    assert_eq!(
+        count(&app, "/items/authors?filter[name][_eq]=Sneaky").await,
+        0
+    );
+    assert_eq!(count(&app, "/items/articles?filter[title][_eq]=w").await, 0);
+    // Linking an existing author by key is a plain column write, allowed.
+    let r = writer
+        .post("/items/articles", json!({"title": "w2", "author": 1}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[tokio::test]
+async fn flows_take_nested_operations_the_way_the_data_studio_sends_them() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let r = admin
+        .post(
+            "/flows",
+            json!({"name": "Studio", "trigger": "webhook", "status": "active",
+                   "options": {"method": "POST", "async": false, "return": "$last"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let flow = r.body["data"]["id"].as_str().unwrap().to_owned();
+    // The Data Studio's first operation: the flow's `operation` given as an object.
+    let r = admin
+        .patch(
+            &format!("/flows/{flow}?fields=operation.key,operations"),
+            json!({"operation": {"name": "Echo", "key": "echo", "type": "transform",
+                                 "position_x": 19, "position_y": 1, "flow": flow,
+                                 "options": {"json": {"echo": "{{$trigger.body.v}}"}}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["operation"]["key"], "echo", "{}", r.text);
+    assert_eq!(r.body["data"]["operations"].as_array().unwrap().len(), 1);
+    let r = admin
+        .post(&format!("/flows/trigger/{flow}"), json!({"v": 7}))
+        .await;
+    assert_eq!(r.body["data"], json!({"echo": 7}), "{}", r.text);
+    // A second operation through the o2m alias, then the list without it: the relation's
+    // one_deselect_action (delete) removes it.
+    let r = admin
+        .patch(
+            &format!("/flows/{flow}?fields=operations.key"),
+            json!({"operations": {"create": [{"name": "Log", "key": "log", "type": "log",
+                                             "position_x": 37, "position_y": 1,
+                                             "options": {"message": "x"}}]}}),
+        )
+        .await;
+    assert_eq!(
+        r.body["data"]["operations"].as_array().unwrap().len(),
+        2,
+        "{}",
+        r.text
+    );
+    let echo = admin
+        .get(&format!("/flows/{flow}?fields=operation"))
+        .await
+        .body["data"]["operation"]
+        .clone();
+    let r = admin
+        .patch(
+            &format!("/flows/{flow}?fields=operations.key"),
+            json!({"operations": [echo]}),
+        )
+        .await;
+    assert_eq!(
+        r.body["data"]["operations"],
+        json!([{"key": "echo"}]),
+        "{}",
+        r.text
+    );
+    assert_eq!(count(&app, "/operations?filter[key][_eq]=log").await, 0);
+    // A cycle written through the nested form is refused like any other save, and nothing
+    // of that patch stays.
+    let r = admin
+        .patch(
+            &format!("/flows/{flow}"),
+            json!({"name": "Renamed", "operations": {"update": [{"id": echo, "resolve": echo}]}}),
+        )
+        .await;
+    r.assert_error(400, "INVALID_PAYLOAD");
+    let r = admin
+        .get(&format!("/flows/{flow}?fields=name,operation.resolve"))
+        .await;
+    assert_eq!(
+        r.body["data"],
+        json!({"name": "Studio", "operation": {"resolve": null}}),
+        "{}",
+        r.text
+    );
+}
+
+/// Statements of the log that read the test's own tables.
+fn reads_of(log: &std::sync::Mutex<Vec<String>>, from: usize, tables: &[&str]) -> Vec<String> {
+    let all = log.lock().unwrap();
+    all[from..]
+        .iter()
+        .filter(|sql| tables.iter().any(|t| sql.contains(&format!("\"{t}\""))))
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn a_relational_read_runs_the_same_few_statements_for_two_rows_or_two_hundred() {
+    let (app, log) = TestApp::spawn_watching().await;
+    create_collection(
+        &app,
+        json!({"collection": "writers", "schema": {}, "fields": [{"field": "name", "type": "string"}]}),
+    )
+    .await;
+    create_collection(
+        &app,
+        json!({"collection": "posts", "schema": {}, "fields": [
+            {"field": "title", "type": "string"},
+            {"field": "writer", "type": "integer"}]}),
+    )
+    .await;
+    relate(&app, "posts", "writer", "writers", Some("posts")).await;
+    let admin = app.admin();
+    let writers: Vec<Value> = (0..200).map(|i| json!({"name": format!("w{i}")})).collect();
+    assert_eq!(
+        admin.post("/items/writers", json!(writers)).await.status,
+        200
+    );
+    let posts: Vec<Value> = (0..600)
+        .map(|i| json!({"title": format!("p{i}"), "writer": i % 200 + 1}))
+        .collect();
+    assert_eq!(admin.post("/items/posts", json!(posts)).await.status, 200);
+    let query = "fields=name,posts.title,posts.writer.name&sort=id";
+    let mut counts = Vec::new();
+    for limit in [2, 200] {
+        let from = log.lock().unwrap().len();
+        let r = admin
+            .get(&format!("/items/writers?{query}&limit={limit}"))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let data = r.body["data"].as_array().unwrap();
+        assert_eq!(data.len(), limit);
+        assert_eq!(data[limit - 1]["posts"].as_array().unwrap().len(), 3);
+        assert_eq!(
+            data[limit - 1]["posts"][0]["writer"]["name"],
+            format!("w{}", limit - 1)
+        );
+        let reads = reads_of(&log, from, &["writers", "posts"]);
+        counts.push(reads.len());
+    }
+    // writers, their posts, the posts' writers: three statements, whatever the row count.
+    assert_eq!(counts, vec![3, 3], "statements per read");
+    // The same for a relational filter and sort: still one statement.
+    let from = log.lock().unwrap().len();
+    let r = admin
+        .get("/items/posts?filter[writer][name][_eq]=w7&sort=-writer.name&fields=title")
+        .await;
+    assert_eq!(r.body["data"].as_array().unwrap().len(), 3, "{}", r.text);
+    assert_eq!(reads_of(&log, from, &["writers", "posts"]).len(), 1);
+}

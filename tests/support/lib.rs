@@ -143,6 +143,36 @@ impl TestApp {
         }
     }
 
+    /// A server whose every SQL statement is also appended to the returned log (the text as
+    /// sent, parameters apart), for tests that count the statements a request runs.
+    pub async fn spawn_watching() -> (TestApp, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        let mut config = Config::for_tests();
+        let backend = Backend::from_env();
+        let database = TestDatabase::create(backend).await;
+        config.db = database.config.clone();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut db = server::db::connect(&config).await.expect("connect");
+        let sink = log.clone();
+        db.set_metric_callback(move |info| {
+            if let Ok(mut l) = sink.lock() {
+                l.push(info.statement.sql.clone());
+            }
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let server = server::start_on(config, db, Some(listener))
+            .await
+            .expect("server starts");
+        let base_url = format!("http://{}", server.addr);
+        let app = TestApp {
+            client: TestClient::new(&base_url),
+            base_url,
+            server: Some(server),
+            backend,
+            _database: Some(database),
+        };
+        (app, log)
+    }
+
     /// Another server process on the same database (several instances sharing one DB).
     pub async fn spawn_sibling(&self) -> TestApp {
         let config = (*self.server.as_ref().expect("running").state.config).clone();

@@ -113,6 +113,15 @@ impl<'a> FlowService<'a> {
             return Err(ApiError::invalid_payload("Payload must be an object"));
         };
         options::check_write(body)?;
+        let relational = match obj.get("operations") {
+            Some(Value::Array(list)) => !list.iter().all(Value::is_object),
+            Some(Value::Object(_)) => true,
+            _ => false,
+        };
+        if relational {
+            self.update_relational(raw_id, body).await?;
+            return Ok(None);
+        }
         if obj.get("operations").is_some_and(Value::is_array) {
             require_admin(self.acc)?;
             let id = flow_id(raw_id)?;
@@ -147,6 +156,32 @@ impl<'a> FlowService<'a> {
             document::validate(&ops, Some(op), &self.engine.registry())?;
         }
         Ok(Some(body.clone()))
+    }
+
+    /// `PATCH /flows/{id}` whose `operations` is Directus's o2m form (operation keys, or
+    /// `{create, update, delete}`): written by the generic nested writer inside one
+    /// transaction, and the flow's graph validated before it commits — so a cycle or a link
+    /// to another flow's operation is refused as on every other save.
+    async fn update_relational(&self, raw_id: &str, body: &Value) -> Result<()> {
+        require_admin(self.acc)?;
+        let id = flow_id(raw_id)?;
+        let core = self.engine.core();
+        let (txn, _gate) = begin_write(&core.db, &core.gate).await?;
+        let mut ctx = core.items_ctx(self.acc.clone());
+        ctx.gate = crate::db::WriteGate::none();
+        ctx.batcher = None;
+        Items::new(&txn, &ctx, FLOWS)?
+            .update_one(&json!(id.to_string()), body, WriteOptions::default())
+            .await?;
+        unlink_deleted(&txn).await?;
+        let (_, root) = store::load_flow(&txn, id)
+            .await?
+            .ok_or_else(ApiError::forbidden)?;
+        let ops = store::load_ops(&txn, id).await?;
+        document::validate(&ops, root, &self.engine.registry())?;
+        txn.commit().await?;
+        core.invalidate(FLOWS).await;
+        Ok(())
     }
 
     /// The operation set of a flow after applying one create or update, validated.

@@ -5,6 +5,7 @@
 mod batch;
 pub mod dberr;
 pub mod events;
+mod nested;
 mod payload;
 mod read;
 pub mod txn;

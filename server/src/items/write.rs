@@ -89,6 +89,14 @@ impl<C: super::Conn> Items<'_, C> {
         }
     }
 
+    /// Whether any payload writes through a relation (then the nested writer takes it).
+    fn writes_through_relations(&self, payloads: &[Value]) -> bool {
+        let schema = &self.ctx.schema;
+        payloads
+            .iter()
+            .any(|p| super::nested::is_nested(schema, &self.collection.name, p))
+    }
+
     fn check_batch(&self, n: usize) -> Result<()> {
         match self.ctx.config.max_batch_mutation {
             Some(max) if n > max => Err(ApiError::invalid_payload(format!(
@@ -101,6 +109,9 @@ impl<C: super::Conn> Items<'_, C> {
     /// Creates items (all or none) and returns their primary keys in order.
     pub async fn create_many(&self, payloads: &[Value], opts: WriteOptions) -> Result<Vec<Value>> {
         self.check_batch(payloads.len())?;
+        if self.writes_through_relations(payloads) {
+            return self.create_nested(payloads, opts).await;
+        }
         let (grant, dynamic) = self.grant(Action::Create, None, false).await?;
         let event = self.event("create");
         if has_filters(&event) {
@@ -393,6 +404,9 @@ impl<C: super::Conn> Items<'_, C> {
     ) -> Result<Vec<Value>> {
         self.check_batch(keys.len())?;
         let keys: Vec<Value> = keys.iter().filter_map(|k| self.parse_key(k)).collect();
+        if self.writes_through_relations(std::slice::from_ref(payload)) {
+            return self.update_nested(&keys, payload, opts).await;
+        }
         let (grant, dynamic) = self.grant(Action::Update, None, false).await?;
         let event = self.event("update");
         let queued = if has_filters(&event) {
@@ -541,6 +555,9 @@ impl<C: super::Conn> Items<'_, C> {
     /// is an update event of its own, as Directus's per-item `updateOne`.
     pub async fn update_batch(&self, payloads: &[Value], opts: WriteOptions) -> Result<Vec<Value>> {
         self.check_batch(payloads.len())?;
+        if self.writes_through_relations(payloads) {
+            return self.update_batch_nested(payloads, opts).await;
+        }
         let (grant, dynamic) = self.grant(Action::Update, None, false).await?;
         let event = self.event("update");
         let filters = has_filters(&event);
