@@ -22,6 +22,9 @@ use crate::schema::{Deselect, Relation, Schema};
 
 type Boxed<'f, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'f>>;
 
+/// The o2m parts of a payload: the relation, the alias and what it holds.
+type Children<'r, 'p> = Vec<(&'r Relation, &'p str, &'p Value)>;
+
 /// Whether a payload writes through a relation (an m2o object, an o2m array or object).
 pub(super) fn is_nested(schema: &Schema, collection: &str, payload: &Value) -> bool {
     let Value::Object(o) = payload else {
@@ -113,7 +116,7 @@ impl<'a> Items<'a, DatabaseTransaction> {
         &'p self,
         payload: &'p Value,
         opts: WriteOptions,
-    ) -> Boxed<'p, (Value, Vec<(&'a Relation, &'p str, &'p Value)>)> {
+    ) -> Boxed<'p, (Value, Children<'a, 'p>)> {
         Box::pin(async move {
             let Value::Object(o) = payload else {
                 return Err(ApiError::invalid_payload("Payload must be an object"));
@@ -131,10 +134,7 @@ impl<'a> Items<'a, DatabaseTransaction> {
                 } else if let (Some(r), true) =
                     (schema.o2m(&c.name, k), v.is_array() || v.is_object())
                 {
-                    let allowed = match &self.ctx.acc.admin {
-                        true => true,
-                        false => self.field_allowed_for_write(k).await?,
-                    };
+                    let allowed = self.ctx.acc.admin || self.field_allowed_for_write(k).await?;
                     if !allowed {
                         return Err(ApiError::forbidden_reason(format!(
                             "You don't have permission to access field \"{k}\" in collection \
