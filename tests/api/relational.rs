@@ -612,3 +612,44 @@ async fn a_relational_read_runs_the_same_few_statements_for_two_rows_or_two_hund
     assert_eq!(r.body["data"].as_array().unwrap().len(), 3, "{}", r.text);
     assert_eq!(reads_of(&log, from, &["writers", "posts"]).len(), 1);
 }
+
+#[tokio::test]
+async fn item_operations_read_and_write_relationally() {
+    let app = TestApp::spawn().await;
+    library(&app).await;
+    let admin = app.admin();
+    let r = admin
+        .post(
+            "/flows",
+            json!({"name": "Relational ops", "trigger": "webhook", "status": "active",
+                   "options": {"method": "POST", "async": false, "return": "$last"},
+                   "operations": [
+                       {"id": "make", "operation": "item-create", "options": {
+                           "collection": "authors", "permissions": "$full",
+                           "payload": {"name": "{{$trigger.body.name}}",
+                                       "articles": [{"title": "{{$trigger.body.title}}"}]}}},
+                       {"id": "read", "operation": "item-read", "options": {
+                           "collection": "articles", "permissions": "$full",
+                           "query": {"fields": ["title", "author.name", "author.articles"],
+                                     "filter": {"author": {"name": {"_eq": "{{$trigger.body.name}}"}}},
+                                     "deep": {"author": {"articles": {"_limit": 1}}}}}}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let flow = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let r = admin
+        .post(
+            &format!("/flows/trigger/{flow}"),
+            json!({"name": "Zed", "title": "z1"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let read = &r.body["data"];
+    assert_eq!(read.as_array().map(Vec::len), Some(1), "{}", r.text);
+    assert_eq!(read[0]["title"], "z1");
+    assert_eq!(read[0]["author"]["name"], "Zed");
+    assert_eq!(
+        read[0]["author"]["articles"].as_array().map(Vec::len),
+        Some(1)
+    );
+}

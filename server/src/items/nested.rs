@@ -37,11 +37,13 @@ pub(super) fn is_nested(schema: &Schema, collection: &str, payload: &Value) -> b
 }
 
 /// The context of the writes inside a nested call's transaction: it already holds the
-/// write gate, and nothing is group-committed.
+/// write gate, nothing is group-committed, and the call's own record (a queued run's journal
+/// step) is written once, by the call, not by each item it writes.
 fn inner(ctx: &ItemsContext) -> ItemsContext {
     let mut inner = ctx.clone();
     inner.gate = crate::db::WriteGate::none();
     inner.batcher = None;
+    inner.record = None;
     inner
 }
 
@@ -59,6 +61,7 @@ impl<C: Conn> Items<'_, C> {
         for p in payloads {
             keys.push(items.create_tree(p, opts).await?);
         }
+        self.record(&txn, &keys).await?;
         txn.commit().await?;
         Ok(keys)
     }

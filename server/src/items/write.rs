@@ -282,7 +282,7 @@ impl<C: super::Conn> Items<'_, C> {
 
     /// Writes the context's record of a create (a queued run's journal step) in its
     /// transaction.
-    async fn record(&self, txn: &DatabaseTransaction, keys: &[Value]) -> Result<()> {
+    pub(super) async fn record(&self, txn: &DatabaseTransaction, keys: &[Value]) -> Result<()> {
         if let Some(record) = &self.ctx.record {
             txn.execute_raw(record.statement(txn.get_database_backend(), keys))
                 .await?;

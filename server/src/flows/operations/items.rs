@@ -104,7 +104,7 @@ fn columns_only(ctx: &OpContext<'_>, options: &Value, payload: Value) -> Value {
     let keep = |v: Value| match v {
         Value::Object(o) => Value::Object(
             o.into_iter()
-                .filter(|(k, _)| coll.field(k).is_some())
+                .filter(|(k, _)| coll.field(k).is_some() || schema.o2m(&name, k).is_some())
                 .collect(),
         ),
         other => other,
