@@ -1,6 +1,7 @@
 // The official JavaScript SDK (`@directus/sdk`, pinned in tools/package.json) against a running
 // Sluice: log in (json mode), create a collection, build a webhook flow from a flow and its
-// operations, trigger it, read what it made and its run log, refresh and log out. Exits 0 when
+// operations, trigger it, read what it made and its run log, relate two collections, create
+// items nested, read them with relational fields and deep, refresh and log out. Exits 0 when
 // every step answers as Directus would, 1 with a message otherwise.
 //
 //   SLUICE_BASE_URL=http://127.0.0.1:8055 SLUICE_ADMIN_EMAIL=… SLUICE_ADMIN_PASSWORD=… \
@@ -17,6 +18,10 @@ const {
   authentication,
   rest,
   createCollection,
+  createField,
+  createRelation,
+  createItem,
+  readRelationByCollection,
   createFlow,
   createOperation,
   updateFlow,
@@ -192,6 +197,25 @@ async function main() {
     }),
   );
   assert.equal(revisions.length, 1, 'one revision for the run');
+
+  step = 'readRevisions through activity';
+  // What the Data Studio's logs panel asks: the flow's run revisions filtered and expanded
+  // through their activity.
+  const logs = await client.request(
+    readRevisions({
+      filter: {
+        collection: { _eq: 'directus_flows' },
+        item: { _eq: flow.id },
+        activity: { action: { _eq: 'run' } },
+      },
+      fields: ['id', 'activity.action', 'activity.timestamp', 'activity.user.email', 'data'],
+      sort: ['-id'],
+      limit: 10,
+    }),
+  );
+  assert.equal(logs.length, 1, 'revisions through activity');
+  assert.equal(logs[0].activity.action, 'run', 'revision activity.action');
+  assert.equal(logs[0].activity.user.email, email, 'revision activity.user.email');
   const run = revisions[0].data;
   assert.deepEqual(
     run.steps.map((s) => [s.key, s.status]),
@@ -203,6 +227,74 @@ async function main() {
   );
   assert.deepEqual(run.data.answer, { created: [key], customer: 'c-1' }, 'run data');
   assert.equal(run.data.$trigger.headers.authorization, '--redacted--', 'run log redaction');
+
+  step = 'relations';
+  await client.request(
+    createCollection({
+      collection: 'sdk_customers',
+      schema: {},
+      fields: [{ field: 'name', type: 'string' }],
+    }),
+  );
+  await client.request(
+    createField('sdk_orders', { field: 'buyer', type: 'integer', meta: { special: ['m2o'], interface: 'select-dropdown-m2o' } }),
+  );
+  await client.request(
+    createField('sdk_customers', { field: 'orders', type: 'alias', meta: { special: ['o2m'], interface: 'list-o2m' } }),
+  );
+  const relation = await client.request(
+    createRelation({
+      collection: 'sdk_orders',
+      field: 'buyer',
+      related_collection: 'sdk_customers',
+      schema: { on_delete: 'SET NULL' },
+      meta: { one_field: 'orders' },
+    }),
+  );
+  assert.equal(relation.related_collection, 'sdk_customers', 'createRelation answer');
+  const relations = await client.request(readRelationByCollection('sdk_orders'));
+  assert.ok(relations.some((r) => r.field === 'buyer' && r.meta?.one_field === 'orders'), 'readRelationByCollection');
+
+  step = 'nested createItem';
+  const customer = await client.request(
+    createItem(
+      'sdk_customers',
+      {
+        name: 'Ada',
+        orders: [
+          { customer: 'c-2', total: 3, source: 'nested' },
+          { customer: 'c-3', total: 9, source: 'nested' },
+        ],
+      },
+      { fields: ['id', 'name', 'orders'] },
+    ),
+  );
+  assert.equal(customer.name, 'Ada', 'nested create: parent');
+  assert.equal(customer.orders.length, 2, 'nested create: children keys');
+
+  step = 'readItems relational';
+  const withBuyer = await client.request(
+    readItems('sdk_orders', {
+      fields: ['customer', 'buyer.name'],
+      filter: { buyer: { name: { _eq: 'Ada' } } },
+      sort: ['customer'],
+    }),
+  );
+  assert.deepEqual(
+    withBuyer,
+    [
+      { customer: 'c-2', buyer: { name: 'Ada' } },
+      { customer: 'c-3', buyer: { name: 'Ada' } },
+    ],
+    'readItems with buyer.name',
+  );
+  const deep = await client.request(
+    readItems('sdk_customers', {
+      fields: ['name', 'orders.customer', 'orders.total'],
+      deep: { orders: { _sort: ['-total'], _limit: 1 } },
+    }),
+  );
+  assert.deepEqual(deep, [{ name: 'Ada', orders: [{ customer: 'c-3', total: 9 }] }], 'readItems with deep');
 
   step = 'refresh';
   const oldRefresh = auth.refresh_token;
