@@ -653,3 +653,32 @@ async fn item_operations_read_and_write_relationally() {
         Some(1)
     );
 }
+
+#[tokio::test]
+async fn permission_rules_may_follow_relations() {
+    let app = TestApp::spawn().await;
+    library(&app).await;
+    let role = make_role(&app, "Ada's readers", None).await;
+    let policy = make_policy(&app, json!({"name": "ada only", "app_access": false})).await;
+    attach(&app, Some(&role), None, &policy).await;
+    // Rows whose author is Ada — a rule through the m2o, though the caller may not read
+    // authors at all.
+    permit(
+        &app,
+        &policy,
+        "articles",
+        "read",
+        json!({"permissions": {"author": {"name": {"_eq": "Ada"}}}}),
+    )
+    .await;
+    let (_, reader) = make_user(&app, "ada-reader@example.com", Some(&role)).await;
+    let r = reader.get("/items/articles?fields=title&sort=id").await;
+    assert_eq!(
+        titles(&r.body["data"]),
+        ["one", "two", "three"],
+        "{}",
+        r.text
+    );
+    let r = reader.get("/items/articles/4").await;
+    r.assert_error(403, "FORBIDDEN");
+}
