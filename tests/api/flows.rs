@@ -6,9 +6,15 @@ use serde_json::{Value, json};
 use tests::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
 
 /// Creates a flow from a document and returns its id.
+/// Creates a flow the way Directus's Data Studio asks (`?fields=*,operations.*`): the answer
+/// carries the flow's operations, one per operation of the document.
 pub async fn create_flow(app: &TestApp, doc: Value) -> String {
-    let r = app.admin().post("/flows", doc).await;
+    let listed = doc["operations"].as_array().map_or(0, Vec::len);
+    let r = app.admin().post("/flows?fields=*,operations.*", doc).await;
     assert_eq!(r.status, 200, "create flow: {}", r.text);
+    let ops = r.body["data"]["operations"].as_array().expect("operations");
+    assert_eq!(ops.len(), listed, "operations answered: {}", r.text);
+    assert!(ops.iter().all(|o| o["flow"] == r.body["data"]["id"]));
     r.body["data"]["id"].as_str().expect("flow id").to_owned()
 }
 
