@@ -682,3 +682,84 @@ async fn permission_rules_may_follow_relations() {
     let r = reader.get("/items/articles/4").await;
     r.assert_error(403, "FORBIDDEN");
 }
+
+#[tokio::test]
+async fn many_to_many_through_a_junction_reads_and_writes_nested() {
+    let app = TestApp::spawn().await;
+    library(&app).await;
+    create_collection(
+        &app,
+        json!({"collection": "tags", "schema": {}, "fields": [{"field": "name", "type": "string"}]}),
+    )
+    .await;
+    create_collection(
+        &app,
+        json!({"collection": "articles_tags", "schema": {}, "meta": {"hidden": true}, "fields": [
+            {"field": "articles_id", "type": "integer"},
+            {"field": "tags_id", "type": "integer"}]}),
+    )
+    .await;
+    // The two relations the Data Studio makes for an m2m: each side of the junction names
+    // the other as its junction_field.
+    relate_junction(&app, "articles_id", "articles", Some("tags"), "tags_id").await;
+    relate_junction(&app, "tags_id", "tags", None, "articles_id").await;
+    let admin = app.admin();
+    assert_eq!(
+        admin
+            .post("/items/tags", json!([{"name": "rust"}]))
+            .await
+            .status,
+        200
+    );
+    // Nested: link tag 1 through a new junction row, create tag "sql" the same way.
+    let r = admin
+        .patch(
+            "/items/articles/1?fields=title,tags.tags_id.name",
+            json!({"tags": [{"tags_id": 1}, {"tags_id": {"name": "sql"}}]}),
+        )
+        .await;
+    assert_eq!(
+        r.body["data"],
+        json!({"title": "one", "tags": [{"tags_id": {"name": "rust"}}, {"tags_id": {"name": "sql"}}]}),
+        "{}",
+        r.text
+    );
+    let r = admin
+        .get("/items/articles?filter[tags][tags_id][name][_eq]=sql&fields=title")
+        .await;
+    assert_eq!(r.body["data"], json!([{"title": "one"}]), "{}", r.text);
+    // Removing a tag from the list deselects its junction row (nullified by default).
+    let r = admin.get("/items/articles/1?fields=tags").await;
+    let first = r.body["data"]["tags"][0].clone();
+    let r = admin
+        .patch(
+            "/items/articles/1?fields=tags.tags_id.name",
+            json!({"tags": [first]}),
+        )
+        .await;
+    assert_eq!(
+        r.body["data"]["tags"],
+        json!([{"tags_id": {"name": "rust"}}]),
+        "{}",
+        r.text
+    );
+}
+
+/// One side of a junction: `articles_tags.<field>` → `<one>`, alias `<one_field>` on it.
+async fn relate_junction(
+    app: &TestApp,
+    field: &str,
+    one: &str,
+    one_field: Option<&str>,
+    junction: &str,
+) {
+    use sea_orm::ConnectionTrait;
+    let sql = format!(
+        "INSERT INTO directus_relations (many_collection, many_field, one_collection, one_field, \
+         junction_field) VALUES ('articles_tags', '{field}', '{one}', {}, '{junction}')",
+        one_field.map_or("NULL".to_owned(), |f| format!("'{f}'"))
+    );
+    app.db().execute_unprepared(&sql).await.unwrap();
+    let state = &app.server.as_ref().unwrap().state;
+    state.core.schema.reload(&state.core.db).await.unwrap();
+}
