@@ -149,7 +149,8 @@ fn aliases_of(
 async fn user_relations(db: &DatabaseConnection) -> Result<Vec<super::Relation>, DbErr> {
     let rows = query(
         db,
-        "SELECT id, many_collection, many_field, one_collection, one_field, \
+        // `id` is INT4 on PostgreSQL; read every backend's as a 64-bit integer.
+        "SELECT CAST(id AS BIGINT) AS id, many_collection, many_field, one_collection, one_field, \
          one_collection_field, one_allowed_collections, junction_field, sort_field, \
          one_deselect_action FROM directus_relations ORDER BY id",
     )
