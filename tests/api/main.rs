@@ -19,6 +19,7 @@ mod operations;
 mod permissions_matrix;
 mod protect;
 mod relational;
+mod relations_api;
 mod schedules;
 mod schema_api;
 mod sdk;

@@ -8,21 +8,8 @@ use tests::TestApp;
 
 use crate::fixtures::{attach, create_collection, make_policy, make_role, make_user, permit};
 
-/// A relation row, as `POST /relations` stores it; the schema is reloaded at once.
+/// A relation made as a Directus client makes it (`POST /relations`, a real foreign key).
 pub async fn relate(app: &TestApp, many: &str, field: &str, one: &str, one_field: Option<&str>) {
-    use sea_orm::ConnectionTrait;
-    let sql = format!(
-        "INSERT INTO directus_relations (many_collection, many_field, one_collection, one_field) \
-         VALUES ('{many}', '{field}', '{one}', {})",
-        one_field.map_or("NULL".to_owned(), |f| format!("'{f}'"))
-    );
-    app.db().execute_unprepared(&sql).await.unwrap();
-    let state = &app.server.as_ref().unwrap().state;
-    state.core.schema.reload(&state.core.db).await.unwrap();
-}
-
-#[allow(dead_code)]
-async fn relate_api(app: &TestApp, many: &str, field: &str, one: &str, one_field: Option<&str>) {
     let r = app
         .admin()
         .post(
@@ -753,13 +740,14 @@ async fn relate_junction(
     one_field: Option<&str>,
     junction: &str,
 ) {
-    use sea_orm::ConnectionTrait;
-    let sql = format!(
-        "INSERT INTO directus_relations (many_collection, many_field, one_collection, one_field, \
-         junction_field) VALUES ('articles_tags', '{field}', '{one}', {}, '{junction}')",
-        one_field.map_or("NULL".to_owned(), |f| format!("'{f}'"))
-    );
-    app.db().execute_unprepared(&sql).await.unwrap();
-    let state = &app.server.as_ref().unwrap().state;
-    state.core.schema.reload(&state.core.db).await.unwrap();
+    let r = app
+        .admin()
+        .post(
+            "/relations",
+            json!({"collection": "articles_tags", "field": field, "related_collection": one,
+                   "schema": {"on_delete": "SET NULL"},
+                   "meta": {"one_field": one_field, "junction_field": junction}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }
