@@ -225,6 +225,11 @@ async fn the_foreign_key_is_real_and_on_delete_is_honoured() {
         .post("/items/articles", json!({"title": "x", "author": 4242}))
         .await;
     r.assert_error(400, "INVALID_FOREIGN_KEY");
+    assert_eq!(
+        r.message(),
+        "Invalid foreign key \"4242\" for field \"author\" in collection \"articles\".",
+        "the field is named on both databases"
+    );
     let r = app.admin().delete(&format!("/items/authors/{ann}")).await;
     assert_eq!(r.status, 204, "{}", r.text);
     let r = app.admin().get(&format!("/items/articles/{a}")).await;

@@ -51,6 +51,31 @@ fn field_in(message: &str, collection: &Collection) -> Option<String> {
     best.map(str::to_owned)
 }
 
+/// The column of a failed foreign key: the one its constraint names (PostgreSQL:
+/// `<table>_<field>_foreign`), else — SQLite names none — the first key column the payload
+/// sets.
+fn foreign_key_field(
+    message: &str,
+    collection: &Collection,
+    payload: Option<&Map<String, Value>>,
+) -> Option<String> {
+    let keys = &collection.foreign_keys;
+    keys.iter()
+        .filter(|k| {
+            k.constraint_name
+                .as_deref()
+                .is_some_and(|n| message.contains(&format!("\"{n}\"")))
+        })
+        .map(|k| k.column.clone())
+        .next()
+        .or_else(|| {
+            let p = payload?;
+            keys.iter()
+                .find(|k| p.get(&k.column).is_some_and(|v| !v.is_null()))
+                .map(|k| k.column.clone())
+        })
+}
+
 fn shown(payload: Option<&Map<String, Value>>, field: &str) -> String {
     match payload.and_then(|p| p.get(field)) {
         Some(Value::String(s)) => s.chars().take(100).collect(),
@@ -106,7 +131,9 @@ pub fn map(e: DbErr, collection: &Collection, payload: Option<&Map<String, Value
         .with_extension("field", field);
     }
     if code == "23503" || code == "787" || lower.contains("foreign key constraint") {
-        let field = field_in(&message, collection).unwrap_or_default();
+        let field = field_in(&message, collection)
+            .or_else(|| foreign_key_field(&message, collection, payload))
+            .unwrap_or_default();
         return ApiError::new(
             ErrorCode::InvalidForeignKey,
             format!(
