@@ -751,3 +751,26 @@ async fn relate_junction(
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
+
+#[tokio::test]
+async fn paths_deeper_than_max_relational_depth_are_refused() {
+    let app = TestApp::spawn_with(|c| c.max_relational_depth = 1).await;
+    library(&app).await;
+    let admin = app.admin();
+    let r = admin.get("/items/articles?fields=title,author.name").await;
+    assert_eq!(r.status, 200, "one level is allowed: {}", r.text);
+    for path in [
+        "/items/articles?fields=author.articles.title",
+        "/items/articles?filter[author][articles][title][_eq]=one",
+    ] {
+        let r = admin.get(path).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.text);
+    }
+    let r = admin
+        .get("/items/articles?fields=author.articles.title")
+        .await;
+    assert_eq!(
+        r.message(),
+        "Invalid query. Max relational depth of 1 exceeded."
+    );
+}
