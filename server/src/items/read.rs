@@ -132,10 +132,9 @@ impl<'a, C: Conn> Items<'a, C> {
                 if !grant.field_allowed(n) {
                     return Err(filter::field_forbidden(n, &c.name, path));
                 }
-                let alias = c.alias(n).map(|a| a.name.as_str()).unwrap_or(n);
                 match o2m.iter_mut().find(|(x, _, _)| *x == n) {
                     Some(entry) => entry.2 = true,
-                    None => o2m.push((alias, r, true)),
+                    None => o2m.push((n, r, true)),
                 }
             } else {
                 return Err(filter::field_forbidden(n, &c.name, path));
@@ -505,17 +504,16 @@ impl<'a, C: Conn> Items<'a, C> {
 /// Whether a query reaches beyond its collection (so permission rules of other collections
 /// may need the caller's user and role fields).
 pub(super) fn reaches_relations(q: &Query, c: &Collection) -> bool {
+    let dotted = |list: &Option<Vec<String>>| {
+        list.as_ref()
+            .is_some_and(|l| l.iter().any(|x| x.contains('.')))
+    };
+    // `*` (the default) answers the o2m aliases, read from their own collections.
+    let star = q.fields.as_ref().is_none_or(|f| f.iter().any(|x| x == "*"));
     q.deep.is_some()
-        || q.fields
-            .as_ref()
-            .is_some_and(|f| f.iter().any(|x| x.contains('.')))
-        || q.fields.is_none() && !c.aliases.is_empty()
-        || q.fields
-            .as_ref()
-            .is_some_and(|f| f.iter().any(|x| x == "*") && !c.aliases.is_empty())
-        || q.sort
-            .as_ref()
-            .is_some_and(|s| s.iter().any(|x| x.contains('.')))
+        || dotted(&q.fields)
+        || dotted(&q.sort)
+        || (star && !c.aliases.is_empty())
         || q.filter.as_ref().is_some_and(filter_nests)
 }
 
