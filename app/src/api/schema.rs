@@ -125,7 +125,7 @@ pub async fn fields(token: String, collection: String) -> Result<Vec<Field>, Api
 
 /// The pseudo-type of the add-field forms for a many-to-one field: a key of another
 /// collection, typed like that collection's primary key when it is created.
-pub const M2O: (&str, &str) = ("m2o", "Many to one (link to an item)");
+pub const M2O: (&str, &str) = ("m2o", "Many to one");
 
 /// One field of the create-collection and add-field forms.
 #[derive(Clone, Debug, PartialEq)]

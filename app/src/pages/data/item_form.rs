@@ -165,6 +165,7 @@ pub fn ItemDialog(
                     let value = move || values.with(|v| v.get(i).map(|x| x.1.clone()).unwrap_or_default());
                     let set = move |t: String| values.update(|v| if let Some(x) = v.get_mut(i) { x.1 = t; });
                     let related = m2o.iter().find(|r| r.field == f.field).map(|r| r.related.clone());
+                    let kind_note = related.as_ref().map_or_else(|| f.kind.clone(), |r| format!("→ {r}"));
                     let control = if let Some(related) = related {
                         view! { <RelationPicker field=f.field.clone() related=related value=Signal::derive(value) on_change=Callback::new(set) nullable=f.is_nullable() /> }.into_any()
                     } else if f.kind == "boolean" {
@@ -182,7 +183,7 @@ pub fn ItemDialog(
                     };
                     view! {
                         <div class="field">
-                            <label class="field__label" for=fid.clone()>{f.field.clone()}<span class="muted">{format!("  {}{}", f.kind, if f.is_nullable() { "" } else { " · required" })}</span></label>
+                            <label class="field__label" for=fid.clone()>{f.field.clone()}<span class="muted">{format!("  {}{}", kind_note, if f.is_nullable() { "" } else { " · required" })}</span></label>
                             {control}
                         </div>
                     }

@@ -253,9 +253,9 @@ pub fn ItemsPage() -> impl IntoView {
             .get()
             .and_then(Result::ok)
             .filter(|f| f.first().is_none_or(|x| x.collection == c));
-        let loaded_item = item.get().map(|r| {
-            r.map(|i| i.and_then(|(ic, iid, row)| (ic == c && iid == id).then_some(row)))
-        });
+        let loaded_item = item
+            .get()
+            .map(|r| r.map(|i| i.and_then(|(ic, iid, row)| (ic == c && iid == id).then_some(row))));
         let view = match (loaded_item, loaded_fields, relations.get()) {
             (Some(Err(error)), _, _) => view! {
                 <Modal title="Item" on_close=close_item testid="item-dialog">

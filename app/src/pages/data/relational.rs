@@ -203,13 +203,13 @@ pub fn RelationPicker(
                 <div class="relation-picker" on:keydown=on_key>
                     <div class="relation-picker__current">
                         <span class="relation-picker__value" data-testid=tid_label>{shown_label}</span>
-                        <button class="button button--small" type="button" id=id data-testid=tid_choose aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>
-                            {move || if value.get().is_empty() { "Choose…" } else { "Change…" }}
-                        </button>
                         {move || (nullable && !value.get().is_empty()).then(|| {
                             let tid_clear = tid_clear.clone();
                             view! { <button class="link-button" type="button" data-testid=tid_clear on:click=move |_| on_change.run(String::new())>"Clear"</button> }
                         })}
+                        <button class="button button--small" type="button" id=id data-testid=tid_choose aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>
+                            {move || if value.get().is_empty() { "Choose…" } else { "Change…" }}
+                        </button>
                     </div>
                     {move || open.get().then(|| {
                         let (tid_search, tid_list, placeholder, list) = (tid_search.clone(), tid_list.clone(), placeholder.clone(), list.clone());
