@@ -1,8 +1,9 @@
 //! Connecting to SQLite or PostgreSQL, migrating, and the first-start bootstrap (Administrator
 //! role and policy, the Public policy, the admin user, settings, and the persisted `SECRET`).
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use entity::prelude::*;
@@ -11,6 +12,7 @@ use entity::{
     sluice_kv,
 };
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::Connection as _;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, EntityTrait,
@@ -71,7 +73,26 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbSetupError
             }
         }
         DbConfig::Postgres { .. } => {
-            opts.max_connections(16).min_connections(1);
+            opts.max_connections(16)
+                .min_connections(1)
+                .map_sqlx_postgres_before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if idle_across_schema_change(meta.idle_for) {
+                            conn.clear_cached_statements().await?;
+                        }
+                        Ok(true)
+                    })
+                })
+                .map_sqlx_postgres_pool_opts(|pool| {
+                    pool.after_release(|conn, meta| {
+                        Box::pin(async move {
+                            if in_use_across_schema_change(meta.age) {
+                                conn.clear_cached_statements().await?;
+                            }
+                            Ok(true)
+                        })
+                    })
+                });
         }
     }
     Database::connect(opts)
@@ -80,6 +101,64 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbSetupError
             target: config.db.describe(),
             reason: redact_url(&e.to_string(), &config.db.url()),
         })
+}
+
+/// When the schema last changed, in nanoseconds since `CLOCK` started (0: not yet).
+static SCHEMA_CHANGED_AT: AtomicU64 = AtomicU64::new(0);
+static CLOCK: OnceLock<Instant> = OnceLock::new();
+
+fn clock_nanos() -> u64 {
+    let start = CLOCK.get_or_init(Instant::now);
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Called when the schema picture is reloaded. A PostgreSQL connection keeps its prepared
+/// statements, and reusing one whose result columns changed type fails ("cached plan must
+/// not change result type"), so pooled connections forget theirs once after a change: one
+/// idle during the change when it is next taken from the pool, one in use during it when
+/// it is given back (within [`RELEASE_WINDOW`]). Reconnecting instead would cost ~50 ms a
+/// connection. Process-wide: servers sharing a process at most forget more than needed.
+pub fn schema_changed() {
+    SCHEMA_CHANGED_AT.store(clock_nanos().max(1), Ordering::Release);
+}
+
+/// How long after a schema change connections given back to the pool forget their
+/// statements (a connection held longer across a change is not caught).
+const RELEASE_WINDOW: Duration = Duration::from_secs(60);
+
+/// Whether a connection idle for `idle_for` was idle when the schema last changed.
+fn idle_across_schema_change(idle_for: Duration) -> bool {
+    idle_across(
+        SCHEMA_CHANGED_AT.load(Ordering::Acquire),
+        clock_nanos(),
+        nanos(idle_for),
+    )
+}
+
+/// Whether a connection of this age, given back now, may have been in use during the last
+/// schema change: opened before it, and the change is recent.
+fn in_use_across_schema_change(age: Duration) -> bool {
+    in_use_across(
+        SCHEMA_CHANGED_AT.load(Ordering::Acquire),
+        clock_nanos(),
+        nanos(age),
+    )
+}
+
+/// Given back before the change (`changed`; 0: none yet), taken again `now`.
+fn idle_across(changed: u64, now: u64, idle_for: u64) -> bool {
+    changed != 0 && now.saturating_sub(idle_for) <= changed
+}
+
+/// Opened before the change, given back `now`, within the window.
+fn in_use_across(changed: u64, now: u64, age: u64) -> bool {
+    changed != 0
+        && now.saturating_sub(age) <= changed
+        && now.saturating_sub(changed) <= nanos(RELEASE_WINDOW)
 }
 
 /// Driver errors can echo the URL; keep the password out of start-up messages.
@@ -562,7 +641,25 @@ pub async fn insert_batched<R>(
 
 #[cfg(test)]
 mod tests {
-    use super::{placeholders, redact_url};
+    use super::{RELEASE_WINDOW, idle_across, in_use_across, nanos, placeholders, redact_url};
+
+    #[test]
+    fn connections_forget_statements_once_per_schema_change() {
+        let s = 1_000_000_000;
+        // No change yet: nothing to forget.
+        assert!(!idle_across(0, 10 * s, s));
+        assert!(!in_use_across(0, 10 * s, s));
+        // Changed at 5 s. Idle since 4 s: forgets; given back at 6 s: does not.
+        assert!(idle_across(5 * s, 10 * s, 6 * s));
+        assert!(!idle_across(5 * s, 10 * s, 4 * s));
+        // Opened at 2 s and given back at 10 s: may have been in use during the change.
+        assert!(in_use_across(5 * s, 10 * s, 8 * s));
+        // Opened after the change: prepared nothing against the old columns.
+        assert!(!in_use_across(5 * s, 10 * s, 3 * s));
+        // Given back long after the change: not caught (documented).
+        let late = 5 * s + nanos(RELEASE_WINDOW) + s;
+        assert!(!in_use_across(5 * s, late, late));
+    }
 
     #[test]
     fn postgres_placeholders_are_numbered() {

@@ -36,7 +36,7 @@ pub fn caches_for(collection: &str) -> &'static [Cache] {
         | "directus_policies"
         | "directus_access"
         | "directus_permissions" => &[Cache::Access],
-        "directus_collections" | "directus_fields" => &[Cache::Schema],
+        "directus_collections" | "directus_fields" | "directus_relations" => &[Cache::Schema],
         "directus_flows" | "directus_operations" => &[Cache::Flows],
         _ => &[],
     }

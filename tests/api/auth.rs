@@ -7,6 +7,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use tests::{ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, TestApp};
 
+use crate::fixtures::{attach, make_policy, make_role, make_user, permit};
+
 const SECRET: &str = "test-secret-test-secret-test-secret";
 
 fn jwt(claims: Value, secret: &str) -> String {
@@ -387,12 +389,57 @@ async fn token_in_query_and_header_is_rejected() {
 }
 
 #[tokio::test]
-async fn anonymous_me_is_forbidden() {
+async fn anonymous_me_is_invalid_credentials() {
     let app = TestApp::spawn().await;
+    let r = app.anon().get("/users/me").await;
+    r.assert_error(401, "INVALID_CREDENTIALS");
+    assert_eq!(r.message(), "Invalid user credentials.");
     app.anon()
-        .get("/users/me")
+        .patch("/users/me", json!({"first_name": "x"}))
         .await
-        .assert_error(403, "FORBIDDEN");
+        .assert_error(401, "INVALID_CREDENTIALS");
+}
+
+/// Directus reads `/users/me` with the caller's own permissions: without any read permission
+/// on `directus_users` only the id is shown; with one, what it allows.
+#[tokio::test]
+async fn me_shows_what_the_callers_permissions_allow() {
+    let app = TestApp::spawn().await;
+    let role = make_role(&app, "Plain", None).await;
+    let (id, plain) = make_user(&app, "plain@example.com", Some(&role)).await;
+    let r = plain.get("/users/me").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, json!({"data": {"id": id}}));
+    assert_eq!(
+        plain.get("/users/me?fields=email,role").await.body,
+        json!({"data": {"id": id}})
+    );
+    let policy = make_policy(&app, json!({"name": "Own record"})).await;
+    attach(&app, Some(&role), None, &policy).await;
+    permit(
+        &app,
+        &policy,
+        "directus_users",
+        "read",
+        json!({"fields": ["id", "email", "first_name"],
+               "permissions": {"id": {"_eq": "$CURRENT_USER"}}}),
+    )
+    .await;
+    let r = plain.get("/users/me").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"data": {"id": id, "email": "plain@example.com", "first_name": null}})
+    );
+    let r = plain.get("/users/me?fields=email").await;
+    assert_eq!(r.body, json!({"data": {"email": "plain@example.com"}}));
+    // A field outside the permission: the read is refused, so only the id again.
+    let r = plain.get("/users/me?fields=role").await;
+    assert_eq!(r.body, json!({"data": {"id": id}}));
+    // Admins read their whole record.
+    let r = app.admin().get("/users/me").await;
+    assert_eq!(r.body["data"]["email"], ADMIN_EMAIL);
+    assert!(r.body["data"].get("role").is_some());
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ mod lifecycle;
 mod operations;
 mod permissions_matrix;
 mod protect;
+mod relations_api;
 mod schedules;
 mod schema_api;
 mod sdk;

@@ -234,7 +234,7 @@ async fn caller_by_action_matrix() {
         r.assert_error(403, "FORBIDDEN");
         assert_eq!(
             r.message(),
-            "You don't have permission to perform \"create\" for collection \"articles\" or it does not exist."
+            "You don't have permission to access collection \"articles\" or it does not exist. Queried in root."
         );
     }
     let after = truth(app).await;

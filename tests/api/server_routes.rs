@@ -10,6 +10,25 @@ async fn ping_answers_pong() {
     assert_eq!(r.text, "pong");
 }
 
+/// Directus answers the ping before looking at any token; other routes still refuse one
+/// that is bad.
+#[tokio::test]
+async fn ping_answers_pong_even_with_a_bad_token() {
+    let app = TestApp::spawn().await;
+    let bad = app.client.with_token("not-a-token");
+    let r = bad.get("/server/ping").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.text, "pong");
+    let r = app
+        .anon()
+        .get("/server/ping?access_token=not-a-token")
+        .await;
+    assert_eq!(r.text, "pong");
+    bad.get("/server/info")
+        .await
+        .assert_error(401, "INVALID_CREDENTIALS");
+}
+
 #[tokio::test]
 async fn health_is_ok_and_details_are_for_admins() {
     let app = TestApp::spawn().await;

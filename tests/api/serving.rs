@@ -290,17 +290,20 @@ async fn a_non_ascii_bearer_token_is_invalid_credentials() {
 #[tokio::test]
 async fn an_empty_access_token_counts_as_none() {
     let app = TestApp::spawn().await;
-    // Public may ping; an empty token must not be looked up (nor match an empty token).
-    let r = app.anon().get("/server/ping?access_token=").await;
+    // Public may read the server info; an empty token must not be looked up (nor match an
+    // empty token), where a bad one is refused. (`/server/ping` ignores tokens altogether.)
+    let r = app.anon().get("/server/info?access_token=").await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = app.anon().get("/users/me?access_token=").await;
-    r.assert_error(403, "FORBIDDEN");
     let r = app
         .anon()
         .with_header("authorization", "Bearer ")
-        .get("/server/ping")
+        .get("/server/info")
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
+    app.anon()
+        .get("/server/info?access_token=x")
+        .await
+        .assert_error(401, "INVALID_CREDENTIALS");
     // A NUL byte or an absurd length is refused without a database lookup error.
     let r = app.anon().get("/users/me?access_token=%00abc").await;
     r.assert_error(401, "INVALID_CREDENTIALS");

@@ -85,7 +85,7 @@ use uuid::Uuid;
 
 /// The collection error Directus gives when there is no permission at all.
 pub fn no_access(collection: &str, action: Action) -> ApiError {
-    if action == Action::Read {
+    if matches!(action, Action::Read | Action::Create) {
         ApiError::forbidden_reason(format!(
             "You don't have permission to access collection \"{collection}\" or it does not exist. \
              Queried in root."

@@ -5,6 +5,7 @@ pub mod access;
 pub mod auth;
 pub mod flows;
 pub mod items;
+pub mod relations;
 pub mod schema;
 pub mod server;
 pub mod users;
@@ -31,6 +32,7 @@ pub fn app(state: AppState) -> Router {
         .merge(users::router())
         .merge(items::router())
         .merge(schema::router())
+        .merge(relations::router())
         .merge(access::router())
         .merge(flows::router())
         .fallback(not_found)

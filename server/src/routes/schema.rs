@@ -1,5 +1,5 @@
 //! `/collections` and `/fields` (directus.md §11): reads for anyone with access to the
-//! collection, changes for admins.
+//! collection, changes for admins. Fields are listed columns first, then alias fields.
 
 use crate::extract::Path;
 use axum::extract::State;
@@ -13,7 +13,6 @@ use crate::access::Accountability;
 use crate::error::{ApiError, Result};
 use crate::extract::{Acc, AdminOnly, ApiJson};
 use crate::items::unknown_collection;
-use crate::schema::Collection;
 use crate::services::schema as svc;
 use crate::state::AppState;
 
@@ -139,17 +138,13 @@ async fn delete_collection(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-fn fields_of(c: &Collection) -> Vec<Value> {
-    c.fields.iter().map(|f| f.to_json(&c.name)).collect()
-}
-
 async fn list_all_fields(State(state): State<AppState>, Acc(acc): Acc) -> Result<Response> {
     let schema = state.schema.get();
     let out: Vec<Value> = schema
         .collections()
         .into_iter()
         .filter(|c| visible(&state, &acc, &c.name))
-        .flat_map(|c| fields_of(c))
+        .flat_map(|c| c.fields_json())
         .collect();
     Ok(data(Value::Array(out)))
 }
@@ -161,7 +156,7 @@ async fn list_fields(
 ) -> Result<Response> {
     let schema = state.schema.get();
     match schema.collection(&name) {
-        Some(c) if visible(&state, &acc, &name) => Ok(data(Value::Array(fields_of(c)))),
+        Some(c) if visible(&state, &acc, &name) => Ok(data(Value::Array(c.fields_json()))),
         _ => Err(unknown_collection(&name)),
     }
 }
@@ -176,8 +171,8 @@ async fn read_field(
         .collection(&name)
         .filter(|_| visible(&state, &acc, &name))
         .ok_or_else(|| unknown_collection(&name))?;
-    c.field(&field)
-        .map(|f| data(f.to_json(&c.name)))
+    c.any_field_json(&field)
+        .map(data)
         .ok_or_else(ApiError::forbidden)
 }
 
@@ -198,8 +193,8 @@ fn field_response(state: &AppState, collection: &str, field: &str) -> Result<Res
     let c = schema
         .collection(collection)
         .ok_or_else(|| unknown_collection(collection))?;
-    c.field(field)
-        .map(|f| data(f.to_json(collection)))
+    c.any_field_json(field)
+        .map(data)
         .ok_or_else(ApiError::forbidden)
 }
 

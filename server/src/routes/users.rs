@@ -1,5 +1,6 @@
-//! `/users`: the generic system-collection routes plus `/users/me` (read and update your own
-//! record, whatever your permissions on `directus_users`).
+//! `/users`: the generic system-collection routes plus `/users/me`: your own record, read with
+//! your own permissions on `directus_users` (only `{id}` without any, as Directus answers), and
+//! updated in the fields anyone may change on their own record.
 
 use std::sync::Arc;
 
@@ -44,7 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(super::items::system("users", "directus_users", false))
 }
 
-/// The caller's own record, read with full access (the record is theirs).
+/// The caller's own record with full access, for the self-editable fields.
 fn self_context(state: &AppState, acc: &Accountability) -> crate::items::ItemsContext {
     let mut full = Accountability::full();
     full.user = acc.user;
@@ -54,16 +55,30 @@ fn self_context(state: &AppState, acc: &Accountability) -> crate::items::ItemsCo
     state.items_ctx(Arc::new(full))
 }
 
+/// Your record as your permissions show it; a read they refuse shows only your id.
+async fn read_own(
+    state: &AppState,
+    acc: Arc<Accountability>,
+    id: uuid::Uuid,
+    q: &DirectusQuery,
+) -> Result<Response> {
+    let ctx = state.items_ctx(acc);
+    let items = Items::new(&state.db, &ctx, "directus_users")?;
+    let user = match items.read_one(&json!(id.to_string()), &q.query).await {
+        Ok(user) => user,
+        Err(e) if e.code() == "FORBIDDEN" => json!({ "id": id }),
+        Err(e) => return Err(e),
+    };
+    Ok(Json(json!({ "data": user })).into_response())
+}
+
 async fn read_me(
     State(state): State<AppState>,
     Acc(acc): Acc,
     q: DirectusQuery,
 ) -> Result<Response> {
-    let id = acc.user.ok_or_else(ApiError::forbidden)?;
-    let ctx = self_context(&state, &acc);
-    let items = Items::new(&state.db, &ctx, "directus_users")?;
-    let user = items.read_one(&json!(id.to_string()), &q.query).await?;
-    Ok(Json(json!({ "data": user })).into_response())
+    let id = acc.user.ok_or_else(ApiError::invalid_credentials)?;
+    read_own(&state, acc, id, &q).await
 }
 
 async fn update_me(
@@ -72,7 +87,7 @@ async fn update_me(
     q: DirectusQuery,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response> {
-    let id = acc.user.ok_or_else(ApiError::forbidden)?;
+    let id = acc.user.ok_or_else(ApiError::invalid_credentials)?;
     let Value::Object(fields) = &body else {
         return Err(ApiError::invalid_payload("Payload must be an object"));
     };
@@ -97,6 +112,5 @@ async fn update_me(
         .update_one(&json!(id.to_string()), &body, WriteOptions::default())
         .await?;
     state.invalidate("directus_users").await;
-    let user = items.read_one(&json!(id.to_string()), &q.query).await?;
-    Ok(Json(json!({ "data": user })).into_response())
+    read_own(&state, acc, id, &q).await
 }

@@ -1,11 +1,13 @@
 //! DDL for user collections on SQLite and PostgreSQL: create and drop tables, add, alter and
 //! drop columns. Identifiers are validated by the caller and always quoted here; default values
-//! are rendered as escaped literals, never spliced from raw input.
+//! are rendered as escaped literals, never spliced from raw input. What SQLite cannot alter in
+//! place goes through `rebuild.rs`, which keeps the table's foreign keys.
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
 use serde_json::Value;
 
-use super::{Field, FieldType};
+use super::rebuild::rebuild;
+use super::{Field, FieldType, foreign_keys};
 
 /// Everything needed to declare one column.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,7 +52,7 @@ fn string_literal(s: &str) -> String {
 }
 
 /// The column type as each backend declares it.
-fn type_sql(c: &ColumnSpec, backend: DatabaseBackend) -> String {
+pub(super) fn type_sql(c: &ColumnSpec, backend: DatabaseBackend) -> String {
     let pg = backend == DatabaseBackend::Postgres;
     match c.kind {
         FieldType::String | FieldType::Hash => format!("varchar({})", c.max_length.unwrap_or(255)),
@@ -270,7 +272,8 @@ pub async fn add_column(
     if needs_rebuild {
         let mut all = existing.to_vec();
         all.push(column.clone());
-        return rebuild_sqlite(db, table, existing, &all, &[]).await;
+        let fks = foreign_keys::sqlite_list(db, table).await?;
+        return rebuild(db, table, existing, &all, &[], &fks).await;
     }
     exec(
         db,
@@ -287,13 +290,26 @@ pub async fn add_column(
     Ok(())
 }
 
-/// Drops a column (and its unique index).
+/// Drops a column (and its unique index). SQLite refuses `DROP COLUMN` for a column with a
+/// foreign key, so such a table is rebuilt without it.
 pub async fn drop_column(
     db: &impl ConnectionTrait,
     table: &str,
+    existing: &[ColumnSpec],
     column: &str,
 ) -> Result<(), DbErr> {
     drop_unique_index(db, table, column).await?;
+    if db.get_database_backend() == DatabaseBackend::Sqlite {
+        let fks = foreign_keys::sqlite_list(db, table).await?;
+        if fks.iter().any(|f| f.column == column) {
+            let kept: Vec<ColumnSpec> = existing
+                .iter()
+                .filter(|c| c.name != column)
+                .cloned()
+                .collect();
+            return rebuild(db, table, existing, &kept, &[], &fks).await;
+        }
+    }
     exec(
         db,
         format!("ALTER TABLE {} DROP COLUMN {}", quote(table), quote(column)),
@@ -321,7 +337,8 @@ pub async fn alter_column(
                 }
             })
             .collect();
-        return rebuild_sqlite(db, table, existing, &all, &[(before, after)]).await;
+        let fks = foreign_keys::sqlite_list(db, table).await?;
+        return rebuild(db, table, existing, &all, &[(before, after)], &fks).await;
     }
     let t = quote(table);
     let col = quote(&after.name);
@@ -379,65 +396,6 @@ pub async fn alter_column(
         } else {
             drop_unique_index(db, table, &after.name).await?;
         }
-    }
-    Ok(())
-}
-
-/// SQLite's way to change columns: build a new table, copy the rows, swap names.
-async fn rebuild_sqlite(
-    db: &impl ConnectionTrait,
-    table: &str,
-    old: &[ColumnSpec],
-    new: &[ColumnSpec],
-    changed: &[(&ColumnSpec, &ColumnSpec)],
-) -> Result<(), DbErr> {
-    let backend = db.get_database_backend();
-    let temp = format!("_sluice_rebuild_{table}");
-    let cols: Vec<String> = new.iter().map(|c| column_sql(c, backend)).collect();
-    exec(
-        db,
-        format!("CREATE TABLE {} ({})", quote(&temp), cols.join(", ")),
-    )
-    .await?;
-    let copied: Vec<&ColumnSpec> = new
-        .iter()
-        .filter(|c| old.iter().any(|o| o.name == c.name))
-        .collect();
-    if !copied.is_empty() {
-        let targets: Vec<String> = copied.iter().map(|c| quote(&c.name)).collect();
-        let sources: Vec<String> = copied
-            .iter()
-            .map(|c| {
-                let retyped = changed
-                    .iter()
-                    .any(|(b, a)| a.name == c.name && b.kind != a.kind);
-                if retyped {
-                    format!("CAST({} AS {})", quote(&c.name), type_sql(c, backend))
-                } else {
-                    quote(&c.name)
-                }
-            })
-            .collect();
-        exec(
-            db,
-            format!(
-                "INSERT INTO {} ({}) SELECT {} FROM {}",
-                quote(&temp),
-                targets.join(", "),
-                sources.join(", "),
-                quote(table)
-            ),
-        )
-        .await?;
-    }
-    exec(db, format!("DROP TABLE {}", quote(table))).await?;
-    exec(
-        db,
-        format!("ALTER TABLE {} RENAME TO {}", quote(&temp), quote(table)),
-    )
-    .await?;
-    for c in new.iter().filter(|c| c.unique && !c.primary_key) {
-        create_unique_index(db, table, &c.name).await?;
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! Reads the live database schema (SQLite pragmas, PostgreSQL catalogs) and overlays the
-//! Directus metadata rows, producing the `Schema` the data layer uses.
+//! Reads the live database schema (SQLite pragmas, PostgreSQL catalogs) — columns, keys and
+//! foreign keys — and overlays the Directus metadata rows, producing the `Schema` the data
+//! layer uses.
 
 use std::collections::{HashMap, HashSet};
 
@@ -31,6 +32,7 @@ pub async fn load(db: &DatabaseConnection) -> Result<Schema, DbErr> {
     };
     let field_meta = field_meta(db).await?;
     let collection_meta = collection_meta(db).await?;
+    let mut foreign_keys = super::foreign_keys::load_all(db).await?;
 
     let mut by_table: HashMap<String, Vec<Field>> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
@@ -109,6 +111,7 @@ pub async fn load(db: &DatabaseConnection) -> Result<Schema, DbErr> {
             });
             let mut collection = Collection::new(table, fields, meta);
             collection.aliases = aliases_of(&collection.name, &field_meta, &column_keys);
+            collection.foreign_keys = foreign_keys.remove(&collection.name).unwrap_or_default();
             Some(collection)
         })
         .collect();
@@ -149,7 +152,8 @@ fn aliases_of(
 async fn user_relations(db: &DatabaseConnection) -> Result<Vec<super::Relation>, DbErr> {
     let rows = query(
         db,
-        "SELECT id, many_collection, many_field, one_collection, one_field, \
+        // `id` is INT4 on PostgreSQL; read every backend's as a 64-bit integer.
+        "SELECT CAST(id AS BIGINT) AS id, many_collection, many_field, one_collection, one_field, \
          one_collection_field, one_allowed_collections, junction_field, sort_field, \
          one_deselect_action FROM directus_relations ORDER BY id",
     )

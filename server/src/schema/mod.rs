@@ -2,8 +2,11 @@
 //! types and Directus metadata, read by introspecting the database and overlaying
 //! `directus_collections`/`directus_fields`. Held in memory and swapped after each change.
 
+pub mod change;
 pub mod ddl;
+pub mod foreign_keys;
 pub mod introspect;
+mod rebuild;
 pub mod relations;
 
 use std::collections::HashMap;
@@ -13,6 +16,7 @@ use arc_swap::ArcSwap;
 use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value, json};
 
+pub use foreign_keys::ColumnForeignKey;
 pub use relations::{Deselect, ForeignKey, Relation};
 
 /// Directus field types Sluice stores.
@@ -153,8 +157,8 @@ impl Field {
             .unwrap_or(true)
     }
 
-    /// The `schema` object Directus shows for a field.
-    pub fn schema_json(&self, table: &str) -> Value {
+    /// The `schema` object Directus shows for a field (`fk`: the column's foreign key).
+    pub fn schema_json(&self, table: &str, fk: Option<&ColumnForeignKey>) -> Value {
         json!({
             "name": self.name,
             "table": table,
@@ -167,19 +171,8 @@ impl Field {
             "is_unique": self.unique || self.primary_key,
             "is_primary_key": self.primary_key,
             "has_auto_increment": self.auto_increment,
-            "foreign_key_table": null,
-            "foreign_key_column": null,
-        })
-    }
-
-    /// The whole field as `/fields` answers it.
-    pub fn to_json(&self, collection: &str) -> Value {
-        json!({
-            "collection": collection,
-            "field": self.name,
-            "type": self.kind.as_str(),
-            "schema": self.schema_json(collection),
-            "meta": self.meta,
+            "foreign_key_table": fk.map(|f| f.foreign_table.as_str()),
+            "foreign_key_column": fk.map(|f| f.foreign_column.as_str()),
         })
     }
 }
@@ -218,6 +211,9 @@ pub struct Collection {
     /// Fields without a column, in `sort` order (o2m/m2m sides of relations first known by
     /// their `directus_fields` row, then those implied by a relation).
     pub aliases: Vec<AliasField>,
+    /// The columns' foreign keys, as the database declares them. Kept here rather than on
+    /// `Field` so a field stays a plain value anyone can write out.
+    pub foreign_keys: Vec<ColumnForeignKey>,
     index: HashMap<String, usize>,
     /// The `directus_collections` row as JSON, if any.
     pub meta: Option<Value>,
@@ -248,6 +244,7 @@ impl Collection {
             primary,
             fields,
             aliases: Vec::new(),
+            foreign_keys: Vec::new(),
             index,
             meta,
             singleton,
@@ -264,6 +261,38 @@ impl Collection {
 
     pub fn alias(&self, name: &str) -> Option<&AliasField> {
         self.aliases.iter().find(|a| a.name == name)
+    }
+
+    /// The foreign key of a column, if it has one.
+    pub fn foreign_key(&self, column: &str) -> Option<&ColumnForeignKey> {
+        self.foreign_keys.iter().find(|f| f.column == column)
+    }
+
+    /// A column as `/fields` answers it.
+    pub fn field_json(&self, f: &Field) -> Value {
+        json!({
+            "collection": self.name,
+            "field": f.name,
+            "type": f.kind.as_str(),
+            "schema": f.schema_json(&self.name, self.foreign_key(&f.name)),
+            "meta": f.meta,
+        })
+    }
+
+    /// Every field as `/fields` lists them: the columns, then the aliases.
+    pub fn fields_json(&self) -> Vec<Value> {
+        self.fields
+            .iter()
+            .map(|f| self.field_json(f))
+            .chain(self.aliases.iter().map(|a| a.to_json(&self.name)))
+            .collect()
+    }
+
+    /// One field (a column or an alias) as `/fields` answers it.
+    pub fn any_field_json(&self, name: &str) -> Option<Value> {
+        self.field(name)
+            .map(|f| self.field_json(f))
+            .or_else(|| self.alias(name).map(|a| a.to_json(&self.name)))
     }
 
     /// `/collections` shape.
@@ -306,11 +335,22 @@ impl Schema {
     /// exist are kept for `/relations` only. A `one_field` without a `directus_fields` row
     /// still becomes an alias of the one side (Directus's system collections declare theirs
     /// in code).
-    pub fn with_relations(collections: Vec<Collection>, relations: Vec<Relation>) -> Schema {
+    pub fn with_relations(collections: Vec<Collection>, mut relations: Vec<Relation>) -> Schema {
         let mut collections: HashMap<String, Collection> = collections
             .into_iter()
             .map(|c| (c.name.clone(), c))
             .collect();
+        for r in &mut relations {
+            r.foreign_key = collections
+                .get(&r.many_collection)
+                .and_then(|c| c.foreign_key(&r.many_field))
+                .filter(|fk| r.one_collection.as_deref() == Some(fk.foreign_table.as_str()))
+                .map(|fk| ForeignKey {
+                    constraint_name: fk.constraint_name.clone(),
+                    on_update: Some(fk.on_update.clone()),
+                    on_delete: Some(fk.on_delete.clone()),
+                });
+        }
         let mut m2o: HashMap<String, HashMap<String, usize>> = HashMap::new();
         let mut o2m: HashMap<String, HashMap<String, usize>> = HashMap::new();
         for (i, r) in relations.iter().enumerate() {
@@ -410,6 +450,10 @@ impl SchemaStore {
     pub async fn reload(&self, db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
         let schema = introspect::load(db).await?;
         self.0.store(Arc::new(schema));
+        if crate::db::is_postgres(db) {
+            // Statements prepared against the old columns must not be reused.
+            crate::db::schema_changed();
+        }
         Ok(())
     }
 }

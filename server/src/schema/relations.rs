@@ -109,8 +109,18 @@ impl Relation {
 }
 
 /// `(many_collection, many_field, one_collection, one_field, one_deselect_action,
-/// junction_field)` of the system relations Directus declares, for the tables Sluice has.
-const SYSTEM: &[(&str, &str, &str, Option<&str>, Deselect, Option<&str>)] = &[
+/// junction_field)` of one system relation.
+type SystemRelation = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Deselect,
+    Option<&'static str>,
+);
+
+/// The system relations Directus declares, for the tables Sluice has.
+const SYSTEM: &[SystemRelation] = &[
     (
         "directus_users",
         "role",

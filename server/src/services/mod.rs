@@ -2,4 +2,5 @@
 //! the caller's accountability, enforces permissions, and records activity.
 
 pub mod activity;
+pub mod relations;
 pub mod schema;

@@ -1,6 +1,9 @@
 //! Creating, altering and dropping user collections and fields (directus.md §11): validates
 //! names and types, runs the DDL and writes `directus_collections`/`directus_fields` in one
-//! transaction, so a failure leaves nothing half-made.
+//! transaction, so a failure leaves nothing half-made. Alias fields (`type: alias`: the o2m
+//! and m2m sides of relations, presentation fields) are a `directus_fields` row without a
+//! column. Deleting a field or a collection takes the relations naming it along
+//! (`relations::forget_*`).
 
 use entity::prelude::*;
 use entity::{directus_collections, directus_fields, directus_permissions};
@@ -13,17 +16,25 @@ use serde_json::{Map, Value, json};
 use crate::db::WriteGate;
 use crate::error::{ApiError, Result};
 use crate::items::begin_write;
+use crate::schema::change::SchemaChange;
 use crate::schema::ddl::{self, ColumnSpec};
 use crate::schema::{Collection, FieldType, Schema, valid_name};
+use crate::services::relations;
+
+mod fields;
+pub use fields::{create_field, delete_field, update_field};
 
 /// A field as the API describes it on input.
 #[derive(Clone, Debug)]
 pub struct FieldInput {
     pub spec: ColumnSpec,
     pub meta: Option<Map<String, Value>>,
+    /// `type: alias`: a `directus_fields` row only (`spec` carries just the name).
+    pub alias: bool,
 }
 
-fn reserved(name: &str) -> bool {
+/// Names Sluice keeps for itself.
+pub(crate) fn reserved(name: &str) -> bool {
     name.starts_with("directus_") || name.starts_with("sluice_") || name.starts_with("_sluice")
 }
 
@@ -89,6 +100,14 @@ pub fn parse_field(body: &Value, existing: Option<&ColumnSpec>) -> Result<FieldI
             "Field name \"{}\" is not valid",
             name.chars().take(80).collect::<String>()
         )));
+    }
+    if o.get("type").and_then(Value::as_str) == Some("alias") {
+        if existing.is_some() {
+            return Err(ApiError::invalid_payload(
+                "A field with a column can't become an alias",
+            ));
+        }
+        return alias_input(name, o);
     }
     let kind = match (o.get("type"), existing) {
         (Some(Value::String(t)), _) => FieldType::parse(t).ok_or_else(|| {
@@ -160,7 +179,41 @@ pub fn parse_field(body: &Value, existing: Option<&ColumnSpec>) -> Result<FieldI
         None | Some(Value::Null) => None,
         Some(_) => return Err(ApiError::invalid_payload("\"meta\" must be an object")),
     };
-    Ok(FieldInput { spec, meta })
+    Ok(FieldInput {
+        spec,
+        meta,
+        alias: false,
+    })
+}
+
+/// An alias field: no column, so `schema` is ignored; `meta.special` says what it shows
+/// (`o2m`, `m2m`, …), `alias,no-data` when not given.
+fn alias_input(name: String, o: &Map<String, Value>) -> Result<FieldInput> {
+    let mut meta = match o.get("meta") {
+        Some(Value::Object(m)) => m.clone(),
+        None | Some(Value::Null) => Map::new(),
+        Some(_) => return Err(ApiError::invalid_payload("\"meta\" must be an object")),
+    };
+    let special = crate::util::list::option_list(meta.get("special"));
+    if special.iter().all(|s| s.is_empty()) {
+        meta.insert("special".into(), json!(["alias", "no-data"]));
+    }
+    Ok(FieldInput {
+        spec: ColumnSpec {
+            name,
+            kind: FieldType::Unknown,
+            nullable: true,
+            default_value: None,
+            max_length: None,
+            precision: None,
+            scale: None,
+            primary_key: false,
+            auto_increment: false,
+            unique: false,
+        },
+        meta: Some(meta),
+        alias: true,
+    })
 }
 
 /// The specials implied by a type (`csv` → cast-csv, uuid primary keys → generated).
@@ -359,13 +412,18 @@ pub async fn create_collection(
                             .cloned()
                             .unwrap_or_default(),
                     ),
+                    alias: false,
                 },
             );
         }
     }
     let (txn, _gate) = begin_write(db, gate).await?;
     if with_table {
-        let specs: Vec<ColumnSpec> = fields.iter().map(|f| f.spec.clone()).collect();
+        let specs: Vec<ColumnSpec> = fields
+            .iter()
+            .filter(|f| !f.alias)
+            .map(|f| f.spec.clone())
+            .collect();
         ddl::create_table(&txn, &name, &specs)
             .await
             .map_err(schema_error)?;
@@ -442,22 +500,25 @@ pub async fn delete_collection(
     if !has_meta && !has_table {
         return Err(crate::items::unknown_collection(name));
     }
-    let (txn, _gate) = begin_write(db, gate).await?;
+    let change = SchemaChange::begin(db, gate).await?;
+    relations::forget_collection(&change, schema, name).await?;
     if has_table {
-        ddl::drop_table(&txn, name).await.map_err(schema_error)?;
+        ddl::drop_table(&*change, name)
+            .await
+            .map_err(schema_error)?;
     }
     DirectusFields::delete_many()
         .filter(directus_fields::Column::Collection.eq(name))
-        .exec(&txn)
+        .exec(&*change)
         .await?;
     DirectusCollections::delete_by_id(name.to_owned())
-        .exec(&txn)
+        .exec(&*change)
         .await?;
     DirectusPermissions::delete_many()
         .filter(directus_permissions::Column::Collection.eq(name))
-        .exec(&txn)
+        .exec(&*change)
         .await?;
-    txn.commit().await?;
+    change.commit().await?;
     Ok(())
 }
 
@@ -473,135 +534,9 @@ fn user_collection<'a>(schema: &'a Schema, name: &str) -> Result<&'a Collection>
         .ok_or_else(|| crate::items::unknown_collection(name))
 }
 
-fn specs(c: &Collection) -> Vec<ColumnSpec> {
+/// The column specs of a collection (what DDL and SQLite rebuilds need).
+pub(crate) fn specs(c: &Collection) -> Vec<ColumnSpec> {
     c.fields.iter().map(ColumnSpec::from_field).collect()
-}
-
-/// `POST /fields/:c`.
-pub async fn create_field(
-    db: &DatabaseConnection,
-    gate: &WriteGate,
-    schema: &Schema,
-    collection: &str,
-    body: &Value,
-) -> Result<String> {
-    let c = user_collection(schema, collection)?;
-    let input = parse_field(body, None)?;
-    if c.field(&input.spec.name).is_some() {
-        return Err(ApiError::invalid_payload(format!(
-            "Field \"{}\" already exists in collection \"{collection}\"",
-            input.spec.name
-        )));
-    }
-    if input.spec.primary_key {
-        return Err(ApiError::invalid_payload(
-            "A collection already has its primary key",
-        ));
-    }
-    let (txn, _gate) = begin_write(db, gate).await?;
-    ddl::add_column(&txn, collection, &specs(c), &input.spec)
-        .await
-        .map_err(schema_error)?;
-    DirectusFields::delete_many()
-        .filter(directus_fields::Column::Collection.eq(collection))
-        .filter(directus_fields::Column::Field.eq(input.spec.name.as_str()))
-        .exec(&txn)
-        .await?;
-    let sort = i32::try_from(c.fields.len() + 1).ok();
-    field_row(collection, &input, sort).insert(&txn).await?;
-    txn.commit().await?;
-    Ok(input.spec.name)
-}
-
-/// `PATCH /fields/:c/:f`: schema changes through DDL, meta merged into the row.
-pub async fn update_field(
-    db: &DatabaseConnection,
-    gate: &WriteGate,
-    schema: &Schema,
-    collection: &str,
-    field: &str,
-    body: &Value,
-) -> Result<()> {
-    let c = user_collection(schema, collection)?;
-    let current = c.field(field).ok_or_else(|| ApiError::forbidden())?;
-    let before = ColumnSpec::from_field(current);
-    let input = parse_field(body, Some(&before))?;
-    if input.spec.name != field {
-        return Err(ApiError::invalid_payload(
-            "Renaming fields is not supported",
-        ));
-    }
-    if input.spec.primary_key != before.primary_key {
-        return Err(ApiError::invalid_payload(
-            "The primary key can't be changed",
-        ));
-    }
-    let (txn, _gate) = begin_write(db, gate).await?;
-    if input.spec != before {
-        ddl::alter_column(&txn, collection, &specs(c), &before, &input.spec)
-            .await
-            .map_err(schema_error)?;
-    }
-    let mut meta: Map<String, Value> = current
-        .meta
-        .as_ref()
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    if let Some(m) = &input.meta {
-        for (k, v) in m {
-            meta.insert(k.clone(), v.clone());
-        }
-    }
-    let sort = meta
-        .get("sort")
-        .and_then(Value::as_i64)
-        .and_then(|n| i32::try_from(n).ok());
-    DirectusFields::delete_many()
-        .filter(directus_fields::Column::Collection.eq(collection))
-        .filter(directus_fields::Column::Field.eq(field))
-        .exec(&txn)
-        .await?;
-    field_row(
-        collection,
-        &FieldInput {
-            spec: input.spec.clone(),
-            meta: Some(meta),
-        },
-        sort,
-    )
-    .insert(&txn)
-    .await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-/// `DELETE /fields/:c/:f`.
-pub async fn delete_field(
-    db: &DatabaseConnection,
-    gate: &WriteGate,
-    schema: &Schema,
-    collection: &str,
-    field: &str,
-) -> Result<()> {
-    let c = user_collection(schema, collection)?;
-    let f = c.field(field).ok_or_else(ApiError::forbidden)?;
-    if f.primary_key {
-        return Err(ApiError::invalid_payload(
-            "The primary key can't be deleted",
-        ));
-    }
-    let (txn, _gate) = begin_write(db, gate).await?;
-    ddl::drop_column(&txn, collection, field)
-        .await
-        .map_err(schema_error)?;
-    DirectusFields::delete_many()
-        .filter(directus_fields::Column::Collection.eq(collection))
-        .filter(directus_fields::Column::Field.eq(field))
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(())
 }
 
 /// Collections without a table (folders) from `directus_collections`.
