@@ -343,13 +343,19 @@ impl M2oPlan {
         })
     }
 
-    /// `POST /relations`.
+    /// `POST /relations`. Deleting a related item empties the field (`SET NULL`), except for
+    /// a required field, which cannot be emptied: there the delete is refused (`NO ACTION`).
     pub fn relation_body(&self) -> Value {
+        let on_delete = if self.required {
+            "NO ACTION"
+        } else {
+            "SET NULL"
+        };
         json!({
             "collection": self.collection,
             "field": self.field,
             "related_collection": self.related,
-            "schema": {"on_delete": "SET NULL"},
+            "schema": {"on_delete": on_delete},
             "meta": {"one_field": self.one_field, "one_deselect_action": "nullify"},
         })
     }
@@ -554,9 +560,16 @@ mod tests {
         );
         let bare = M2oPlan {
             one_field: None,
+            required: true,
             ..plan
         };
         assert_eq!(bare.steps().len(), 2);
         assert_eq!(bare.relation_body()["meta"]["one_field"], Value::Null);
+        assert_eq!(
+            bare.relation_body()["schema"]["on_delete"],
+            "NO ACTION",
+            "a required field cannot be set to null"
+        );
+        assert_eq!(bare.field_body()["schema"]["is_nullable"], false);
     }
 }
