@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/flows/:id/access") view=FlowAccessPage />
                     <Route path=path!("/data") view=CollectionsPage />
                     <Route path=path!("/data/:collection") view=ItemsPage />
+                    <Route path=path!("/data/:collection/:id") view=ItemsPage />
                     <Route path=path!("/access") view=AccessPage />
                     <Route path=path!("/access/policies/:id") view=PolicyPage />
                     <Route path=path!("/users") view=UsersPage />

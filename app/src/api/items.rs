@@ -34,6 +34,15 @@ pub async fn list(
         .await
 }
 
+/// `GET /items/{collection}/{id}`: one item, for its page.
+pub async fn read(token: String, collection: String, id: String) -> Result<Value, ApiError> {
+    let id = String::from(js_sys::encode_uri_component(&id));
+    ApiRequest::get(&format!("/items/{collection}/{id}"))
+        .bearer(&token)
+        .send()
+        .await
+}
+
 /// `POST /items/{collection}`.
 pub async fn create(token: String, collection: String, body: Value) -> Result<Value, ApiError> {
     ApiRequest::post(&format!("/items/{collection}"))

@@ -11,6 +11,7 @@ pub mod error;
 pub mod flow_access;
 pub mod flows;
 pub mod items;
+pub mod relations;
 pub mod runs;
 pub mod schema;
 pub mod users;

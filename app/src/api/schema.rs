@@ -123,46 +123,66 @@ pub async fn fields(token: String, collection: String) -> Result<Vec<Field>, Api
         .await
 }
 
-/// One field of the create-collection form.
+/// The pseudo-type of the add-field forms for a many-to-one field: a key of another
+/// collection, typed like that collection's primary key when it is created.
+pub const M2O: (&str, &str) = ("m2o", "Many to one");
+
+/// One field of the create-collection and add-field forms.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewField {
     /// Column name.
     pub field: String,
-    /// Directus type.
+    /// Directus type, or [`M2O`]'s.
     pub kind: String,
     /// Required (not nullable).
     pub required: bool,
     /// Default value as typed (empty = none).
     pub default_value: String,
+    /// For a many-to-one field: the related collection.
+    pub related: String,
+    /// For a many-to-one field: also add the list of this collection's items on the related
+    /// collection (an o2m alias named after this collection).
+    pub list_on_related: bool,
 }
 
-/// `POST /collections` with its fields (the server adds an auto-increment `id`).
-pub async fn create_collection(
-    token: String,
-    collection: String,
-    fields: Vec<NewField>,
-) -> Result<Collection, ApiError> {
-    let fields: Vec<Value> = fields
-        .into_iter()
-        .map(|f| {
-            let default = if f.default_value.is_empty() {
-                Value::Null
-            } else {
-                typed_default(&f.kind, &f.default_value)
-            };
-            json!({
-                "field": f.field,
-                "type": f.kind,
-                "schema": {"is_nullable": !f.required, "default_value": default},
-                "meta": {"required": f.required},
-            })
+impl NewField {
+    /// A blank row of a form (a short text field).
+    pub fn blank() -> Self {
+        Self {
+            field: String::new(),
+            kind: "string".into(),
+            required: false,
+            default_value: String::new(),
+            related: String::new(),
+            list_on_related: false,
+        }
+    }
+
+    /// A many-to-one field.
+    pub fn is_m2o(&self) -> bool {
+        self.kind == M2O.0
+    }
+
+    /// The `POST /fields` body of a plain (not relational) field.
+    pub fn to_json(&self) -> Value {
+        let default = if self.default_value.is_empty() {
+            Value::Null
+        } else {
+            typed_default(&self.kind, &self.default_value)
+        };
+        json!({
+            "field": self.field,
+            "type": self.kind,
+            "schema": {"is_nullable": !self.required, "default_value": default},
+            "meta": {"required": self.required},
         })
-        .collect();
-    ApiRequest::post("/collections")
-        .bearer(&token)
-        .json(&json!({"collection": collection, "schema": {}, "meta": {}, "fields": fields}))?
-        .send()
-        .await
+    }
+}
+
+/// The `POST /collections` body: the name and its fields (the server adds an auto-increment
+/// `id`).
+pub fn collection_body(collection: &str, fields: Vec<Value>) -> Value {
+    json!({"collection": collection, "schema": {}, "meta": {}, "fields": fields})
 }
 
 /// A default value typed for the column (numbers and booleans are not strings).

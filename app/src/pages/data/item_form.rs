@@ -1,11 +1,17 @@
 //! Create or edit one item: a control per field typed by the field's type (text, numbers,
-//! yes/no, JSON, dates), sending only what changed on edit.
+//! yes/no, JSON, dates), sending only what changed on edit. A many-to-one field is a picker
+//! of the related item, and an existing item lists the items of its one-to-many aliases.
 
 use leptos::prelude::*;
 use serde_json::{Map, Value, json};
 
+use super::relational::{O2mList, RelationPicker};
 use crate::{
-    api::{self, ApiError, schema::Field},
+    api::{
+        self, ApiError,
+        relations::{self, Relation},
+        schema::Field,
+    },
     components::{error_alert::ErrorSlot, modal::Modal, mutation::use_mutations, spinner::Spinner},
     state::session::use_session,
 };
@@ -61,6 +67,10 @@ pub fn ItemDialog(
     pk: String,
     /// The item being edited.
     item: Option<Value>,
+    /// Every relation (`GET /relations`): this collection's m2o fields become pickers and,
+    /// on an existing item, its o2m aliases become lists.
+    #[prop(optional)]
+    relations: Vec<Relation>,
     /// Closes it.
     on_close: Callback<()>,
     /// After saving.
@@ -88,10 +98,13 @@ pub fn ItemDialog(
     let error = RwSignal::new(None::<ApiError>);
     let invalid = RwSignal::new(None::<String>);
     let id = item.as_ref().and_then(|i| i.get(&pk)).map(to_text);
+    let list_key = id.clone();
     let title = match &id {
         Some(i) => format!("Edit item {i}"),
         None => format!("New item in {collection}"),
     };
+    let m2o = relations::m2o_of(&relations, &collection);
+    let o2m = relations::o2m_of(&relations, &collection);
     let kinds: Vec<(String, String)> = editable
         .iter()
         .map(|f| (f.field.clone(), f.kind.clone()))
@@ -151,7 +164,11 @@ pub fn ItemDialog(
                     let fid = format!("item-field-{}", f.field);
                     let value = move || values.with(|v| v.get(i).map(|x| x.1.clone()).unwrap_or_default());
                     let set = move |t: String| values.update(|v| if let Some(x) = v.get_mut(i) { x.1 = t; });
-                    let control = if f.kind == "boolean" {
+                    let related = m2o.iter().find(|r| r.field == f.field).map(|r| r.related.clone());
+                    let kind_note = related.as_ref().map_or_else(|| f.kind.clone(), |r| format!("→ {r}"));
+                    let control = if let Some(related) = related {
+                        view! { <RelationPicker field=f.field.clone() related=related value=Signal::derive(value) on_change=Callback::new(set) nullable=f.is_nullable() /> }.into_any()
+                    } else if f.kind == "boolean" {
                         view! {
                             <select class="input" id=fid.clone() data-testid=fid.clone() prop:value=value on:change=move |ev| set(event_target_value(&ev))>
                                 <option value="">"—"</option>
@@ -166,11 +183,12 @@ pub fn ItemDialog(
                     };
                     view! {
                         <div class="field">
-                            <label class="field__label" for=fid.clone()>{f.field.clone()}<span class="muted">{format!("  {}{}", f.kind, if f.is_nullable() { "" } else { " · required" })}</span></label>
+                            <label class="field__label" for=fid.clone()>{f.field.clone()}<span class="muted">{format!("  {}{}", kind_note, if f.is_nullable() { "" } else { " · required" })}</span></label>
                             {control}
                         </div>
                     }
                 }).collect_view()}
+                {list_key.map(|key| o2m.iter().map(|o| view! { <O2mList o2m=o.clone() key=key.clone() /> }).collect_view())}
                 {move || invalid.get().map(|m| view! { <p class="field__error">{m}</p> })}
                 <ErrorSlot error=error context="Not saved" />
                 <footer class="modal__footer">
