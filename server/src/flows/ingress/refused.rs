@@ -214,13 +214,32 @@ pub fn redact_headers(headers: &HeaderMap, redactor: &Redactor) -> Value {
     Value::Object(out)
 }
 
+/// Words whose presence withholds the excerpt of a body that is not JSON (whose fields cannot
+/// be told apart): `{"password": "hun` must not show the start of a password.
+const SECRET_WORDS: [&str; 7] = [
+    "password",
+    "secret",
+    "token",
+    "authorization",
+    "api_key",
+    "apikey",
+    "api-key",
+];
+
 /// The body's first [`EXCERPT_CHARS`] characters, redacted: a JSON body is redacted as a run
-/// log is (secret-looking keys), any body has allow-listed environment values replaced.
+/// log is (secret-looking keys); any other body is withheld whole when it names a secret, and
+/// has allow-listed environment values replaced.
 pub fn excerpt(body: &[u8], redactor: &Redactor) -> String {
     let text = String::from_utf8_lossy(body);
     let redacted = match serde_json::from_str::<Value>(&text) {
         Ok(v @ (Value::Object(_) | Value::Array(_))) => redactor.redact_chain(&v).to_string(),
-        _ => redactor.redact_text(&text),
+        _ => {
+            let lower = text.to_ascii_lowercase();
+            if SECRET_WORDS.iter().any(|w| lower.contains(w)) {
+                return REDACTED.to_owned();
+            }
+            redactor.redact_text(&text)
+        }
     };
     let cut = truncate(&redacted, EXCERPT_CHARS);
     if cut.len() < redacted.len() {
@@ -262,6 +281,8 @@ mod tests {
             !e.contains("hunter22") && !e.contains("sk_live_123456"),
             "{e}"
         );
+        assert_eq!(excerpt(br#"{"password": "hun"#, &r), REDACTED);
+        assert_eq!(excerpt(b"plain text", &r), "plain text");
         let long = "x".repeat(1000);
         let e = excerpt(long.as_bytes(), &r);
         assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
