@@ -767,3 +767,25 @@ async fn the_signed_test_call_runs_the_flow_as_the_provider_would() {
         .await
         .assert_error(403, "FORBIDDEN");
 }
+
+#[tokio::test]
+async fn refused_calls_are_pruned_with_failed_runs() {
+    let app = TestApp::spawn_with(|c| {
+        c.flows_logs_retention = Some(Duration::from_secs(1));
+        c.flows_logs_prune_interval = Duration::from_millis(200);
+    })
+    .await;
+    let short = create_flow(&app, limited_flow(json!({}))).await;
+    let long = create_flow(&app, limited_flow(json!({"retention": {"failed": "1h"}}))).await;
+    for id in [&short, &long] {
+        app.admin()
+            .get(&format!("/flows/trigger/{id}"))
+            .await
+            .assert_error(403, "FORBIDDEN");
+    }
+    assert_eq!(refused_of(&app, &short).await.len(), 1);
+    app.eventually(|| async { refused_of(&app, &short).await.is_empty() })
+        .await;
+    // The flow that keeps failures for an hour keeps its refused calls too.
+    assert_eq!(refused_of(&app, &long).await.len(), 1);
+}
