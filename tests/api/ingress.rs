@@ -789,3 +789,103 @@ async fn refused_calls_are_pruned_with_failed_runs() {
     // The flow that keeps failures for an hour keeps its refused calls too.
     assert_eq!(refused_of(&app, &long).await.len(), 1);
 }
+
+#[tokio::test]
+async fn respond_answers_in_the_callers_shape() {
+    let app = TestApp::spawn().await;
+    let id = create_flow(
+        &app,
+        json!({"name": "twilio", "trigger": "webhook", "status": "active", "accountability": "all",
+               "options": {"method": "POST"},
+               "operations": [
+                   {"key": "answer", "operation": "respond",
+                    "options": {"status": 201, "headers": {"X-Handled-By": "sluice"},
+                                "contentType": "application/xml",
+                                "body": "<Response><Message>Hi {{$trigger.body.name}}</Message></Response>"}},
+                   {"key": "after", "operation": "transform", "options": {"json": {"done": true}}}]}),
+    )
+    .await;
+    let r = app
+        .admin()
+        .post(&format!("/flows/trigger/{id}"), json!({"name": "Ada"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.headers["content-type"], "application/xml");
+    assert_eq!(r.headers["x-handled-by"], "sluice");
+    assert_eq!(r.text, "<Response><Message>Hi Ada</Message></Response>");
+    let runs = app.finished_runs_of(&id, 1).await;
+    assert_eq!(runs[0]["status"], "success");
+    assert_eq!(runs[0]["steps"], 2, "the flow ran to its end");
+    assert_eq!(runs[0]["http_status"], 201);
+
+    // A respond step the flow cannot send fails its step, not the server.
+    let bad = create_flow(
+        &app,
+        json!({"name": "bad", "trigger": "webhook", "status": "active",
+               "options": {"method": "POST", "error_on_reject": true},
+               "operations": [{"key": "answer", "operation": "respond",
+                               "options": {"headers": {"content-length": "1"}}}]}),
+    )
+    .await;
+    app.admin()
+        .post(&format!("/flows/trigger/{bad}"), json!({}))
+        .await
+        .assert_error(400, "INVALID_PAYLOAD");
+}
+
+#[tokio::test]
+async fn respond_with_continue_answers_at_once_and_the_flow_runs_on() {
+    let app = TestApp::spawn().await;
+    app.admin()
+        .post(
+            "/collections",
+            json!({"collection": "acks", "schema": {},
+                   "fields": [{"field": "id", "type": "integer",
+                               "schema": {"is_primary_key": true, "has_auto_increment": true}},
+                              {"field": "n", "type": "integer"}]}),
+        )
+        .await;
+    let id = create_flow(
+        &app,
+        json!({"name": "ack first", "trigger": "webhook", "status": "active", "accountability": "all",
+               "options": {"method": "POST"},
+               "operations": [
+                   {"key": "ack", "operation": "respond",
+                    "options": {"status": 200, "body": "ok", "continue": true}},
+                   {"key": "wait", "operation": "sleep", "options": {"milliseconds": 1000}},
+                   {"key": "save", "operation": "item-create",
+                    "options": {"collection": "acks", "payload": {"n": "{{$trigger.body.n}}"}}}]}),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let r = app
+        .admin()
+        .post(&format!("/flows/trigger/{id}"), json!({"n": 7}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.text, "ok");
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain"),
+        "{:?}",
+        r.headers
+    );
+    let answered_in = started.elapsed();
+    let acks = || async {
+        app.admin().get("/items/acks").await.body["data"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    // Answered before the rest of the flow: nothing is saved yet, then it is.
+    assert_eq!(
+        acks().await,
+        0,
+        "answered after {answered_in:?}, before the save"
+    );
+    app.eventually(|| async { acks().await == 1 }).await;
+    let runs = app.finished_runs_of(&id, 1).await;
+    assert_eq!(runs[0]["status"], "success");
+    assert_eq!(runs[0]["steps"], 3);
+}

@@ -20,8 +20,9 @@ use super::ingress::Gatekeeper;
 use super::ingress::refused::{self, Refused};
 use super::ingress::signature::{Preset, Secret, Signature, slack_challenge};
 use super::model::{FlowDef, TriggerKind};
+use super::operations::respond;
 use super::queue::Refused as QueueRefused;
-use super::run::{self, RunInput, RunOutcome};
+use super::run::{self, EarlyAnswer, RunInput, RunOutcome};
 use crate::access::{AccessSnapshot, Accountability};
 use crate::core::Core;
 use crate::error::{ApiError, ErrorCode, Result};
@@ -368,6 +369,7 @@ async fn deliver(
         // A delivery with a key names its run now, so its repeats can point to it.
         run_id: claim.as_ref().map(|_| Uuid::new_v4()),
         journal: None,
+        early: None,
     };
     if options.is_async {
         let status = if envelope { 202 } else { 204 };
@@ -402,6 +404,17 @@ async fn deliver(
     let runner = engine.clone();
     let caller = acc.clone();
     let run_id = input.run_id;
+    let mut input = input;
+    // A `respond` step with `continue: true` answers before the run ends.
+    let early = flow
+        .operations
+        .iter()
+        .any(|o| o.kind == respond::RESPOND)
+        .then(|| {
+            let (slot, rx) = EarlyAnswer::channel();
+            input.early = Some(slot);
+            rx
+        });
     let run = core.tasks.spawn(async move {
         let _slot = slot;
         let outcome = run::run(&runner, &flow, input, None).await;
@@ -410,6 +423,7 @@ async fn deliver(
             let (status, body) = match &answered {
                 Answer::Error(e) => (e.status(), Some(e.body().to_string())),
                 Answer::Success(status, text) => (*status, text.clone()),
+                Answer::Respond(a) => (respond::response(a).status(), Some(respond::body_text(a))),
             };
             claim
                 .answer(runner.core(), status, body.as_deref(), run_id)
@@ -417,11 +431,20 @@ async fn deliver(
         }
         answered
     });
-    let answered = run
-        .await
-        .unwrap_or_else(|e| Answer::Error(ApiError::internal(e)));
+    let finished = match early {
+        None => run.await,
+        Some(rx) => {
+            tokio::pin!(run);
+            tokio::select! {
+                done = &mut run => done,
+                Ok(answer) = rx => return Ok(respond::response(&answer)),
+            }
+        }
+    };
+    let answered = finished.unwrap_or_else(|e| Answer::Error(ApiError::internal(e)));
     let (status, text) = match answered {
         Answer::Error(err) => return Ok(err.into_response()),
+        Answer::Respond(a) => return Ok(respond::response(&a)),
         Answer::Success(status, text) => (status, text),
     };
     if let (Some(cache), Some(key), Some(text)) = (cached, &cache_key, &text)
@@ -464,6 +487,8 @@ enum Answer {
     Error(ApiError),
     /// The status and body text of a success.
     Success(StatusCode, Option<String>),
+    /// What the run's last `respond` step described.
+    Respond(Value),
 }
 
 /// The one answer builder of webhook calls and test runs: decides the answer, then keeps the
@@ -486,6 +511,11 @@ async fn answer(
         run::finish(core, flow, outcome, Some(code), false).await;
         return Answer::Error(err);
     }
+    if let Some(described) = responded(flow, &outcome) {
+        let status = respond::response(&described).status().as_u16();
+        run::finish(core, flow, outcome, Some(status), false).await;
+        return Answer::Respond(described);
+    }
     if flow.accountability.is_none() {
         // Nothing keeps the run: its `$last` moves into the answer instead of being copied.
         let (status, text) = success_text(&outcome.into_return_value(flow), envelope);
@@ -494,6 +524,16 @@ async fn answer(
     let (status, text) = success_text(&outcome.return_value(flow), envelope);
     run::finish(core, flow, outcome, Some(status.as_u16()), false).await;
     Answer::Success(status, text)
+}
+
+/// The answer the run's last resolved `respond` step described.
+fn responded(flow: &FlowDef, outcome: &RunOutcome) -> Option<Value> {
+    outcome.steps.iter().rev().find_map(|s| {
+        let op = flow.operations.iter().find(|o| o.id == s.operation)?;
+        (op.kind == respond::RESPOND && s.status == run::StepStatus::Resolve)
+            .then(|| outcome.chain.result(&s.key).cloned())
+            .flatten()
+    })
 }
 
 /// `POST /flows/{id}/test` (admins; a Sluice addition for the builder): runs a saved flow —
@@ -577,6 +617,11 @@ pub async fn test(
     .await
     {
         Answer::Error(err) => (err.status().as_u16(), err.body()),
+        Answer::Respond(a) => {
+            let text = respond::body_text(&a);
+            let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+            (respond::response(&a).status().as_u16(), body)
+        }
         Answer::Success(status, text) => (
             status.as_u16(),
             text.and_then(|t| serde_json::from_str(&t).ok())

@@ -12,6 +12,7 @@ pub mod log;
 pub mod mail;
 pub mod notification;
 pub mod request;
+pub mod respond;
 pub mod sleep;
 pub mod throw_error;
 pub mod transform;
@@ -45,6 +46,7 @@ impl Registry {
         r.add("mail", mail::Mail);
         r.add("notification", notification::Notification);
         r.add("request", request::Request);
+        r.add(respond::RESPOND, respond::Respond);
         r.add("sleep", sleep::Sleep);
         r.add("throw-error", throw_error::ThrowError);
         r.add("transform", transform::Transform);

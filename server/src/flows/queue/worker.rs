@@ -313,6 +313,7 @@ async fn execute(engine: &FlowEngine, job: Claimed) {
         method: job.method,
         run_id: Some(job.run),
         journal: Some(Arc::new(journal)),
+        early: None,
     };
     // A flow's `concurrency` slot, waited for with the run claimed (its lease renewed).
     let slots = flow

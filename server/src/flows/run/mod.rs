@@ -51,6 +51,27 @@ pub struct RunInput {
     /// A queued run's journal: steps already completed are reused, and each step completed
     /// now is recorded (an item write in the transaction of its write).
     pub journal: Option<Arc<Journal>>,
+    /// Where a `respond` step with `continue: true` sends its answer while the run goes on
+    /// (sync webhook calls).
+    pub early: Option<Arc<EarlyAnswer>>,
+}
+
+/// The answer a sync webhook call waits for besides the run's end: taken once.
+#[derive(Default)]
+pub struct EarlyAnswer(std::sync::Mutex<Option<tokio::sync::oneshot::Sender<Value>>>);
+
+impl EarlyAnswer {
+    /// A slot and the receiver its answer reaches.
+    pub fn channel() -> (Arc<EarlyAnswer>, tokio::sync::oneshot::Receiver<Value>) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        (Arc::new(EarlyAnswer(std::sync::Mutex::new(Some(tx)))), rx)
+    }
+
+    /// Sends the answer, the first time only.
+    fn send(&self, answer: &Value) -> bool {
+        let sender = self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+        sender.is_some_and(|tx| tx.send(answer.clone()).is_ok())
+    }
 }
 
 impl RunInput {
@@ -64,6 +85,7 @@ impl RunInput {
             method: None,
             run_id: None,
             journal: None,
+            early: None,
         }
     }
 
@@ -267,6 +289,14 @@ pub async fn run(
             }
             _ => (status, data, successor, error),
         };
+        // A `respond` step that lets the flow go on answers the caller now.
+        if status == StepStatus::Resolve
+            && op.kind == super::operations::respond::RESPOND
+            && data["continue"] == true
+            && let Some(early) = &input.early
+        {
+            early.send(&data);
+        }
         chain.record(&op.key, data);
         steps.push(StepRecord {
             operation: op.id,
