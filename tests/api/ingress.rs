@@ -889,3 +889,86 @@ async fn respond_with_continue_answers_at_once_and_the_flow_runs_on() {
     assert_eq!(runs[0]["status"], "success");
     assert_eq!(runs[0]["steps"], 3);
 }
+
+/// Issue 16 point 2's "durably": once `respond` with `continue` has answered, the rest of the
+/// run is in the queue. The process is killed with SIGKILL right after the answer and started
+/// again: the rest runs (from the step after the answer: the write before it is not made
+/// again) and the run is logged once.
+#[tokio::test]
+async fn the_rest_after_an_early_answer_survives_sigkill() {
+    use tests::process::ServerProcess;
+
+    let mut app =
+        ServerProcess::start(&[("FLOWS_LEASE", "2s"), ("FLOWS_QUEUE_POLL", "100ms")]).await;
+    let admin = app.admin();
+    let r = admin
+        .post(
+            "/collections",
+            json!({"collection": "marks", "schema": {},
+                   "fields": [{"field": "id", "type": "integer",
+                               "schema": {"is_primary_key": true, "has_auto_increment": true}},
+                              {"field": "step", "type": "string"}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = admin
+        .post(
+            "/flows",
+            json!({"name": "ack then work", "trigger": "webhook", "status": "active",
+                   "accountability": "all", "options": {"method": "POST"},
+                   "operations": [
+                       {"key": "before", "operation": "item-create",
+                        "options": {"collection": "marks", "payload": {"step": "before"}}},
+                       {"key": "ack", "operation": "respond",
+                        "options": {"status": 202, "body": {"accepted": true}, "continue": true}},
+                       {"key": "wait", "operation": "sleep", "options": {"milliseconds": 1500}},
+                       {"key": "after", "operation": "item-create",
+                        "options": {"collection": "marks", "payload": {"step": "after"}}}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let flow = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let r = admin
+        .post(&format!("/flows/trigger/{flow}"), json!({}))
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.body, json!({"accepted": true}));
+    app.kill();
+    app.kill_and_restart().await;
+
+    let marks = |app: &ServerProcess| {
+        let admin = app.admin();
+        async move {
+            let r = admin.get("/items/marks?fields=step&sort=id&limit=-1").await;
+            r.body["data"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|m| m["step"].as_str().map(str::to_owned))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        }
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while marks(&app).await.len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the rest never ran: {:?}\n{}",
+            marks(&app).await,
+            app.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(marks(&app).await, ["before", "after"], "each write once");
+    let r = app
+        .admin()
+        .get(&format!("/runs?filter[flow][_eq]={flow}&limit=-1"))
+        .await;
+    let runs = r.body["data"].as_array().cloned().unwrap_or_default();
+    assert_eq!(runs.len(), 1, "one run: {runs:?}");
+    assert_eq!(runs[0]["status"], "success", "{}", runs[0]);
+    assert_eq!(runs[0]["steps"], 4);
+    assert_eq!(runs[0]["http_status"], 202);
+}

@@ -512,6 +512,10 @@ async fn answer(
         return Answer::Error(err);
     }
     if let Some(described) = responded(flow, &outcome) {
+        // The queued rest of the run logs it (with every step) when it ends.
+        if outcome.handed_off {
+            return Answer::Respond(described);
+        }
         let status = respond::response(&described).status().as_u16();
         run::finish(core, flow, outcome, Some(status), false).await;
         return Answer::Respond(described);

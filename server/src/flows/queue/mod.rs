@@ -45,6 +45,9 @@ pub struct NewRun {
     pub payload: String,
     pub caller: Caller,
     pub depth: u32,
+    /// Claims it starts with: 1 for a sync run handed to the queue part-way (`respond` with
+    /// `continue`), whose journal the first worker to claim it must read.
+    pub claims: i32,
 }
 
 impl NewRun {
@@ -62,6 +65,7 @@ impl NewRun {
             payload: input.trigger.to_string(),
             caller: Caller::of(input.accountability.as_deref()),
             depth: input.depth,
+            claims: 0,
         }
     }
 }

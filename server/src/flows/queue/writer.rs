@@ -115,7 +115,7 @@ async fn insert_group(txn: &impl ConnectionTrait, group: Vec<NewRun>) -> Result<
             SqlValue::Int(Some(1)),
             "queued".into(),
             now.into(),
-            SqlValue::Int(Some(0)),
+            SqlValue::Int(Some(r.claims)),
             SqlValue::String(Some(r.payload)),
             SqlValue::String(Some(
                 serde_json::to_string(&r.caller).unwrap_or_else(|_| "{}".into()),

@@ -150,6 +150,7 @@ pub async fn run(
     let mut panicked = false;
     let mut rejection_answers = false;
     let mut interrupted = false;
+    let mut handed_off = false;
     let mut next = flow.root;
     let keep_options = input.test || RunInput::keeps_options(flow);
     while let Some(i) = next {
@@ -289,14 +290,9 @@ pub async fn run(
             }
             _ => (status, data, successor, error),
         };
-        // A `respond` step that lets the flow go on answers the caller now.
-        if status == StepStatus::Resolve
+        let answers_early = status == StepStatus::Resolve
             && op.kind == super::operations::respond::RESPOND
-            && data["continue"] == true
-            && let Some(early) = &input.early
-        {
-            early.send(&data);
-        }
+            && data["continue"] == true;
         chain.record(&op.key, data);
         steps.push(StepRecord {
             operation: op.id,
@@ -311,6 +307,35 @@ pub async fn run(
             && !panicked
             && op.handler.as_ref().is_some_and(|h| h.rejection_answers());
         next = successor;
+        // A `respond` step that lets the flow go on answers the caller now; the rest of the
+        // run is handed to the queue (durable from here on), or, when that fails, goes on here.
+        if answers_early && let Some(early) = &input.early {
+            let answer = chain.result(&op.key).cloned().unwrap_or(Value::Null);
+            if next.is_some() {
+                let handing = HandOff {
+                    accountability: input.accountability.as_ref(),
+                    method: input.method.as_deref(),
+                    depth: input.depth,
+                    run: input.run_id.unwrap_or_else(Uuid::new_v4),
+                    http_status: answer["status"]
+                        .as_u64()
+                        .and_then(|s| u16::try_from(s).ok()),
+                };
+                match hand_off(core, flow, &chain, &steps, &handing).await {
+                    Ok(()) => {
+                        early.send(&answer);
+                        handed_off = true;
+                        break;
+                    }
+                    Err(e) => tracing::warn!(
+                        flow = %flow.id,
+                        error = %e,
+                        "could not queue the rest of a run after its answer; it goes on here"
+                    ),
+                }
+            }
+            early.send(&answer);
+        }
     }
     RunOutcome {
         chain,
@@ -327,7 +352,63 @@ pub async fn run(
         test: input.test,
         run_id: input.run_id,
         interrupted,
+        handed_off,
     }
+}
+
+/// Who and what a run handed to the queue part-way continues as.
+struct HandOff<'a> {
+    accountability: Option<&'a Arc<Accountability>>,
+    method: Option<&'a str>,
+    depth: u32,
+    run: Uuid,
+    http_status: Option<u16>,
+}
+
+/// Queues the rest of a sync run: its journal holds every step done so far (their outputs, so
+/// none runs again) and the queued run — already claimed once, so its worker reads that
+/// journal — commits in the same transaction.
+async fn hand_off(
+    core: &Core,
+    flow: &FlowDef,
+    chain: &DataChain,
+    steps: &[StepRecord],
+    h: &HandOff<'_>,
+) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::TransactionTrait;
+    let journal = Journal::new(h.run);
+    let run = super::queue::NewRun {
+        run: h.run,
+        flow: flow.id,
+        logged: flow.accountability.is_some(),
+        trigger: flow.trigger.as_str().chars().take(16).collect(),
+        method: h.method.map(str::to_owned),
+        http_status: h.http_status,
+        payload: chain.trigger().to_string(),
+        caller: super::queue::Caller::of(h.accountability.map(Arc::as_ref)),
+        depth: h.depth,
+        claims: 1,
+    };
+    {
+        let _gate = core.gate.enter().await;
+        let txn = core.db.begin().await?;
+        for (seq, step) in steps.iter().enumerate() {
+            let data = chain.result(&step.key).unwrap_or(&Value::Null);
+            journal
+                .record(
+                    &txn,
+                    seq,
+                    &step.key,
+                    step.status == StepStatus::Resolve,
+                    data,
+                )
+                .await?;
+        }
+        core.queue.queue_in(&txn, vec![run]).await?;
+        txn.commit().await?;
+    }
+    core.queue.committed(1);
+    Ok(())
 }
 
 /// Ends an item step of a queued run: a resolved write commits together with its journal

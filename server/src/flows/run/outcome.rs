@@ -86,6 +86,9 @@ pub struct RunOutcome {
     /// it is neither logged nor settled, and goes back to the queue to continue from its
     /// journal.
     pub interrupted: bool,
+    /// A sync run whose `respond` step (with `continue`) answered the caller and handed the
+    /// rest to the queue: the queued run goes on from its journal and is logged as the run.
+    pub handed_off: bool,
 }
 
 impl RunOutcome {
