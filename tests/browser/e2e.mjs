@@ -79,7 +79,7 @@ await scenario('e2e', async ({ page, step, dialogs }) => {
   check(await attr(page, '#flow-active', 'aria-checked') === 'false', 'new flows start inactive');
   const palette = await page.locator('.fb-palette__item').count();
   const enabled = await page.locator('.fb-palette__item:not([disabled])').count();
-  check(palette === 15 && enabled === 15, `the palette offers every operation type (${enabled}/${palette})`);
+  check(palette === 16 && enabled === 16, `the palette offers every operation type (${enabled}/${palette})`);
 
   // ---------------------------------------------------------------- drag three steps in
   step('zoom out and drag Condition, Create items and Log from the palette');

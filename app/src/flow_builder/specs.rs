@@ -298,6 +298,45 @@ const THROW_ERROR: &[FieldSpec] = &[
     ),
 ];
 
+const RESPOND_TYPES: &[(&str, &str)] = &[
+    ("", "JSON (or text, for a text body)"),
+    ("text/plain", "Plain text"),
+    ("application/xml", "XML (Twilio, SOAP)"),
+    ("text/html", "HTML page"),
+];
+
+const RESPOND: &[FieldSpec] = &[
+    field(
+        "status",
+        "HTTP status",
+        FieldKind::Text,
+        "200 to 599. The caller receives this status.",
+        "200",
+    ),
+    field(
+        "contentType",
+        "Answer as",
+        FieldKind::Choice(RESPOND_TYPES),
+        "",
+        "",
+    ),
+    field("headers", "Headers", FieldKind::Headers, "", ""),
+    field(
+        "body",
+        "Body",
+        FieldKind::Json { template: true },
+        "Text is sent as it is; anything else as JSON. Use {{ $trigger.body.name }} and step keys.",
+        "<Response><Message>Thanks!</Message></Response>",
+    ),
+    field(
+        "continue",
+        "Answer now and keep going",
+        FieldKind::Bool,
+        "The caller gets this answer at once; the steps after this one still run (safely queued).",
+        "",
+    ),
+];
+
 const TRANSFORM: &[FieldSpec] = &[field(
     "json",
     "JSON",
@@ -408,7 +447,7 @@ const JWT: &[FieldSpec] = &[
 ];
 
 /// Every operation type, in palette order within each group.
-pub static OPERATIONS: [OpSpec; 15] = [
+pub static OPERATIONS: [OpSpec; 16] = [
     OpSpec {
         kind: "condition",
         label: "Condition",
@@ -429,6 +468,17 @@ pub static OPERATIONS: [OpSpec; 15] = [
         color: "#dc2626",
         fields: THROW_ERROR,
         defaults: || json!({"status": "400", "code": "INVALID_PAYLOAD", "message": ""}),
+        available: true,
+    },
+    OpSpec {
+        kind: "respond",
+        label: "Answer the caller",
+        description: "Choose the status, headers and body the webhook answers with",
+        group: Group::Decide,
+        icon: IconName::Globe,
+        color: "#2563eb",
+        fields: RESPOND,
+        defaults: || json!({"status": "200", "contentType": "text/plain", "body": "ok", "continue": false}),
         available: true,
     },
     OpSpec {
@@ -750,6 +800,13 @@ pub fn overview(
                 "Code",
                 text(options, "code").or(Some("INTERNAL_SERVER_ERROR".into())),
             );
+        }
+        "respond" => {
+            push("Status", text(options, "status").or(Some("200".into())));
+            push("As", text(options, "contentType"));
+            if options.get("continue") == Some(&Value::Bool(true)) {
+                push("Then", Some("keeps going".into()));
+            }
         }
         "exec" => {
             let lines = options
