@@ -85,8 +85,10 @@ pub async fn save(b: Builder, session: Session) -> Result<(), ApiError> {
             let server = Draft::from_api(&flow, &ops);
             // The server conceals a saved signature secret: compare what it would answer.
             let mut sent = normalized(&draft);
-            sent.fields.options =
-                ingress::conceal_secret(&sent.fields.options, &server.fields.options);
+            if ingress::has_saved_secret(&server.fields.options) {
+                sent.fields.options =
+                    ingress::conceal_secret(&sent.fields.options, &server.fields.options);
+            }
             if normalized(&server) == sent {
                 b.reset(flow, server);
                 b.save_error.set(None);

@@ -30,6 +30,11 @@ fn text(v: &Value) -> String {
     }
 }
 
+/// What a select shows for an unset field: the value the engine would use.
+fn or_default(v: String, default: &str) -> String {
+    if v.is_empty() { default.to_owned() } else { v }
+}
+
 /// A field of `signature` as text (tracked).
 fn sig_field(b: Builder, field: &'static str) -> Signal<String> {
     let sig = opt(b, "signature");
@@ -236,7 +241,7 @@ fn HmacFields(b: Builder) -> impl IntoView {
         <div class="fb-security__pair">
             <div class="field">
                 <label class="field__label" for="signature-algorithm">"Algorithm"</label>
-                <select class="input" id="signature-algorithm" data-testid="signature-algorithm" prop:value=move || algorithm.get() on:change=move |ev| set_sig_field(b, "algorithm", &event_target_value(&ev))>
+                <select class="input" id="signature-algorithm" data-testid="signature-algorithm" prop:value=move || or_default(algorithm.get(), "sha256") on:change=move |ev| set_sig_field(b, "algorithm", &event_target_value(&ev))>
                     <option value="sha1">"SHA-1"</option>
                     <option value="sha256">"SHA-256"</option>
                     <option value="sha512">"SHA-512"</option>
@@ -244,7 +249,7 @@ fn HmacFields(b: Builder) -> impl IntoView {
             </div>
             <div class="field">
                 <label class="field__label" for="signature-encoding">"Written as"</label>
-                <select class="input" id="signature-encoding" data-testid="signature-encoding" prop:value=move || encoding.get() on:change=move |ev| set_sig_field(b, "encoding", &event_target_value(&ev))>
+                <select class="input" id="signature-encoding" data-testid="signature-encoding" prop:value=move || or_default(encoding.get(), "hex") on:change=move |ev| set_sig_field(b, "encoding", &event_target_value(&ev))>
                     <option value="hex">"Hex (0-9, a-f)"</option>
                     <option value="base64">"Base64"</option>
                 </select>
@@ -383,7 +388,7 @@ fn RateLimitFields(b: Builder) -> impl IntoView {
         </div>
         <div class="field">
             <label class="field__label" for="rate-by">"Counted for"</label>
-            <select class="input" id="rate-by" data-testid="rate-limit-by" disabled=move || off.get() prop:value=move || { let v = by.get(); if v.is_empty() { "ip".to_owned() } else { v } } on:change=move |ev| set("by", event_target_value(&ev))>
+            <select class="input" id="rate-by" data-testid="rate-limit-by" disabled=move || off.get() prop:value=move || or_default(by.get(), "ip") on:change=move |ev| set("by", event_target_value(&ev))>
                 <option value="ip">"Each caller address"</option>
                 <option value="token">"Each token or user"</option>
                 <option value="global">"Everyone together"</option>
@@ -412,8 +417,8 @@ fn ConcurrencyFields(b: Builder) -> impl IntoView {
                 <LiveInput id="concurrency-max" testid="concurrency-max" input_type=Signal::derive(|| "number") placeholder="No limit" value=max on_input=Callback::new(move |t| set("max", t)) />
             </div>
             <div class="field">
-                <label class="field__label" for="concurrency-when-full">"When that many are running"</label>
-                <select class="input" id="concurrency-when-full" data-testid="concurrency-when-full" disabled=off prop:value=move || { let v = when_full.get(); if v.is_empty() { "queue".to_owned() } else { v } } on:change=move |ev| set("whenFull", event_target_value(&ev))>
+                <label class="field__label" for="concurrency-when-full">"When full"</label>
+                <select class="input" id="concurrency-when-full" data-testid="concurrency-when-full" disabled=off prop:value=move || or_default(when_full.get(), "queue") on:change=move |ev| set("whenFull", event_target_value(&ev))>
                     <option value="queue">"Wait for a free slot"</option>
                     <option value="reject">"Refuse the call"</option>
                 </select>
