@@ -567,6 +567,43 @@ pub fn allow_list_text(v: &Value) -> String {
     }
 }
 
+/// A preset's name as the select shows it ("GitHub"); `None` for no check.
+pub fn preset_label(preset: &str) -> Option<&'static str> {
+    PRESETS
+        .iter()
+        .find(|(v, _, _)| !v.is_empty() && *v == preset)
+        .map(|(_, label, _)| *label)
+}
+
+/// The trigger card's one-line summary of the limits: "60 calls / 1m · 2 at once · 3
+/// addresses"; `None` without any.
+pub fn limits_summary(options: &Value) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(points) = options.pointer("/rateLimit/points").and_then(Value::as_u64) {
+        let duration = options
+            .pointer("/rateLimit/duration")
+            .map(|d| d.as_str().map_or_else(|| format!("{d} ms"), str::to_owned))
+            .unwrap_or_else(|| "1m".to_owned());
+        parts.push(format!("{points} calls / {duration}"));
+    }
+    if let Some(max) = options.pointer("/concurrency/max").and_then(Value::as_u64) {
+        parts.push(format!("{max} at once"));
+    }
+    if let Some(n) = options
+        .get("ipAllowList")
+        .and_then(Value::as_array)
+        .map(Vec::len)
+        .filter(|n| *n > 0)
+    {
+        parts.push(if n == 1 {
+            "1 address".to_owned()
+        } else {
+            format!("{n} addresses")
+        });
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
 /// The ingress option keys a save error may name.
 pub const OPTION_KEYS: [&str; 6] = [
     "signature",
@@ -808,6 +845,27 @@ mod tests {
             "192.30.252.0/22\n203.0.113.7"
         );
         assert_eq!(allow_list_text(&Value::Null), "");
+    }
+
+    #[test]
+    fn the_card_sums_up_the_check_and_the_limits() {
+        assert_eq!(preset_label("github"), Some("GitHub"));
+        assert_eq!(preset_label(""), None);
+        assert_eq!(limits_summary(&json!({"method": "POST"})), None);
+        assert_eq!(
+            limits_summary(&json!({
+                "rateLimit": {"points": 60, "duration": "1m", "by": "ip"},
+                "concurrency": {"max": 2, "whenFull": "queue"},
+                "ipAllowList": ["192.30.252.0/22", "203.0.113.7"],
+            })),
+            Some("60 calls / 1m · 2 at once · 2 addresses".to_owned())
+        );
+        assert_eq!(
+            limits_summary(
+                &json!({"rateLimit": {"points": 5, "duration": 500}, "ipAllowList": ["::1"]})
+            ),
+            Some("5 calls / 500 ms · 1 address".to_owned())
+        );
     }
 
     #[test]
