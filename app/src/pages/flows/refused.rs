@@ -194,7 +194,7 @@ pub fn RefusedPage() -> impl IntoView {
                 }
                 .into_any(),
                 None => view! {
-                    <EmptyState icon=IconName::Check title="No refused calls" text="No refused calls — every call to this flow was accepted." />
+                    <EmptyState icon=IconName::Check title="No refused calls — every call to this flow was accepted." text="Calls turned away before the flow ran (a bad signature, over a limit, from an address that is not allowed) are listed here." />
                 }
                 .into_any(),
             };
@@ -252,7 +252,7 @@ pub fn RefusedPage() -> impl IntoView {
             </FlowHeader>
             <div class="page page--flow">
                 <ErrorSlot error=flow_error context="Couldn't load the flow" />
-                <p class="muted">"Calls to this flow's web address that were turned away before it ran: with a bad signature, over a limit, from an address that is not allowed, and so on. They start no run."</p>
+                <p class="muted refused-intro">"Calls to this flow's web address that were turned away before it ran: with a bad signature, over a limit, from an address that is not allowed, and so on. They start no run."</p>
                 {move || counts.get().and_then(Result::ok).filter(|c| !c.is_empty()).map(chips.clone())}
                 <Loaded resource=rows label="Loading refused calls…" rows=8 context="Couldn't load refused calls" let:page_of_rows>
                     {table(page_of_rows)}
