@@ -23,4 +23,5 @@ pub mod directus_settings;
 pub mod directus_users;
 pub mod prelude;
 pub mod sluice_kv;
+pub mod sluice_refused;
 pub mod sluice_runs;

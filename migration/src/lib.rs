@@ -19,6 +19,7 @@ mod m20261202_000009_durable_queue;
 mod m20261203_000010_version_triggers;
 mod m20261204_000011_schedule_window;
 mod m20261205_000012_relations;
+mod m20261206_000013_refused;
 
 /// Runs all Sluice migrations in order.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_version_triggers::Migration),
             Box::new(m20261204_000011_schedule_window::Migration),
             Box::new(m20261205_000012_relations::Migration),
+            Box::new(m20261206_000013_refused::Migration),
         ]
     }
 }

@@ -291,6 +291,11 @@ pub struct Config {
     pub flows_idempotency_ttl: Duration,
     /// `FLOWS_IDEMPOTENCY_WAIT`: how long a repeat waits for the first delivery's answer.
     pub flows_idempotency_wait: Duration,
+    /// `FLOWS_REFUSED_MAX`: refused calls kept per flow (the oldest removed first).
+    pub flows_refused_max: u64,
+    /// `FLOWS_CONCURRENCY_WAIT`: how long a sync call waits for a slot of its flow's
+    /// `concurrency` before it is refused.
+    pub flows_concurrency_wait: Duration,
     pub import_ip_deny_list: Vec<String>,
     pub email: EmailConfig,
     pub rate_limit: RateLimitConfig,
@@ -631,6 +636,8 @@ impl Config {
             flows_shutdown_timeout: v.duration("FLOWS_SHUTDOWN_TIMEOUT", "30s")?,
             flows_idempotency_ttl: v.duration("FLOWS_IDEMPOTENCY_TTL", "24h")?,
             flows_idempotency_wait: v.duration("FLOWS_IDEMPOTENCY_WAIT", "30s")?,
+            flows_refused_max: v.count("FLOWS_REFUSED_MAX", 1000)? as u64,
+            flows_concurrency_wait: v.duration("FLOWS_CONCURRENCY_WAIT", "30s")?,
             import_ip_deny_list: v.list("IMPORT_IP_DENY_LIST", "0.0.0.0,169.254.169.254"),
             email: EmailConfig {
                 from: v.string("EMAIL_FROM", "no-reply@example.com"),

@@ -24,6 +24,8 @@ pub enum ErrorCode {
     InvalidOtp,
     InvalidPayload,
     InvalidQuery,
+    /// A webhook call whose signature does not check out (a Sluice code, issue 16).
+    InvalidSignature,
     InvalidToken,
     MethodNotAllowed,
     NotNullViolation,
@@ -55,6 +57,7 @@ impl ErrorCode {
             ErrorCode::InvalidCredentials
             | ErrorCode::InvalidIp
             | ErrorCode::InvalidOtp
+            | ErrorCode::InvalidSignature
             | ErrorCode::TokenExpired
             | ErrorCode::UserSuspended => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden | ErrorCode::InvalidToken => StatusCode::FORBIDDEN,
@@ -84,6 +87,7 @@ impl ErrorCode {
             ErrorCode::InvalidOtp => "INVALID_OTP",
             ErrorCode::InvalidPayload => "INVALID_PAYLOAD",
             ErrorCode::InvalidQuery => "INVALID_QUERY",
+            ErrorCode::InvalidSignature => "INVALID_SIGNATURE",
             ErrorCode::InvalidToken => "INVALID_TOKEN",
             ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ErrorCode::NotNullViolation => "NOT_NULL_VIOLATION",

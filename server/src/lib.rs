@@ -141,6 +141,9 @@ pub async fn start_on(
 
     let cache = protect::cache::ResponseCache::from_config(&config.cache).await;
     let rate_limits = protect::rate_limit::RateLimits::from_config(&config).await;
+    let ingress = Arc::new(
+        flows::ingress::Gatekeeper::start(&config, core.db.clone(), core.gate.clone()).await,
+    );
     let auth = auth::Auth {
         core: core.clone(),
         jwt: Arc::new(JwtKeys::new(&secret)),
@@ -153,6 +156,7 @@ pub async fn start_on(
         auth,
         cache,
         rate_limits,
+        ingress,
     });
     core.follow_other_instances();
     flows::schedule::spawn(flows.clone());

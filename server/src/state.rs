@@ -1,6 +1,6 @@
 //! `AppState`: what a request handler may need — the `Core` (through which runs and services
 //! work), the flow engine, and what only the HTTP layer uses (token signing and caches, login
-//! attempts, the webhook answer cache, rate limits) — built once in `start` and cloned cheaply.
+//! attempts, the webhook answer cache, rate limits, the webhook gatekeeper) — built once in `start` and cloned cheaply.
 
 use std::sync::Arc;
 
@@ -12,6 +12,7 @@ use crate::auth::Auth;
 use crate::config::Config;
 use crate::core::{Cache, Core, Follower};
 use crate::flows::FlowEngine;
+use crate::flows::ingress::Gatekeeper;
 use crate::protect::cache::ResponseCache;
 use crate::protect::rate_limit::RateLimits;
 
@@ -47,6 +48,8 @@ pub struct Shared {
     pub auth: Auth,
     pub cache: Option<ResponseCache>,
     pub rate_limits: RateLimits,
+    /// Per-flow webhook limits and the refused-calls log.
+    pub ingress: Arc<Gatekeeper>,
 }
 
 impl std::ops::Deref for Shared {

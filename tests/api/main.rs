@@ -12,6 +12,7 @@ mod fixtures;
 mod flows;
 mod fuzz_regressions;
 mod hardening_flows;
+mod ingress;
 mod instances;
 mod items_api;
 mod lifecycle;

@@ -36,26 +36,40 @@ pub fn is_json(headers: &HeaderMap) -> bool {
 
 /// Reads the body, refusing anything over `limit` bytes.
 pub async fn read_limited(req: Request, limit: usize) -> Result<Bytes, ApiError> {
-    let declared = req
-        .headers()
+    let (parts, body) = req.into_parts();
+    read_body(&parts.headers, body, limit).await
+}
+
+/// [`read_limited`] of a request taken apart: the headers stay with the caller.
+pub async fn read_body(
+    headers: &HeaderMap,
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    if declared_length(headers).is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::invalid_payload(TOO_LARGE));
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        if crate::serve::is_body_timeout(&e) {
+            ApiError::new(
+                ErrorCode::RequestTimeout,
+                "The request body did not arrive in time.",
+            )
+        } else {
+            ApiError::invalid_payload(TOO_LARGE)
+        }
+    })
+}
+
+/// What a body over the limit is answered.
+pub const TOO_LARGE: &str = "request entity too large";
+
+/// The body length a request announces (`Content-Length`).
+pub fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(ApiError::invalid_payload("request entity too large"));
-    }
-    axum::body::to_bytes(req.into_body(), limit)
-        .await
-        .map_err(|e| {
-            if crate::serve::is_body_timeout(&e) {
-                ApiError::new(
-                    ErrorCode::RequestTimeout,
-                    "The request body did not arrive in time.",
-                )
-            } else {
-                ApiError::invalid_payload("request entity too large")
-            }
-        })
+        .and_then(|v| v.parse::<u64>().ok())
 }
 
 /// Parses JSON bytes with the strict top-level rule.

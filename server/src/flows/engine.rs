@@ -2,7 +2,7 @@
 //! whenever a flow or operation changes, here or on another instance — with the index of event
 //! flows by event name. Runs themselves are `run`'s; the engine is what they look flows up in.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
@@ -10,7 +10,7 @@ use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use entity::prelude::{DirectusFlows, DirectusOperations};
 use entity::{directus_flows, directus_operations};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::model::FlowDef;
@@ -25,6 +25,8 @@ struct Inner {
     /// Operation types; swapped whole when embedding code registers one.
     registry: ArcSwap<Registry>,
     flows: ArcSwap<HashMap<Uuid, Arc<FlowDef>>>,
+    /// Saved flows that are not active (a call to one is logged as refused, `inactive`).
+    inactive: ArcSwap<HashSet<Uuid>>,
     /// Event name → (filter flows, action flows), rebuilt with the flows.
     events: ArcSwap<EventIndex>,
     /// How many times the flows were read and compiled (each write should cost one).
@@ -74,6 +76,7 @@ impl FlowEngine {
             core: core.clone(),
             registry: ArcSwap::from_pointee(Registry::builtin()),
             flows: ArcSwap::from_pointee(HashMap::new()),
+            inactive: ArcSwap::from_pointee(HashSet::new()),
             events: ArcSwap::from_pointee(HashMap::new()),
             reloads: AtomicU64::new(0),
         }));
@@ -116,6 +119,11 @@ impl FlowEngine {
         self.0.flows.load().get(&id).cloned()
     }
 
+    /// Whether a flow is saved but not active.
+    pub fn is_inactive(&self, id: Uuid) -> bool {
+        self.0.inactive.load().contains(&id)
+    }
+
     /// Every active flow.
     pub fn all(&self) -> Vec<Arc<FlowDef>> {
         self.0.flows.load().values().cloned().collect()
@@ -129,6 +137,15 @@ impl FlowEngine {
             .filter(directus_flows::Column::Status.eq("active"))
             .all(db)
             .await?;
+        let inactive: HashSet<Uuid> = DirectusFlows::find()
+            .select_only()
+            .column(directus_flows::Column::Id)
+            .filter(directus_flows::Column::Status.ne("active"))
+            .into_tuple::<Uuid>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
         let ops = DirectusOperations::find()
             .order_by_asc(directus_operations::Column::DateCreated)
             .all(db)
@@ -162,6 +179,7 @@ impl FlowEngine {
         }
         self.0.events.store(Arc::new(events));
         self.0.flows.store(Arc::new(compiled));
+        self.0.inactive.store(Arc::new(inactive));
         Ok(())
     }
 

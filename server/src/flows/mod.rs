@@ -18,6 +18,7 @@ pub mod document;
 pub mod engine;
 pub mod events;
 pub mod idempotency;
+pub mod ingress;
 pub mod log;
 pub mod model;
 pub mod net;

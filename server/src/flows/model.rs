@@ -78,6 +78,8 @@ pub struct WebhookOptions {
     pub cache_query_params: Vec<String>,
     /// `idempotencyKey`: a template of the delivery's key (a Sluice option, issue 13 point 7).
     pub idempotency_key: Option<super::template::Template>,
+    /// Signature, limits, allow list (issue 16, docs/ingress.md).
+    pub ingress: super::ingress::options::Ingress,
 }
 
 /// One compiled operation.
@@ -268,6 +270,7 @@ fn webhook_options(options: &Value, manual: bool) -> WebhookOptions {
             .get("idempotencyKey")
             .filter(|k| k.as_str().is_some_and(|s| !s.trim().is_empty()))
             .map(super::template::Template::compile),
+        ingress: super::ingress::options::Ingress::compile(options),
     }
 }
 

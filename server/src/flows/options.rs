@@ -1,5 +1,5 @@
 //! Checks the Sluice flow options a saved flow carries — `retry`, `retention`,
-//! `idempotencyKey` and `missed` — so a value the engine could not use is refused with a 400 when the flow
+//! `idempotencyKey`, `missed` and the webhook ingress options — so a value the engine could not use is refused with a 400 when the flow
 //! is saved, instead of being ignored at run time.
 
 use serde_json::{Map, Value};
@@ -45,6 +45,7 @@ fn check_options(options: &Map<String, Value>) -> std::result::Result<(), String
         Some(Value::String(m)) if Missed::NAMES.contains(&m.as_str()) => {}
         Some(_) => return Err("\"options.missed\" must be \"skip\", \"once\" or \"all\"".into()),
     }
+    super::ingress::options::Ingress::parse_map(options)?;
     match options.get("idempotencyKey") {
         None | Some(Value::Null | Value::String(_)) => Ok(()),
         Some(_) => Err(

@@ -2,14 +2,14 @@
 //! `FLOWS_LOGS_RETENTION` — their `sluice_runs` row, the run's own activity row and its
 //! revision — in small batches, with a flow's `options.retention` (`{"success": "7d",
 //! "failed": "90d"}`) overriding the global age per outcome, so failures can outlive
-//! successes. Nothing else in the activity log is touched. Expired idempotency keys go in the
-//! same rounds.
+//! successes. Nothing else in the activity log is touched. Expired idempotency keys and old
+//! refused calls (kept as long as failed runs) go in the same rounds.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use entity::{directus_activity, directus_flows, directus_revisions, sluice_runs};
+use entity::{directus_activity, directus_flows, directus_revisions, sluice_refused, sluice_runs};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
@@ -64,11 +64,60 @@ pub fn spawn(core: Core) {
                 Ok(n) => tracing::info!(runs = n, "pruned old run logs"),
                 Err(e) => tracing::warn!(error = %e, "could not prune run logs"),
             }
+            if let Err(e) = prune_refused(&core, Utc::now()).await {
+                tracing::warn!(error = %e, "could not prune refused calls");
+            }
             if let Err(e) = super::idempotency::prune(&core).await {
                 tracing::warn!(error = %e, "could not prune expired idempotency keys");
             }
         }
     });
+}
+
+/// Deletes refused calls (docs/ingress.md) older than their flow's retention for failures at
+/// `now`, and every refused call of a flow that no longer exists; returns how many.
+pub async fn prune_refused(core: &Core, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let global = core.config.flows_logs_retention;
+    let logged: Vec<Uuid> = sluice_refused::Entity::find()
+        .select_only()
+        .column(sluice_refused::Column::Flow)
+        .distinct()
+        .into_tuple()
+        .all(&core.db)
+        .await?;
+    if logged.is_empty() {
+        return Ok(0);
+    }
+    let flows: HashMap<Uuid, Keep> = directus_flows::Entity::find()
+        .filter(directus_flows::Column::Id.is_in(logged.iter().copied()))
+        .all(&core.db)
+        .await?
+        .into_iter()
+        .map(|f| (f.id, Keep::for_flow(f.options.as_ref(), global)))
+        .collect();
+    let mut pruned = 0;
+    for flow in logged {
+        let mut cond = Condition::all().add(sluice_refused::Column::Flow.eq(flow));
+        match flows.get(&flow) {
+            None => {}
+            Some(Keep {
+                failed: Some(age), ..
+            }) => {
+                let Ok(age) = chrono::Duration::from_std(*age) else {
+                    continue;
+                };
+                cond = cond.add(sluice_refused::Column::Timestamp.lt(now - age));
+            }
+            Some(_) => continue,
+        }
+        let _gate = core.gate.background().enter().await;
+        pruned += sluice_refused::Entity::delete_many()
+            .filter(cond)
+            .exec(&core.db)
+            .await?
+            .rows_affected;
+    }
+    Ok(pruned)
 }
 
 /// Deletes every run older than its flow's retention at `now`; returns how many.

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::document::{self, OpPlan};
 use super::engine::FlowEngine;
+use super::ingress::conceal;
 use super::options;
 use super::store;
 use crate::access::Accountability;
@@ -72,6 +73,9 @@ impl<'a> FlowService<'a> {
     /// operation (`operation: {…}`) is stored here, whole; plain rows are left to the caller.
     pub async fn create(&self, body: &Value) -> Result<Created> {
         options::check_write(body)?;
+        if conceal::sends_mask(body) {
+            return Err(conceal::mask_refused());
+        }
         let nested = body.get("operations").is_some_and(Value::is_array)
             || body.get("operation").is_some_and(Value::is_object);
         if !nested {
@@ -101,7 +105,12 @@ impl<'a> FlowService<'a> {
 
     /// `PATCH /flows` (a list, or `keys` with `data`): checked, then left to the generic update.
     pub fn check_flows(&self, body: &Value) -> Result<()> {
-        options::check_write(body)
+        options::check_write(body)?;
+        // The mask stands for one flow's stored secret: a batch cannot send it.
+        if conceal::sends_mask(body) {
+            return Err(conceal::mask_refused());
+        }
+        Ok(())
     }
 
     /// `PATCH /flows/{id}` with `operations: […]` replaces the operation set (S3 document:
@@ -109,10 +118,28 @@ impl<'a> FlowService<'a> {
     /// returns the rest of the patch, now naming it; any other patch is checked (the first
     /// operation must belong to the flow) and returned for the generic update.
     pub async fn update(&self, raw_id: &str, body: &Value) -> Result<Option<Value>> {
+        if !body.is_object() {
+            return Err(ApiError::invalid_payload("Payload must be an object"));
+        }
+        options::check_write(body)?;
+        // The mask sent back (a form that read the flow) keeps the stored secret.
+        let kept;
+        let body = if conceal::sends_mask(body) {
+            let id = flow_id(raw_id)?;
+            let stored = store::load_flow(&self.engine.core().db, id).await?;
+            let mut patch = body.clone();
+            conceal::keep_stored(
+                &mut patch,
+                stored.as_ref().and_then(|(f, _)| f.get("options")),
+            )?;
+            kept = patch;
+            &kept
+        } else {
+            body
+        };
         let Value::Object(obj) = body else {
             return Err(ApiError::invalid_payload("Payload must be an object"));
         };
-        options::check_write(body)?;
         let relational = match obj.get("operations") {
             Some(Value::Array(list)) => !list.iter().all(Value::is_object),
             Some(Value::Object(_)) => true,

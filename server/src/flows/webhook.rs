@@ -6,7 +6,9 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::Request;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
@@ -14,54 +16,208 @@ use uuid::Uuid;
 
 use super::engine::FlowEngine;
 use super::idempotency::{self, Delivery};
+use super::ingress::Gatekeeper;
+use super::ingress::refused::{self, Refused};
+use super::ingress::signature::{Preset, Secret, Signature, slack_challenge};
 use super::model::{FlowDef, TriggerKind};
-use super::queue::Refused;
+use super::queue::Refused as QueueRefused;
 use super::run::{self, RunInput, RunOutcome};
 use crate::access::{AccessSnapshot, Accountability};
 use crate::core::Core;
-use crate::error::{ApiError, Result};
-use crate::extract::json::{is_json, parse_strict, read_limited};
+use crate::error::{ApiError, ErrorCode, Result};
+use crate::extract::json::{declared_length, is_json, parse_strict, read_body};
 use crate::extract::query::parse_raw;
 use crate::filter::validate::{Mode, validate};
 use crate::protect::cache::{ResponseCache, webhook_key};
+use crate::protect::rate_limit::exceeded_error;
 use crate::query::Query;
 
-/// A webhook call: the flow's answer and the headers that go with it.
+/// A webhook call: the flow's answer and the headers that go with it. A call the flow refuses
+/// (docs/ingress.md) is also written to its refused-calls log.
 pub async fn handle(
     engine: &FlowEngine,
     cache: Option<&ResponseCache>,
+    gate: &Gatekeeper,
     acc: Arc<Accountability>,
     raw_id: &str,
     req: Request,
 ) -> Result<Response> {
+    let (parts, body) = req.into_parts();
+    let mut seen = Seen::default();
+    match deliver(engine, cache, gate, &acc, raw_id, &parts, body, &mut seen).await {
+        Ok(resp) => Ok(resp),
+        Err(stop) => {
+            if let (Some(reason), Some(flow)) = (stop.reason, seen.flow) {
+                let status = stop.err.status().as_u16();
+                record(
+                    engine.core(),
+                    gate,
+                    flow,
+                    reason,
+                    status,
+                    stop.err.message(),
+                    &parts,
+                    &acc,
+                    seen,
+                );
+            }
+            Err(stop.err)
+        }
+    }
+}
+
+/// Why a call stopped before its run: the error it is answered, and — when it is one the
+/// refused-calls log keeps — the reason code.
+struct Stop {
+    err: ApiError,
+    reason: Option<&'static str>,
+}
+
+impl From<ApiError> for Stop {
+    fn from(err: ApiError) -> Stop {
+        Stop { err, reason: None }
+    }
+}
+
+fn refuse(reason: &'static str, err: ApiError) -> Stop {
+    Stop {
+        err,
+        reason: Some(reason),
+    }
+}
+
+/// What a call showed before it stopped, for its refused-calls record.
+#[derive(Default)]
+struct Seen {
+    /// The flow it called, once known to exist.
+    flow: Option<Uuid>,
+    /// The body, once read.
+    body: Option<Bytes>,
+    /// Whether the flow keeps refused bodies (`keepRefusedBodies`).
+    keep: bool,
+}
+
+/// Writes a refused call to the log (off the request path).
+#[allow(clippy::too_many_arguments)]
+fn record(
+    core: &Core,
+    gate: &Gatekeeper,
+    flow: Uuid,
+    reason: &'static str,
+    status: u16,
+    message: &str,
+    parts: &Parts,
+    acc: &Accountability,
+    seen: Seen,
+) {
+    let redactor = &core.redactor;
+    let body_size = seen
+        .body
+        .as_ref()
+        .map(|b| b.len() as u64)
+        .or_else(|| declared_length(&parts.headers))
+        .unwrap_or(0);
+    let excerpt = seen.body.as_ref().map(|b| refused::excerpt(b, redactor));
+    let kept = seen
+        .body
+        .filter(|_| seen.keep && refused::TRANSIENT.contains(&reason))
+        .map(|b| String::from_utf8_lossy(&b).into_owned());
+    gate.refused.record(Refused {
+        flow,
+        at: chrono::Utc::now(),
+        reason,
+        status,
+        message: message.to_owned(),
+        ip: acc.ip.clone(),
+        method: parts.method.to_string(),
+        query: parts.uri.query().map(str::to_owned),
+        user: acc.user,
+        headers: refused::redact_headers(&parts.headers, redactor),
+        body_size,
+        excerpt,
+        body: kept,
+    });
+}
+
+/// Reads the body within `MAX_PAYLOAD_SIZE`; a body too large is a refusal, one that did not
+/// arrive in time is not (nothing of it was seen).
+async fn read(
+    core: &Core,
+    parts: &Parts,
+    body: axum::body::Body,
+    seen: &mut Seen,
+) -> std::result::Result<Bytes, Stop> {
+    match read_body(&parts.headers, body, core.config.max_payload_size).await {
+        Ok(bytes) => {
+            seen.body = Some(bytes.clone());
+            Ok(bytes)
+        }
+        Err(e) if e.status() == StatusCode::REQUEST_TIMEOUT => Err(e.into()),
+        Err(e) => Err(refuse("too_large", e)),
+    }
+}
+
+/// The call itself, checks first (in docs/ingress.md's order).
+#[allow(clippy::too_many_arguments)]
+async fn deliver(
+    engine: &FlowEngine,
+    cache: Option<&ResponseCache>,
+    gate: &Gatekeeper,
+    acc: &Arc<Accountability>,
+    raw_id: &str,
+    parts: &Parts,
+    body: axum::body::Body,
+    seen: &mut Seen,
+) -> std::result::Result<Response, Stop> {
     let core = engine.core();
     // Before the flow is looked up: an answer from flows a purge replaces is not stored.
     let generation = match cache {
         Some(c) => c.generation().await,
         None => 0,
     };
-    let path = req.uri().path().to_owned();
-    let method = req.method().clone();
+    let path = parts.uri.path();
+    let method = &parts.method;
     let Ok(id) = Uuid::parse_str(raw_id) else {
-        return Err(ApiError::route_not_found(&path));
+        return Err(ApiError::route_not_found(path).into());
     };
-    if !webhook_method(&method) {
-        return Err(ApiError::route_not_found(&path));
+    if !webhook_method(method) {
+        return Err(ApiError::route_not_found(path).into());
     }
-    let flow = engine
-        .get(id)
-        .filter(|f| matches!(f.trigger, TriggerKind::Webhook | TriggerKind::Manual))
-        .filter(|f| f.webhook.as_ref().is_some_and(|w| w.method == method))
-        .ok_or_else(ApiError::forbidden)?;
-    if !may_trigger(&core.access.get(), &acc, &flow) {
-        return Err(ApiError::forbidden());
-    }
-    let Some(options) = flow.webhook.as_ref() else {
-        return Err(ApiError::forbidden());
+    let Some(flow) = engine.get(id) else {
+        if engine.is_inactive(id) {
+            seen.flow = Some(id);
+            return Err(refuse("inactive", ApiError::forbidden()));
+        }
+        return Err(ApiError::forbidden().into());
     };
-    let raw_query = parse_raw(&core.config, req.uri().query());
+    seen.flow = Some(id);
+    let options = match flow.webhook.as_ref() {
+        Some(w) if matches!(flow.trigger, TriggerKind::Webhook | TriggerKind::Manual) => w,
+        _ => return Err(ApiError::forbidden().into()),
+    };
+    if options.method != method {
+        return Err(refuse("method_not_allowed", ApiError::forbidden()));
+    }
+    let ingress = &options.ingress;
+    seen.keep = ingress.keep_refused_bodies;
+    if !ingress.allows(acc.ip.as_deref()) {
+        return Err(refuse("ip_not_allowed", ApiError::forbidden()));
+    }
+    if !may_trigger(&core.access.get(), acc, &flow) {
+        return Err(refuse("forbidden", ApiError::forbidden()));
+    }
+    if let Some(rate) = &ingress.rate
+        && let Err(wait) = gate.consume(flow.id, rate, acc).await
+    {
+        // Read only when the flow keeps refused bodies for replay: a flood costs no reads.
+        if seen.keep {
+            read(core, parts, body, seen).await?;
+        }
+        return Err(refuse("rate_limited", exceeded_error(rate.points, wait)));
+    }
+    let raw_query = parse_raw(&core.config, parts.uri.query());
     Query::from_params(&raw_query)?;
-    let cached = cache.filter(|_| method == Method::GET && options.cache_enabled);
+    let cached = cache.filter(|_| *method == Method::GET && options.cache_enabled);
     let cache_key = cached.map(|_| {
         let user = acc.user.map(|u| u.to_string());
         webhook_key(
@@ -71,6 +227,19 @@ pub async fn handle(
             &options.cache_query_params,
         )
     });
+    let headers = headers_object(&parts.headers);
+    let json_body = is_json(&parts.headers);
+    let bytes = read(core, parts, body, seen).await?;
+    if let Some(signature) = &ingress.signature {
+        let secret = secret_of(core, signature)?;
+        let now = chrono::Utc::now().timestamp();
+        if let Err(refusal) = signature.verify(&parts.headers, &bytes, &secret, now) {
+            return Err(refuse(
+                refusal.reason(),
+                ApiError::new(ErrorCode::InvalidSignature, refusal.message()),
+            ));
+        }
+    }
     if let (Some(cache), Some(key)) = (cached, &cache_key)
         && let Some(hit) = cache.get(key).await
     {
@@ -93,18 +262,33 @@ pub async fn handle(
         cache_status(cache, &mut resp, "HIT");
         return Ok(resp);
     }
-    let headers = headers_object(req.headers());
-    let json_body = is_json(req.headers());
-    let bytes = read_limited(req, core.config.max_payload_size).await?;
-    let body = if json_body && !bytes.iter().all(u8::is_ascii_whitespace) && method != Method::GET {
-        parse_strict(&bytes)?
+    let body = if json_body && !bytes.iter().all(u8::is_ascii_whitespace) && *method != Method::GET
+    {
+        parse_strict(&bytes).map_err(|e| refuse("invalid_json", e))?
     } else {
         json!({})
     };
-    if flow.trigger == TriggerKind::Manual {
-        manual_checks(core, &acc, &flow, &body).await?;
+    if ingress
+        .signature
+        .as_ref()
+        .is_some_and(|s| s.preset == Preset::Slack)
+        && let Some(challenge) = slack_challenge(&body)
+    {
+        // Slack checks a new endpoint with a signed challenge, answered before any run.
+        return Ok(axum::Json(json!({ "challenge": challenge })).into_response());
     }
-    let trigger = trigger_value(raw_id, raw_query, body, method.as_str(), headers);
+    if flow.trigger == TriggerKind::Manual {
+        manual_checks(core, acc, &flow, &body).await?;
+    }
+    let mut trigger = trigger_value(raw_id, raw_query, body, method.as_str(), headers);
+    if ingress.raw_body
+        && let Value::Object(t) = &mut trigger
+    {
+        t.insert(
+            "rawBody".into(),
+            Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+        );
+    }
     let key = idempotency::key_of(
         trigger.get("headers").unwrap_or(&Value::Null),
         options.idempotency_key.as_ref(),
@@ -125,10 +309,55 @@ pub async fn handle(
                 if let Some(run) = run.and_then(|r| axum::http::HeaderValue::from_str(&r).ok()) {
                     resp.headers_mut().insert(RUN_ID_HEADER, run);
                 }
+                let message = "A repeated delivery, answered from the first";
+                record(
+                    core,
+                    gate,
+                    flow.id,
+                    "duplicate",
+                    status.as_u16(),
+                    message,
+                    parts,
+                    acc,
+                    std::mem::take(seen),
+                );
                 return Ok(resp);
             }
             Delivery::First(claim) => Some(claim),
         },
+    };
+    // A slot of the flow's `concurrency`, held by a sync run until it ends (async runs take
+    // theirs when a worker executes them).
+    let slot = match &ingress.concurrency {
+        None => None,
+        Some(c) if options.is_async => {
+            if c.reject && c.slots.available_permits() == 0 {
+                if let Some(claim) = claim {
+                    claim.release(core).await;
+                }
+                return Err(refuse("concurrency", ApiError::flows_busy(FLOW_BUSY)));
+            }
+            None
+        }
+        Some(c) => {
+            let taken = if c.reject {
+                c.slots.clone().try_acquire_owned().ok()
+            } else {
+                tokio::time::timeout(gate.concurrency_wait, c.slots.clone().acquire_owned())
+                    .await
+                    .ok()
+                    .and_then(std::result::Result::ok)
+            };
+            match taken {
+                Some(permit) => Some(permit),
+                None => {
+                    if let Some(claim) = claim {
+                        claim.release(core).await;
+                    }
+                    return Err(refuse("concurrency", ApiError::flows_busy(FLOW_BUSY)));
+                }
+            }
+        }
     };
     let input = RunInput {
         trigger,
@@ -152,12 +381,13 @@ pub async fn handle(
                     claim.release(core).await;
                 }
                 return Err(match refused {
-                    Refused::Full => ApiError::flows_busy(QUEUE_FULL),
-                    Refused::Failed(e) => {
+                    QueueRefused::Full => ApiError::flows_busy(QUEUE_FULL),
+                    QueueRefused::Failed(e) => {
                         tracing::error!(flow = %flow.id, error = %e, "could not queue an async run");
                         ApiError::flows_busy(NOT_QUEUED)
                     }
-                });
+                }
+                .into());
             }
         };
         if let Some(claim) = claim {
@@ -173,6 +403,7 @@ pub async fn handle(
     let caller = acc.clone();
     let run_id = input.run_id;
     let run = core.tasks.spawn(async move {
+        let _slot = slot;
         let outcome = run::run(&runner, &flow, input, None).await;
         let answered = answer(&flow, outcome, &caller, envelope, runner.core()).await;
         if let Some(claim) = claim {
@@ -204,6 +435,27 @@ pub async fn handle(
         return Ok(resp);
     }
     Ok(json_response(status, text, "no-cache"))
+}
+
+/// Why a call is refused when its flow's `concurrency` slots are taken.
+pub const FLOW_BUSY: &str =
+    "This flow is already running as many times as it may; try again shortly";
+
+/// The secret a signature is checked with: stored with the flow, or an allow-listed variable.
+fn secret_of(core: &Core, signature: &Signature) -> Result<String> {
+    match &signature.secret {
+        Secret::Stored(s) => Ok(s.clone()),
+        Secret::Env(name) => core
+            .config
+            .flows_env
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| {
+                tracing::error!(variable = %name, "a flow's signature secret names a variable that is not allow-listed or not set");
+                ApiError::internal(anyhow::anyhow!("signature secret variable {name} is not available"))
+            }),
+    }
 }
 
 /// What a finished sync run answers.
@@ -339,6 +591,67 @@ pub async fn test(
         "steps": steps,
         "trigger": trigger,
     }))
+}
+
+/// `POST /flows/{id}/signed-test` (admins; docs/ingress.md): signs a sample body with the
+/// flow's stored secret as its provider would, delivers it to the flow's webhook as a real call
+/// (as the admin asking), and answers what the call was answered with the headers it carried.
+pub async fn signed_test(
+    engine: &FlowEngine,
+    gate: &Gatekeeper,
+    acc: Arc<Accountability>,
+    raw_id: &str,
+    sample: &Value,
+) -> Result<Value> {
+    let core = engine.core();
+    let id = Uuid::parse_str(raw_id).map_err(|_| ApiError::forbidden())?;
+    let flow = super::store::compile_saved(&core.db, id, &engine.registry())
+        .await?
+        .ok_or_else(ApiError::forbidden)?;
+    let Some(webhook) = flow.webhook.as_ref() else {
+        return Err(ApiError::invalid_payload(
+            "This flow is not called by a webhook",
+        ));
+    };
+    let Some(signature) = webhook.ingress.signature.as_ref() else {
+        return Err(ApiError::invalid_payload(
+            "This flow does not check signatures",
+        ));
+    };
+    let body = match sample.get("body") {
+        None | Some(Value::Null) => json!({"hello": "world"}),
+        Some(b) => b.clone(),
+    };
+    let bytes = serde_json::to_vec(&body).map_err(ApiError::internal)?;
+    let secret = secret_of(core, signature)?;
+    let now = chrono::Utc::now().timestamp();
+    let message_id = format!("msg_{}", Uuid::new_v4().simple());
+    let signed = signature.sign(&bytes, &secret, now, &message_id);
+    let mut req = axum::http::Request::builder()
+        .method(webhook.method.clone())
+        .uri(format!("/flows/trigger/{id}"))
+        .header(axum::http::header::CONTENT_TYPE, "application/json");
+    for (name, value) in &signed {
+        req = req.header(name.as_str(), value.as_str());
+    }
+    let req = req
+        .body(axum::body::Body::from(bytes))
+        .map_err(ApiError::internal)?;
+    let resp = match handle(engine, None, gate, acc, raw_id, req).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    };
+    let status = resp.status().as_u16();
+    let text = axum::body::to_bytes(resp.into_body(), core.config.max_payload_size)
+        .await
+        .unwrap_or_default();
+    let answer = serde_json::from_slice::<Value>(&text)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&text).into_owned()));
+    let headers: Map<String, Value> = signed
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    Ok(json!({"status": status, "headers": headers, "body": answer}))
 }
 
 /// Adds `CACHE_STATUS_HEADER: HIT|MISS` when configured.

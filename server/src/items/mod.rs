@@ -86,6 +86,10 @@ fn mask_concealed(collection: &Collection, item: &mut Map<String, Value>) {
             *v = json!(MASK);
         }
     }
+    // A value concealed inside a JSON field: a flow's webhook signature secret.
+    if collection.name == "directus_flows" {
+        crate::flows::ingress::conceal::flow(item);
+    }
 }
 
 /// What a concealed value reads as.

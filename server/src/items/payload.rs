@@ -106,6 +106,9 @@ impl<C: super::Conn> Items<'_, C> {
             );
             values.push((f.name.clone(), sql));
         }
+        if coll.name == "directus_flows" {
+            crate::flows::ingress::conceal::flow(&mut audit);
+        }
         Ok(Prepared { values, audit })
     }
 

@@ -27,9 +27,9 @@ struct Window {
 /// Bytes one memory-store entry costs besides its key (moka's node, the `Arc<Window>`).
 const ENTRY_OVERHEAD: u32 = 96;
 
-type Windows = moka::sync::Cache<String, Arc<Window>>;
+type WindowCache = moka::sync::Cache<String, Arc<Window>>;
 
-fn memory_store(duration: Duration, max_bytes: u64) -> Windows {
+fn memory_store(duration: Duration, max_bytes: u64) -> WindowCache {
     moka::sync::Cache::builder()
         .weigher(|key: &String, _: &Arc<Window>| {
             u32::try_from(key.len())
@@ -42,43 +42,38 @@ fn memory_store(duration: Duration, max_bytes: u64) -> Windows {
 }
 
 enum Backend {
-    Memory(Windows),
+    Memory(WindowCache),
     Redis(redis::aio::ConnectionManager),
 }
 
-/// One limit: `points` per `duration`.
-pub struct Limiter {
-    points: u32,
-    duration: Duration,
+/// Fixed windows counted in memory or in Redis, for limits of any size: the global limiter's
+/// and each webhook flow's own (`rateLimit`), which share one store.
+pub struct Windows {
     prefix: String,
     backend: Backend,
 }
 
-impl Limiter {
-    async fn new(
-        points: u32,
-        duration: Duration,
-        store: &Store,
-        prefix: String,
-        max_bytes: u64,
-    ) -> Limiter {
+impl Windows {
+    /// A store whose memory entries live at most `longest` (the longest window it counts).
+    pub async fn open(store: &Store, prefix: String, max_bytes: u64, longest: Duration) -> Windows {
         let backend = match store {
-            Store::Memory => Backend::Memory(memory_store(duration, max_bytes)),
+            Store::Memory => Backend::Memory(memory_store(longest, max_bytes)),
             Store::Redis(url) => match super::redis_manager(url).await {
                 Some(m) => Backend::Redis(m),
-                None => Backend::Memory(memory_store(duration, max_bytes)),
+                None => Backend::Memory(memory_store(longest, max_bytes)),
             },
         };
-        Limiter {
-            points,
-            duration,
-            prefix,
-            backend,
-        }
+        Windows { prefix, backend }
     }
 
-    /// Counts one request for `key`; `Err(wait)` when over the limit.
-    pub async fn consume(&self, key: &str) -> Result<(), Duration> {
+    /// Counts one request for `key` in a window of `duration`; `Err(wait)` when it is the
+    /// `points + 1`-th or later.
+    pub async fn consume(
+        &self,
+        key: &str,
+        points: u32,
+        duration: Duration,
+    ) -> Result<(), Duration> {
         match &self.backend {
             Backend::Memory(windows) => {
                 let now = Instant::now();
@@ -90,7 +85,7 @@ impl Limiter {
                 };
                 let mut window = windows.entry_by_ref(key).or_insert_with(fresh).into_value();
                 // An entry outlives its window until the cache notices; start a new one.
-                if now.duration_since(window.start) >= self.duration {
+                if now.duration_since(window.start) >= duration {
                     window = fresh();
                     windows.insert(key.into(), window.clone());
                 }
@@ -98,10 +93,8 @@ impl Limiter {
                     .count
                     .fetch_add(1, Ordering::Relaxed)
                     .saturating_add(1);
-                if count > self.points {
-                    Err(self
-                        .duration
-                        .saturating_sub(now.duration_since(window.start)))
+                if count > points {
+                    Err(duration.saturating_sub(now.duration_since(window.start)))
                 } else {
                     Ok(())
                 }
@@ -109,7 +102,7 @@ impl Limiter {
             Backend::Redis(conn) => {
                 let mut conn = conn.clone();
                 let k = format!("{}:{key}", self.prefix);
-                let ms = self.duration.as_millis().max(1) as u64;
+                let ms = duration.as_millis().max(1) as u64;
                 let result: redis::RedisResult<(u32, i64)> = super::bounded(
                     redis::pipe()
                         .atomic()
@@ -128,7 +121,7 @@ impl Limiter {
                 )
                 .await;
                 match result {
-                    Ok((count, ttl)) if count > self.points => {
+                    Ok((count, ttl)) if count > points => {
                         Err(Duration::from_millis(u64::try_from(ttl).unwrap_or(ms)))
                     }
                     Ok(_) => Ok(()),
@@ -139,6 +132,34 @@ impl Limiter {
                 }
             }
         }
+    }
+}
+
+/// One limit: `points` per `duration`.
+pub struct Limiter {
+    points: u32,
+    duration: Duration,
+    windows: Windows,
+}
+
+impl Limiter {
+    async fn new(
+        points: u32,
+        duration: Duration,
+        store: &Store,
+        prefix: String,
+        max_bytes: u64,
+    ) -> Limiter {
+        Limiter {
+            points,
+            duration,
+            windows: Windows::open(store, prefix, max_bytes, duration).await,
+        }
+    }
+
+    /// Counts one request for `key`; `Err(wait)` when over the limit.
+    pub async fn consume(&self, key: &str) -> Result<(), Duration> {
+        self.windows.consume(key, self.points, self.duration).await
     }
 }
 
@@ -201,6 +222,11 @@ fn ms_text(d: Duration) -> String {
 }
 
 fn exceeded(limit: u32, wait: Duration) -> Response {
+    exceeded_error(limit, wait).into_response()
+}
+
+/// 429 `REQUESTS_EXCEEDED` with `Retry-After` (and Directus's `limit` and `reset`).
+pub fn exceeded_error(limit: u32, wait: Duration) -> ApiError {
     let reset = chrono::Utc::now()
         + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(1));
     ApiError::new(
@@ -213,7 +239,6 @@ fn exceeded(limit: u32, wait: Duration) -> Response {
         HeaderName::from_static("retry-after"),
         HeaderValue::from(wait.as_secs_f64().ceil().max(1.0) as u64),
     )
-    .into_response()
 }
 
 /// The middleware: global limit first, then per IP.
@@ -272,7 +297,7 @@ mod tests {
             let key = format!("2001:db8::{i:x}");
             assert!(l.consume(&key).await.is_ok());
         }
-        let Backend::Memory(windows) = &l.backend else {
+        let Backend::Memory(windows) = &l.windows.backend else {
             unreachable!("memory store configured")
         };
         windows.run_pending_tasks();

@@ -12,6 +12,7 @@ use super::items;
 use crate::error::{ApiError, Result};
 use crate::extract::query::DirectusQuery;
 use crate::extract::{Acc, ApiJson, OptionalJson, Path};
+use crate::flows::ingress::conceal;
 use crate::flows::service::{Created, FLOWS, FlowService, OPERATIONS, OpsToDelete};
 use crate::flows::{document, replay, store, webhook};
 use crate::query::Query;
@@ -33,6 +34,9 @@ pub fn router() -> Router<AppState> {
             get(read_flow).patch(update_flow).delete(delete_flow),
         )
         .route("/flows/{id}/test", post(test_flow))
+        .route("/flows/{id}/signed-test", post(signed_test))
+        .route("/flows/{id}/refused", get(list_refused))
+        .route("/flows/{id}/refused/{refused}/replay", post(replay_refused))
         .route("/flows/{id}/runs/replay", post(replay_runs))
         .route("/flows/{id}/runs/{run}/replay", post(replay_run))
         .route(
@@ -101,9 +105,10 @@ async fn read_flow(
     // Reading it first applies the caller's permissions.
     items::read(&state, Acc(acc.0.clone()), FLOWS, &id, &Query::default()).await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::forbidden())?;
-    let (fields, root) = store::load_flow(&state.db, id)
+    let (mut fields, root) = store::load_flow(&state.db, id)
         .await?
         .ok_or_else(ApiError::forbidden)?;
+    conceal::flow(&mut fields);
     let ops = store::load_ops(&state.db, id).await?;
     Ok(Json(json!({ "data": document::to_document(&fields, &ops, root) })).into_response())
 }
@@ -216,7 +221,8 @@ async fn trigger(
     Path(raw_id): Path<String>,
     req: Request,
 ) -> Response {
-    match webhook::handle(&state.flows, state.cache.as_ref(), acc, &raw_id, req).await {
+    let cache = state.cache.as_ref();
+    match webhook::handle(&state.flows, cache, &state.ingress, acc, &raw_id, req).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
@@ -273,6 +279,78 @@ async fn replay_runs(
     Ok((
         axum::http::StatusCode::ACCEPTED,
         Json(json!({ "data": done.to_json() })),
+    )
+        .into_response())
+}
+
+/// `POST /flows/{id}/signed-test` (admins): a sample body signed with the flow's secret and
+/// delivered to its webhook (docs/ingress.md).
+async fn signed_test(
+    State(state): State<AppState>,
+    Acc(acc): Acc,
+    Path(raw_id): Path<String>,
+    OptionalJson(sample): OptionalJson,
+) -> Result<Response> {
+    if !acc.admin {
+        return Err(ApiError::forbidden());
+    }
+    let sample = sample.unwrap_or(Value::Null);
+    let answer = webhook::signed_test(&state.flows, &state.ingress, acc, &raw_id, &sample).await?;
+    Ok(Json(json!({ "data": answer })).into_response())
+}
+
+/// `GET /flows/{id}/refused` (admins): the flow's refused calls, with the query language. The
+/// kept body and the query string (which may hold credentials) are never answered.
+async fn list_refused(
+    State(state): State<AppState>,
+    Acc(acc): Acc,
+    Path(raw_id): Path<String>,
+    q: DirectusQuery,
+) -> Result<Response> {
+    if !acc.admin {
+        return Err(ApiError::forbidden());
+    }
+    let id = uuid::Uuid::parse_str(&raw_id).map_err(|_| ApiError::forbidden())?;
+    // What this instance refused so far is written before it is read.
+    state.ingress.refused.flush().await;
+    let mut query = q.query.clone();
+    let of_flow = json!({"flow": {"_eq": id.to_string()}});
+    query.filter = Some(match query.filter.take() {
+        Some(f) => json!({"_and": [of_flow, f]}),
+        None => of_flow,
+    });
+    let ctx = state.items_ctx(acc);
+    let items = crate::items::Items::new(&state.db, &ctx, REFUSED)?;
+    let mut out = items.read_by_query(&query).await?;
+    for row in &mut out.data {
+        if let Some(o) = row.as_object_mut() {
+            o.remove("body");
+            o.remove("query");
+        }
+    }
+    let mut body = json!({ "data": out.data });
+    if let Some(meta) = out.meta {
+        body["meta"] = meta;
+    }
+    Ok(Json(body).into_response())
+}
+
+/// The refused-calls log's collection.
+const REFUSED: &str = "sluice_refused";
+
+/// `POST /flows/{id}/refused/{refused}/replay` (admins): queues a replayable refused call.
+async fn replay_refused(
+    State(state): State<AppState>,
+    Acc(acc): Acc,
+    Path((raw_id, refused)): Path<(String, String)>,
+) -> Result<Response> {
+    if !acc.admin {
+        return Err(ApiError::forbidden());
+    }
+    let run = crate::flows::ingress::replay::refused(&state.flows, &raw_id, &refused).await?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(json!({ "data": {"queued": 1, "run": run.to_string()} })),
     )
         .into_response())
 }

@@ -314,6 +314,16 @@ async fn execute(engine: &FlowEngine, job: Claimed) {
         run_id: Some(job.run),
         journal: Some(Arc::new(journal)),
     };
+    // A flow's `concurrency` slot, waited for with the run claimed (its lease renewed).
+    let slots = flow
+        .webhook
+        .as_ref()
+        .and_then(|w| w.ingress.concurrency.as_ref())
+        .map(|c| c.slots.clone());
+    let _slot = match slots {
+        Some(s) => s.acquire_owned().await.ok(),
+        None => None,
+    };
     let outcome = run::run(engine, &flow, input, None).await;
     if outcome.interrupted {
         // Stopped by the shutdown's deadline: still `running` and this instance's, so the
