@@ -3,7 +3,8 @@
 // answers 200 with the signature header it sent; a tampered call sent from here (a correct
 // signature of another body) is refused 401 INVALID_SIGNATURE and appears on the Refused tab
 // as "Bad signature" with its count chip; after a reload the secret is nowhere in the page,
-// only "saved — type to replace", and the API reads it back as the mask.
+// only "saved — type to replace", and the API reads it back as the mask. Then a call refused
+// by a rate limit, with its body kept, is replayed from the Refused tab and opens as a run.
 //
 // Env: see tests/browser/lib.mjs.
 
@@ -11,7 +12,8 @@ import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 
 import {
-  api, artifacts, base, check, openSignedIn, scenario, text, tid, timeout, waitFor, waitText,
+  api, artifacts, base, check, clearToasts, openSignedIn, scenario, text, tid, timeout, waitFor,
+  waitText,
 } from './lib.mjs';
 
 const MASK = '**********';
@@ -138,4 +140,32 @@ await scenario('ingress', async ({ page, step }) => {
   await page.click(tid('signed-test'));
   await waitText(page, tid('signed-test-status'), (t) => t === '200', 'the kept secret still signs');
   step('after reload: only the mask; saving other options keeps the secret');
+
+  // Replay: one call a minute, refused bodies kept; the second call is refused and replayed.
+  const limited = await api('POST', '/flows', {
+    name: 'One a minute', trigger: 'webhook', status: 'active', accountability: 'all',
+    options: { method: 'POST', rateLimit: { points: 1, duration: '1m', by: 'global' }, keepRefusedBodies: true },
+    operations: [{ key: 'echo', operation: 'transform', options: { json: { n: '{{$trigger.body.n}}' } } }],
+  });
+  check(limited.status === 200, `limited flow: ${limited.status} ${limited.text}`);
+  const lid = limited.json.data.id;
+  const calls = [];
+  for (const n of [1, 2]) calls.push((await api('POST', `/flows/trigger/${lid}`, { n })).status);
+  check(JSON.stringify(calls) === '[200,429]', `the second call is rate limited: ${calls}`);
+  await page.goto(`${base}/admin/flows/${lid}/refused`);
+  await waitFor(async () => (await page.locator(tid('refused-row')).count()) === 1, 'the limited call is listed');
+  check((await text(page, tid('refused-reason'))) === 'Rate limited', 'it reads "Rate limited"');
+  await clearToasts(page);
+  await page.click(tid('refused-replay'));
+  await page.locator(tid('confirm-dialog')).waitFor({ timeout });
+  await page.click(tid('confirm-ok'));
+  await waitText(page, tid('toasts'), (t) => t.includes('Queued again'), 'the replay is queued');
+  await page.click(tid('toast-action'));
+  await page.waitForURL(/\/runs\/\d+$/, { timeout });
+  await page.locator(tid('run-detail')).waitFor({ timeout });
+  await waitFor(async () => {
+    const runs = (await api('GET', `/runs?filter[flow][_eq]=${lid}&filter[status][_eq]=success&limit=-1`)).json?.data ?? [];
+    return runs.length === 2;
+  }, 'the replay ran');
+  step('a rate-limited call replayed from the Refused tab and opened as a run');
 });

@@ -4,7 +4,7 @@
 //! Replay on calls that kept their body, and a call's details as a drawer at
 //! `/refused/:refused`.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{lookups::flow_signal, refused_detail::RefusedDrawer};
@@ -24,7 +24,11 @@ use crate::{
         pagination::Pagination,
     },
     paths,
-    state::{confirm::Question, session::use_session, toasts::ToastKind},
+    state::{
+        confirm::Question,
+        session::{Session, use_session},
+        toasts::ToastKind,
+    },
     util::{text::or_dash, time},
 };
 
@@ -63,6 +67,26 @@ pub fn replay_question() -> Question {
         "The call is run again with the body it sent, through the flow as it is now. Its steps really run: items are written and requests are sent.",
         "Replay",
     )
+}
+
+/// Opens a run by its shared id: its newest row's drawer, or the runs list while the queued
+/// run has no row yet.
+fn open_run(
+    session: Session,
+    nav: impl Fn(&str, leptos_router::NavigateOptions) + 'static,
+    flow: String,
+    run: String,
+) {
+    spawn_local(async move {
+        let row = session
+            .authed(move |t| api::runs::by_run_id(t, run.clone()))
+            .await;
+        let href = match row {
+            Ok(Some(r)) => paths::href(&format!("/flows/{flow}/runs/{}", r.id)),
+            _ => paths::href(&format!("/flows/{flow}/runs")),
+        };
+        nav(&href, paths::absolute(false));
+    });
 }
 
 /// The refused-calls page (and a call's drawer when `:refused` is in the URL).
@@ -137,15 +161,12 @@ pub fn RefusedPage() -> impl IntoView {
                 refresh();
                 let flow_id = id.get_untracked();
                 match q.run {
-                    Some(run) => {
-                        let href = paths::href(&format!("/flows/{flow_id}/runs/{run}"));
-                        m.toasts().with_action(
-                            ToastKind::Success,
-                            format!("Queued as run {run}"),
-                            "Open run",
-                            move || nav(&href, paths::absolute(false)),
-                        );
-                    }
+                    Some(run) => m.toasts().with_action(
+                        ToastKind::Success,
+                        "Queued again as a new run",
+                        "Open run",
+                        move || open_run(session, nav.clone(), flow_id.clone(), run.clone()),
+                    ),
                     None => m.toasts().success("Queued again"),
                 }
             })
