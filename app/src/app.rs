@@ -18,7 +18,7 @@ use crate::{
     pages::{
         access::{AccessPage, PolicyPage},
         data::{CollectionsPage, ItemsPage},
-        flows::{BuilderPage, FlowAccessPage, FlowsListPage, RunsPage},
+        flows::{BuilderPage, FlowAccessPage, FlowsListPage, RefusedPage, RunsPage},
         login::LoginPage,
         not_found::NotFoundPage,
         settings::SettingsPage,
@@ -50,6 +50,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/flows/:id") view=BuilderPage />
                     <Route path=path!("/flows/:id/runs") view=RunsPage />
                     <Route path=path!("/flows/:id/runs/:run") view=RunsPage />
+                    <Route path=path!("/flows/:id/refused") view=RefusedPage />
+                    <Route path=path!("/flows/:id/refused/:refused") view=RefusedPage />
                     <Route path=path!("/flows/:id/access") view=FlowAccessPage />
                     <Route path=path!("/data") view=CollectionsPage />
                     <Route path=path!("/data/:collection") view=ItemsPage />

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod error;
 pub mod flow_access;
 pub mod flows;
+pub mod ingress;
 pub mod items;
 pub mod relations;
 pub mod runs;

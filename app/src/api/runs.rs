@@ -209,6 +209,19 @@ pub async fn revision(token: String, id: i64) -> Result<Revision, ApiError> {
         .await
 }
 
+/// The newest row of a run by its shared id (the UUID an accepted call or a replay answers),
+/// if it has one yet.
+pub async fn by_run_id(token: String, run: String) -> Result<Option<Run>, ApiError> {
+    let rows: Vec<Run> = ApiRequest::get("/runs")
+        .query("filter[run][_eq]", run)
+        .query("sort", "-id")
+        .query("limit", "1")
+        .bearer(&token)
+        .send()
+        .await?;
+    Ok(rows.into_iter().next())
+}
+
 /// `GET /runs/{id}`.
 pub async fn get(token: String, id: i64) -> Result<Run, ApiError> {
     ApiRequest::get(&format!("/runs/{id}"))

@@ -1,5 +1,6 @@
 //! The header of a flow's pages: back to Flows, the name, the Active switch (applies at
-//! once), and the Build · Runs · Access tabs as real links; pages add their own controls.
+//! once), and the Build · Runs · Refused · Access tabs as real links; pages add their own
+//! controls.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -22,6 +23,8 @@ pub enum FlowTab {
     Build,
     /// Run logs.
     Runs,
+    /// Calls the webhook refused.
+    Refused,
     /// Who may trigger it.
     Access,
 }
@@ -88,6 +91,7 @@ pub fn FlowHeader(
             <nav class="fb-flow-tabs" aria-label="Flow">
                 {tab_link(FlowTab::Build, "Build", "")}
                 {tab_link(FlowTab::Runs, "Runs", "/runs")}
+                {tab_link(FlowTab::Refused, "Refused", "/refused")}
                 {tab_link(FlowTab::Access, "Access", "/access")}
             </nav>
             <div class="fb-flow-header__spacer"></div>

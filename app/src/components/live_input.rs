@@ -61,6 +61,15 @@ pub fn LiveInput(
     /// Lets a picker insert at the caret.
     #[prop(optional)]
     node: Option<NodeRef<html::Input>>,
+    /// The input's `type` (`text` when unset; `password` for a masked secret, `number`).
+    #[prop(optional, into)]
+    input_type: Option<Signal<&'static str>>,
+    /// `autocomplete` (`off`, `new-password`), so browsers do not fill in saved passwords.
+    #[prop(optional)]
+    autocomplete: Option<&'static str>,
+    /// Disabled while true.
+    #[prop(optional, into)]
+    disabled: Option<Signal<bool>>,
 ) -> impl IntoView {
     let node = node.unwrap_or_default();
     follow(
@@ -89,6 +98,9 @@ pub fn LiveInput(
             data-testid=testid
             aria-label=label
             placeholder=placeholder
+            type=move || input_type.map_or("text", |t| t.get())
+            autocomplete=autocomplete
+            disabled=move || disabled.is_some_and(|d| d.get())
             prop:value=value.get_untracked()
             on:input=move |ev| {
                 on_input.try_run(event_target_value(&ev));

@@ -10,6 +10,7 @@ use super::{
     state::{Gesture, Selection, use_builder},
 };
 use crate::{
+    api::ingress,
     components::icon::{Icon, IconName},
     util::dom,
 };
@@ -119,15 +120,46 @@ pub fn TriggerCard() -> impl IntoView {
     let body = move || {
         let t = trigger();
         match t.as_str() {
-            "webhook" => view! {
-                <div class="fb-card__row">
-                    <span class="fb-card__label">"Web address"</span>
-                    <span class="fb-card__value"><span class="chip chip--method">{method}</span>" "{path}</span>
-                </div>
+            "webhook" => {
+                // One row, so the card keeps its height: "GitHub signature · 60 calls / 1m".
+                let security = move || {
+                    b.draft.with(|d| {
+                        let o = &d.fields.options;
+                        let preset = o
+                            .get("signature")
+                            .map(ingress::preset_of)
+                            .unwrap_or_default();
+                        let parts: Vec<String> = ingress::preset_label(&preset)
+                            .map(|p| format!("{p} signature"))
+                            .into_iter()
+                            .chain(ingress::limits_summary(o))
+                            .collect();
+                        (!parts.is_empty()).then(|| parts.join(" · "))
+                    })
+                };
+                view! {
+                    <div class="fb-card__row">
+                        <span class="fb-card__label">"Web address"</span>
+                        <span class="fb-card__value"><span class="chip chip--method">{method}</span>" "{path}</span>
+                    </div>
+                    {move || security().map(|s| view! {
+                        <div class="fb-card__row" data-testid="trigger-security">
+                            <span class="fb-card__label">"Security"</span>
+                            <span class="fb-card__value" title=s.clone()>{s.clone()}</span>
+                        </div>
+                    })}
+                }
+                .into_any()
             }
-            .into_any(),
             "schedule" => {
-                let cron = b.draft.with(|d| d.fields.options.get("cron").and_then(|c| c.as_str()).unwrap_or("").to_owned());
+                let cron = b.draft.with(|d| {
+                    d.fields
+                        .options
+                        .get("cron")
+                        .and_then(|c| c.as_str())
+                        .unwrap_or("")
+                        .to_owned()
+                });
                 view! {
                     <div class="fb-card__row">
                         <span class="fb-card__label">"Schedule"</span>
@@ -137,7 +169,13 @@ pub fn TriggerCard() -> impl IntoView {
                 .into_any()
             }
             "event" => {
-                let scope = b.draft.with(|d| d.fields.options.get("scope").map(|s| s.to_string()).unwrap_or_default());
+                let scope = b.draft.with(|d| {
+                    d.fields
+                        .options
+                        .get("scope")
+                        .map(|s| s.to_string())
+                        .unwrap_or_default()
+                });
                 view! {
                     <div class="fb-card__row">
                         <span class="fb-card__label">"Events"</span>

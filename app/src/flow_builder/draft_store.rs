@@ -1,10 +1,12 @@
 //! Draft recovery: the unsaved draft is kept in `localStorage` (`sluice:draft:<flow id>`)
-//! together with the saved state it was based on, so a reload or crash can restore it.
+//! together with the saved state it was based on, so a reload or crash can restore it. A
+//! typed signature secret is never stored: the stored draft holds what the saved flow holds
+//! in its place (the mask, or nothing), so it must be typed again after a restore.
 
 use serde::{Deserialize, Serialize};
 
 use super::model::Draft;
-use crate::util::dom;
+use crate::{api::ingress, util::dom};
 
 /// A stored draft.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -23,9 +25,11 @@ fn key(flow_id: &str) -> String {
 
 /// Stores the draft.
 pub fn store(flow_id: &str, base: &Draft, draft: &Draft) {
+    let mut draft = draft.clone();
+    draft.fields.options = ingress::conceal_secret(&draft.fields.options, &base.fields.options);
     let s = StoredDraft {
         base: base.clone(),
-        draft: draft.clone(),
+        draft,
         saved_at: js_sys::Date::now(),
     };
     if let Ok(text) = serde_json::to_string(&s) {

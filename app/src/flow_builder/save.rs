@@ -11,6 +11,7 @@ use crate::{
     api::{
         self, ApiError,
         flows::{Flow, Operation},
+        ingress,
     },
     state::session::Session,
 };
@@ -82,7 +83,13 @@ pub async fn save(b: Builder, session: Session) -> Result<(), ApiError> {
     match (result, reloaded) {
         (Ok(()), Ok((flow, ops))) => {
             let server = Draft::from_api(&flow, &ops);
-            if normalized(&server) == normalized(&draft) {
+            // The server conceals a saved signature secret: compare what it would answer.
+            let mut sent = normalized(&draft);
+            if ingress::has_saved_secret(&server.fields.options) {
+                sent.fields.options =
+                    ingress::conceal_secret(&sent.fields.options, &server.fields.options);
+            }
+            if normalized(&server) == sent {
                 b.reset(flow, server);
                 b.save_error.set(None);
                 Ok(())

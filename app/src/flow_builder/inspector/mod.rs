@@ -4,6 +4,7 @@
 pub(crate) mod condition;
 mod fields;
 mod flow_settings;
+mod ingress;
 mod payload;
 mod step;
 mod trigger;

@@ -1,12 +1,13 @@
 //! The trigger panel: trigger type, and for webhooks the web address with [Copy] and [Copy
 //! curl], method, respond mode, what to send back, error on failure, caching; for other
-//! triggers their settings (schedule, events, another flow, manual).
+//! triggers their settings (schedule, events, another flow, manual). A webhook's security
+//! and limits are in `ingress`.
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
 use serde_json::{Map, Value, json};
 
-use super::fields::MethodPicker;
+use super::{fields::MethodPicker, ingress::SecurityAndLimits};
 use crate::{
     components::{copy_button::CopyButton, icon::Icon, live_input::LiveInput},
     flow_builder::{specs, state::Builder},
@@ -15,7 +16,8 @@ use crate::{
     util::dom,
 };
 
-fn opt(b: Builder, key: &'static str) -> Signal<Value> {
+/// A trigger option (tracked; `null` when unset).
+pub(super) fn opt(b: Builder, key: &'static str) -> Signal<Value> {
     Signal::derive(move || {
         b.draft
             .with(|d| d.fields.options.get(key).cloned().unwrap_or(Value::Null))
@@ -30,6 +32,31 @@ fn set_opt(b: Builder, key: &'static str, value: Value) {
         }
         if let Some(m) = d.fields.options.as_object_mut() {
             m.insert(key.to_owned(), value);
+        }
+    });
+}
+
+/// Sets a trigger option (`None` removes it), as one undo step per `group` (typing in one
+/// field).
+pub(super) fn put_opt(b: Builder, key: &'static str, group: &str, value: Option<Value>) {
+    // A late event from a field whose inspector is gone writes nothing.
+    if b.draft.try_with_untracked(|_| ()).is_none() {
+        return;
+    }
+    let group = format!("trigger-{group}");
+    b.edit(&group, move |d| {
+        if !d.fields.options.is_object() {
+            d.fields.options = Value::Object(Map::new());
+        }
+        if let Some(m) = d.fields.options.as_object_mut() {
+            match value {
+                Some(v) => {
+                    m.insert(key.to_owned(), v);
+                }
+                None => {
+                    m.remove(key);
+                }
+            }
         }
     });
 }
@@ -305,6 +332,7 @@ fn WebhookSettings(b: Builder) -> impl IntoView {
                 <span>"Cache identical GET calls"</span>
             </label>
         })}
+        <SecurityAndLimits b=b />
         <p class="fb-inspector__status">
             {move || match b.public.get() {
                 Some(true) => "Who can call it: anyone (Public is on).",
