@@ -593,6 +593,10 @@ async fn every_refusal_reason_is_logged_and_the_log_is_capped() {
         .post(&path, json!({}))
         .await
         .assert_error(403, "FORBIDDEN");
+    let first = refused_of(&app, &id).await;
+    assert_eq!(reasons(&first), ["forbidden"]);
+    assert_eq!(first[0]["ip"], "127.0.0.1");
+    assert_eq!(first[0]["headers"].get("authorization"), None, "anonymous");
     admin.get(&path).await.assert_error(403, "FORBIDDEN");
     admin
         .raw(
