@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::items;
 use crate::error::{ApiError, Result};
 use crate::extract::query::DirectusQuery;
-use crate::extract::{Acc, ApiJson, OptionalJson, Path};
+use crate::extract::{Acc, AdminOnly, ApiJson, OptionalJson, Path};
 use crate::flows::ingress::conceal;
 use crate::flows::service::{Created, FLOWS, FlowService, OPERATIONS, OpsToDelete};
 use crate::flows::{document, replay, store, webhook};
@@ -232,13 +232,10 @@ async fn trigger(
 /// step.
 async fn test_flow(
     State(state): State<AppState>,
-    Acc(acc): Acc,
+    AdminOnly(acc): AdminOnly,
     Path(raw_id): Path<String>,
     ApiJson(sample): ApiJson<Value>,
 ) -> Result<Response> {
-    if !acc.admin {
-        return Err(ApiError::forbidden());
-    }
     let answer = webhook::test(&state.flows, acc, &raw_id, &sample).await?;
     Ok(Json(json!({ "data": answer })).into_response())
 }
@@ -247,12 +244,9 @@ async fn test_flow(
 /// its recorded call, against the flow as it is now; `202 {"data": {"queued": 1, …}}`.
 async fn replay_run(
     State(state): State<AppState>,
-    Acc(acc): Acc,
+    _: AdminOnly,
     Path((raw_id, run)): Path<(String, String)>,
 ) -> Result<Response> {
-    if !acc.admin {
-        return Err(ApiError::forbidden());
-    }
     let done = replay::one(&state.flows, &raw_id, &run).await?;
     Ok((
         axum::http::StatusCode::ACCEPTED,
@@ -265,13 +259,10 @@ async fn replay_run(
 /// (`status`, `from`, `to`, `limit`) and says how many were queued, skipped and refused.
 async fn replay_runs(
     State(state): State<AppState>,
-    Acc(acc): Acc,
+    _: AdminOnly,
     Path(raw_id): Path<String>,
     ApiJson(filter): ApiJson<Value>,
 ) -> Result<Response> {
-    if !acc.admin {
-        return Err(ApiError::forbidden());
-    }
     if !filter.is_object() {
         return Err(ApiError::invalid_payload("The filter must be an object"));
     }
@@ -287,13 +278,10 @@ async fn replay_runs(
 /// delivered to its webhook (docs/ingress.md).
 async fn signed_test(
     State(state): State<AppState>,
-    Acc(acc): Acc,
+    AdminOnly(acc): AdminOnly,
     Path(raw_id): Path<String>,
     OptionalJson(sample): OptionalJson,
 ) -> Result<Response> {
-    if !acc.admin {
-        return Err(ApiError::forbidden());
-    }
     let sample = sample.unwrap_or(Value::Null);
     let answer = webhook::signed_test(&state.flows, &state.ingress, acc, &raw_id, &sample).await?;
     Ok(Json(json!({ "data": answer })).into_response())
@@ -303,13 +291,10 @@ async fn signed_test(
 /// kept body and the query string (which may hold credentials) are never answered.
 async fn list_refused(
     State(state): State<AppState>,
-    Acc(acc): Acc,
+    AdminOnly(acc): AdminOnly,
     Path(raw_id): Path<String>,
     q: DirectusQuery,
 ) -> Result<Response> {
-    if !acc.admin {
-        return Err(ApiError::forbidden());
-    }
     let id = uuid::Uuid::parse_str(&raw_id).map_err(|_| ApiError::forbidden())?;
     // What this instance refused so far is written before it is read.
     state.ingress.refused.flush().await;
@@ -341,12 +326,9 @@ const REFUSED: &str = "sluice_refused";
 /// `POST /flows/{id}/refused/{refused}/replay` (admins): queues a replayable refused call.
 async fn replay_refused(
     State(state): State<AppState>,
-    Acc(acc): Acc,
+    _: AdminOnly,
     Path((raw_id, refused)): Path<(String, String)>,
 ) -> Result<Response> {
-    if !acc.admin {
-        return Err(ApiError::forbidden());
-    }
     let run = crate::flows::ingress::replay::refused(&state.flows, &raw_id, &refused).await?;
     Ok((
         axum::http::StatusCode::ACCEPTED,
