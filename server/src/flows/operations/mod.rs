@@ -98,6 +98,7 @@ mod tests {
             "mail",
             "notification",
             "request",
+            "respond",
             "sleep",
             "throw-error",
             "transform",
@@ -105,6 +106,6 @@ mod tests {
         ] {
             assert!(r.contains(id), "{id}");
         }
-        assert_eq!(r.ids().len(), 15);
+        assert_eq!(r.ids().len(), 16);
     }
 }
