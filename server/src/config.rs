@@ -293,6 +293,10 @@ pub struct Config {
     pub flows_idempotency_wait: Duration,
     /// `FLOWS_REFUSED_MAX`: refused calls kept per flow (the oldest removed first).
     pub flows_refused_max: u64,
+    /// `METRICS_ENABLED`: `GET /metrics` answers Prometheus text.
+    pub metrics_enabled: bool,
+    /// `METRICS_TOKENS`: bearer tokens that may read `/metrics` (admins always may).
+    pub metrics_tokens: Vec<String>,
     /// `FLOWS_CONCURRENCY_WAIT`: how long a sync call waits for a slot of its flow's
     /// `concurrency` before it is refused.
     pub flows_concurrency_wait: Duration,
@@ -637,6 +641,8 @@ impl Config {
             flows_idempotency_ttl: v.duration("FLOWS_IDEMPOTENCY_TTL", "24h")?,
             flows_idempotency_wait: v.duration("FLOWS_IDEMPOTENCY_WAIT", "30s")?,
             flows_refused_max: v.count("FLOWS_REFUSED_MAX", 1000)? as u64,
+            metrics_enabled: v.bool("METRICS_ENABLED", false)?,
+            metrics_tokens: v.list("METRICS_TOKENS", ""),
             flows_concurrency_wait: v.duration("FLOWS_CONCURRENCY_WAIT", "30s")?,
             import_ip_deny_list: v.list("IMPORT_IP_DENY_LIST", "0.0.0.0,169.254.169.254"),
             email: EmailConfig {

@@ -37,6 +37,7 @@ pub mod flows;
 #[cfg(test)]
 mod fuzz;
 pub mod items;
+pub mod metrics;
 pub mod permissions;
 pub mod protect;
 pub mod query;
@@ -141,6 +142,9 @@ pub async fn start_on(
 
     let cache = protect::cache::ResponseCache::from_config(&config.cache).await;
     let rate_limits = protect::rate_limit::RateLimits::from_config(&config).await;
+    if config.metrics_enabled {
+        metrics::enable();
+    }
     let ingress = Arc::new(
         flows::ingress::Gatekeeper::start(&config, core.db.clone(), core.gate.clone()).await,
     );

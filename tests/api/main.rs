@@ -16,6 +16,7 @@ mod ingress;
 mod instances;
 mod items_api;
 mod lifecycle;
+mod metrics;
 mod operations;
 mod permissions_matrix;
 mod protect;

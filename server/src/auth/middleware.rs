@@ -1,6 +1,7 @@
 //! Resolves the caller once per request and stores it in the request extensions; a present but
 //! bad token ends the request here with its Directus error (never a downgrade to public) —
-//! except on `/server/ping`, which Directus answers before looking at any token.
+//! except on `/server/ping`, which Directus answers before looking at any token, and for a
+//! `METRICS_TOKENS` bearer on `/metrics`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,6 +27,15 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     if req.uri().path() == "/server/ping" {
         let acc = Accountability::public(&state.access.get(), client);
         req.extensions_mut().insert(Arc::new(acc));
+        return next.run(req).await;
+    }
+    // A `METRICS_TOKENS` bearer is not a user's token: it may read `/metrics` and nothing else.
+    if req.uri().path() == "/metrics"
+        && crate::metrics::reader_token(&state.config.metrics_tokens, req.headers())
+    {
+        let acc = Accountability::public(&state.access.get(), client);
+        req.extensions_mut().insert(Arc::new(acc));
+        req.extensions_mut().insert(crate::metrics::Reader);
         return next.run(req).await;
     }
     let found = match extract_token(

@@ -240,6 +240,11 @@ impl RunLogger {
         }
     }
 
+    /// Runs waiting for the writer (the log's lag, in runs).
+    pub fn backlog(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
     /// Waits until everything queued so far is written.
     pub async fn flush(&self) {
         let (done, wait) = tokio::sync::oneshot::channel();

@@ -111,6 +111,7 @@ fn record(
     acc: &Accountability,
     seen: Seen,
 ) {
+    crate::metrics::refused(flow, reason);
     let redactor = &core.redactor;
     let body_size = seen
         .body

@@ -222,10 +222,12 @@ async fn trigger(
     req: Request,
 ) -> Response {
     let cache = state.cache.as_ref();
-    match webhook::handle(&state.flows, cache, &state.ingress, acc, &raw_id, req).await {
+    let resp = match webhook::handle(&state.flows, cache, &state.ingress, acc, &raw_id, req).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
-    }
+    };
+    crate::metrics::webhook_answered(resp.status().as_u16());
+    resp
 }
 
 /// `POST /flows/{id}/test` (admins): a test run answered as a real call would be, with every

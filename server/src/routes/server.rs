@@ -21,6 +21,30 @@ pub fn router() -> Router<AppState> {
         .route("/server/ping", get(ping))
         .route("/server/health", get(health))
         .route("/server/info", get(info))
+        .route("/metrics", get(metrics))
+}
+
+/// `GET /metrics` (issue 17 point 4): Prometheus text for a `METRICS_TOKENS` bearer or an
+/// admin; 404 unless `METRICS_ENABLED`.
+async fn metrics(
+    State(state): State<AppState>,
+    Acc(acc): Acc,
+    reader: Option<axum::Extension<crate::metrics::Reader>>,
+) -> Result<Response> {
+    if !state.config.metrics_enabled {
+        return Err(crate::error::ApiError::route_not_found("/metrics"));
+    }
+    if reader.is_none() && !acc.admin {
+        return Err(crate::error::ApiError::forbidden());
+    }
+    let text = crate::metrics::render(&state.core)
+        .await
+        .ok_or_else(|| crate::error::ApiError::service_unavailable("metrics", "not recording"))?;
+    Ok((
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        text,
+    )
+        .into_response())
 }
 
 async fn ping() -> Response {

@@ -293,6 +293,7 @@ pub async fn run(
         let answers_early = status == StepStatus::Resolve
             && op.kind == super::operations::respond::RESPOND
             && data["continue"] == true;
+        crate::metrics::step_finished(flow.id, &op.kind, step_started.elapsed());
         chain.record(&op.key, data);
         steps.push(StepRecord {
             operation: op.id,
@@ -337,7 +338,7 @@ pub async fn run(
             early.send(&answer);
         }
     }
-    RunOutcome {
+    let outcome = RunOutcome {
         chain,
         steps,
         last_status,
@@ -353,7 +354,11 @@ pub async fn run(
         run_id: input.run_id,
         interrupted,
         handed_off,
+    };
+    if !outcome.interrupted && !outcome.handed_off {
+        crate::metrics::run_finished(flow.id, outcome.status(), outcome.duration);
     }
+    outcome
 }
 
 /// Who and what a run handed to the queue part-way continues as.
