@@ -27,6 +27,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod core;
 pub mod db;

@@ -1,8 +1,10 @@
-//! The `sluice` binary: load the configuration, start the server, stop gracefully on
-//! SIGTERM or Ctrl-C.
+//! The `sluice` binary: read the command line, load the configuration, then serve (stopping
+//! gracefully on SIGTERM or Ctrl-C) or run a one-off command (`server::cli`).
 
 use std::process::ExitCode;
 
+use clap::Parser;
+use server::cli::{Cli, Command};
 use server::config::Config;
 
 /// mimalloc: per-request allocations are a fifth of a webhook call's CPU with the system
@@ -12,6 +14,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -20,6 +23,22 @@ async fn main() -> ExitCode {
         }
     };
     server::telemetry::init(&config.log);
+    match cli.command {
+        None | Some(Command::Serve) => serve(config).await,
+        Some(command) => match server::cli::run(config, command).await {
+            Ok(done) => {
+                println!("{done}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("sluice: {e}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}
+
+async fn serve(config: Config) -> ExitCode {
     let db = config.db.describe();
     let server = match server::start(config, None).await {
         Ok(s) => s,

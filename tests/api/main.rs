@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod browser;
+mod cli;
 mod cluster;
 mod durable;
 mod engine_seam;

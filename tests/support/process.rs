@@ -227,10 +227,65 @@ impl ServerProcess {
     }
 }
 
+/// The binary with the base variables and `database`'s, in `dir`.
+fn sluice_command(database: &TestDatabase, dir: &Path) -> Command {
+    let mut cmd = Command::new(ServerProcess::binary());
+    cmd.env_clear().current_dir(dir);
+    for (k, v) in BASE_ENV {
+        cmd.env(k, v);
+    }
+    match &database.config {
+        DbConfig::Sqlite { filename } => {
+            cmd.env("DB_CLIENT", "sqlite3").env("DB_FILENAME", filename);
+        }
+        DbConfig::Postgres { url } => {
+            cmd.env("DB_CLIENT", "pg").env("DB_CONNECTION_STRING", url);
+        }
+    }
+    cmd
+}
+
+/// One-off `sluice` commands on a fresh database (`SLUICE_TEST_DB` picks the backend), and a
+/// server started on the same database afterwards.
+pub struct Commands {
+    database: std::sync::Arc<TestDatabase>,
+    dir: PathBuf,
+}
+
+impl Commands {
+    pub async fn new() -> Commands {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let database = std::sync::Arc::new(TestDatabase::create(Backend::from_env()).await);
+        let dir = std::env::temp_dir().join(format!("sluice-cli-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("create work dir");
+        Commands { database, dir }
+    }
+
+    /// Runs `sluice <args>` to its end.
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        sluice_command(&self.database, &self.dir)
+            .args(args)
+            .output()
+            .expect("run sluice")
+    }
+
+    /// Serves on the commands' database.
+    pub async fn serve(&self) -> ServerProcess {
+        let (child, base_url) = launch(&self.database, &[], &self.dir).await;
+        ServerProcess {
+            client: TestClient::new(&base_url),
+            base_url,
+            child,
+            dir: self.dir.clone(),
+            env: Vec::new(),
+            database: self.database.clone(),
+        }
+    }
+}
+
 /// Starts the binary on `database` and waits until it answers (choosing another port when
 /// the one chosen was taken meanwhile); the log is appended to `dir/sluice.log`.
 async fn launch(database: &TestDatabase, env: &[(String, String)], dir: &Path) -> (Child, String) {
-    let bin = ServerProcess::binary();
     for _ in 0..3 {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -241,23 +296,10 @@ async fn launch(database: &TestDatabase, env: &[(String, String)], dir: &Path) -
             .append(true)
             .open(dir.join("sluice.log"))
             .expect("log file");
-        let mut cmd = Command::new(&bin);
-        cmd.env_clear()
-            .current_dir(dir)
-            .stdin(Stdio::null())
+        let mut cmd = sluice_command(database, dir);
+        cmd.stdin(Stdio::null())
             .stdout(log.try_clone().expect("log file"))
             .stderr(log);
-        for (k, v) in BASE_ENV {
-            cmd.env(k, v);
-        }
-        match &database.config {
-            DbConfig::Sqlite { filename } => {
-                cmd.env("DB_CLIENT", "sqlite3").env("DB_FILENAME", filename);
-            }
-            DbConfig::Postgres { url } => {
-                cmd.env("DB_CLIENT", "pg").env("DB_CONNECTION_STRING", url);
-            }
-        }
         cmd.env("PORT", port.to_string());
         for (k, v) in env {
             cmd.env(k, v);

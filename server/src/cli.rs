@@ -1,0 +1,129 @@
+//! The `sluice` command line (issue 17 point 6, in part): `sluice` and `sluice serve` serve;
+//! `sluice migrate` applies the migrations; `sluice bootstrap` migrates and creates the first
+//! admin; `sluice users create` adds a user. Each works on the database the environment (or
+//! `.env`) names, prints what it did, and exits non-zero with the reason when it cannot.
+
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use entity::directus_roles;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::access::Accountability;
+use crate::config::Config;
+use crate::core::Core;
+use crate::items::{Items, WriteOptions};
+
+/// Sluice: a Directus-compatible admin server whose heart is webhook-triggered flows.
+///
+/// Settings come from the environment or a `.env` file (see the README's configuration
+/// table); without a command, Sluice serves.
+#[derive(Debug, Parser)]
+#[command(name = "sluice", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API and the web app (what `sluice` alone does).
+    Serve,
+    /// Apply the database migrations, then exit.
+    Migrate,
+    /// Apply the migrations and create the first admin (ADMIN_EMAIL, ADMIN_PASSWORD) when the
+    /// database has no user yet, then exit.
+    Bootstrap,
+    /// Manage users.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create an active user (the database is migrated and bootstrapped first).
+    Create {
+        /// The user's email address (their sign-in name).
+        #[arg(long)]
+        email: String,
+        /// The password (stored as an argon2id hash).
+        #[arg(long)]
+        password: String,
+        /// A role, by name or id (none: the user has only the public policies).
+        #[arg(long)]
+        role: Option<String>,
+    },
+}
+
+/// Runs a command other than `serve`; the line to print on success.
+pub async fn run(config: Config, command: Command) -> Result<String, String> {
+    let db = crate::db::connect(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    match command {
+        Command::Serve => Err("serve is not a one-off command".into()),
+        Command::Migrate => {
+            crate::db::migrate(&db).await.map_err(|e| e.to_string())?;
+            Ok(format!("migrated {}", config.db.describe()))
+        }
+        Command::Bootstrap => {
+            crate::db::prepare(&db, &config)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!("bootstrapped {}", config.db.describe()))
+        }
+        Command::Users {
+            command:
+                UsersCommand::Create {
+                    email,
+                    password,
+                    role,
+                },
+        } => {
+            crate::db::prepare(&db, &config)
+                .await
+                .map_err(|e| e.to_string())?;
+            let role = match role {
+                None => None,
+                Some(r) => Some(find_role(&db, &r).await?),
+            };
+            let core = Core::new(Arc::new(config), db);
+            core.load().await.map_err(|e| e.to_string())?;
+            let ctx = core.items_ctx(Arc::new(Accountability::full()));
+            let users = Items::new(&core.db, &ctx, "directus_users").map_err(|e| e.to_string())?;
+            let payload = json!({"email": email, "password": password, "status": "active",
+                                 "role": role.map(|r| r.to_string())});
+            let id = users
+                .create_one(&payload, WriteOptions::default())
+                .await
+                .map_err(|e| e.message().to_owned())?;
+            let id = match id {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            Ok(format!("created user {id} ({email})"))
+        }
+    }
+}
+
+/// A role by id or by name.
+async fn find_role(db: &sea_orm::DatabaseConnection, role: &str) -> Result<Uuid, String> {
+    let by_id = Uuid::parse_str(role).ok();
+    let found = match by_id {
+        Some(id) => directus_roles::Entity::find_by_id(id).one(db).await,
+        None => {
+            directus_roles::Entity::find()
+                .filter(directus_roles::Column::Name.eq(role))
+                .one(db)
+                .await
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    found
+        .map(|r| r.id)
+        .ok_or_else(|| format!("--role: no role named or numbered \"{role}\""))
+}
