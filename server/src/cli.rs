@@ -41,6 +41,29 @@ pub enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Flows as code: one JSON document per flow, kept in a folder (e.g. in git).
+    Flows {
+        #[command(subcommand)]
+        command: FlowsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FlowsCommand {
+    /// Write every flow to DIR as `<name>-<id>.json` (signature secrets masked).
+    Export {
+        /// The folder (created when missing).
+        dir: std::path::PathBuf,
+    },
+    /// Make the database hold exactly the flows of DIR: create, change and remove, printing
+    /// each change. Documents keep their `id`; a masked secret keeps the stored one.
+    Apply {
+        /// The folder of documents.
+        dir: std::path::PathBuf,
+        /// Print what would change, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,6 +98,33 @@ pub async fn run(config: Config, command: Command) -> Result<String, String> {
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(format!("bootstrapped {}", config.db.describe()))
+        }
+        Command::Flows { command } => {
+            crate::db::prepare(&db, &config)
+                .await
+                .map_err(|e| e.to_string())?;
+            let core = Core::new(Arc::new(config), db);
+            core.load().await.map_err(|e| e.to_string())?;
+            let engine = crate::flows::FlowEngine::new(core);
+            match command {
+                FlowsCommand::Export { dir } => {
+                    let files = crate::flows::files::export(&engine, &dir).await?;
+                    let mut out: Vec<String> = files
+                        .iter()
+                        .map(|f| format!("wrote {}", f.display()))
+                        .collect();
+                    out.push(format!(
+                        "exported {} flows to {}",
+                        files.len(),
+                        dir.display()
+                    ));
+                    Ok(out.join("\n"))
+                }
+                FlowsCommand::Apply { dir, dry_run } => {
+                    let plan = crate::flows::files::apply(&engine, &dir, dry_run).await?;
+                    Ok(report(&plan, dry_run))
+                }
+            }
         }
         Command::Users {
             command:
@@ -126,4 +176,20 @@ async fn find_role(db: &sea_orm::DatabaseConnection, role: &str) -> Result<Uuid,
     found
         .map(|r| r.id)
         .ok_or_else(|| format!("--role: no role named or numbered \"{role}\""))
+}
+
+/// Apply's report: a line per flow, then the counts.
+fn report(plan: &[crate::flows::files::Planned], dry_run: bool) -> String {
+    use crate::flows::files::Change;
+    let count = |c: Change| plan.iter().filter(|p| p.change == c).count();
+    let mut lines: Vec<String> = plan.iter().map(ToString::to_string).collect();
+    let verb = if dry_run { "would" } else { "did" };
+    lines.push(format!(
+        "{verb}: {} to create, {} to change, {} to remove, {} unchanged",
+        count(Change::Create),
+        count(Change::Change),
+        count(Change::Remove),
+        count(Change::Same)
+    ));
+    lines.join("\n")
 }

@@ -99,3 +99,161 @@ async fn migrate_bootstrap_and_create_a_user_who_can_sign_in() {
     assert_eq!(me.body["data"]["email"], "ops@example.com");
     assert_eq!(me.body["data"]["role"]["name"], "Administrator");
 }
+
+/// Flows as code: export, an apply that changes nothing, a dry run of edits that changes
+/// nothing either, the apply of them, and a second apply that changes nothing; a masked
+/// secret keeps the stored one; a bad file is named.
+#[tokio::test]
+async fn flows_export_and_apply_idempotently() {
+    use hmac::{KeyInit, Mac};
+
+    let cli = Commands::new().await;
+    let mut server = cli.serve().await;
+    let admin = server.admin();
+    for (name, options) in [
+        (
+            "Signed hook",
+            json!({"method": "POST", "signature": {"preset": "github", "secret": "kept-secret"}}),
+        ),
+        ("Plain hook", json!({"method": "POST"})),
+    ] {
+        let r = admin
+            .post(
+                "/flows",
+                json!({"name": name, "trigger": "webhook", "status": "active", "options": options,
+                       "operations": [{"key": "t", "operation": "transform",
+                                       "options": {"json": {"from": name}}}]}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    server.terminate(std::time::Duration::from_secs(10)).await;
+
+    let dir = std::env::temp_dir().join(format!("sluice-flows-{}", uuid::Uuid::new_v4()));
+    let dir_arg = dir.to_str().unwrap();
+    let out = cli.run(&["flows", "export", dir_arg]);
+    assert!(out.status.success(), "{}", text(&out));
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let signed_file = files
+        .iter()
+        .find(|f| {
+            f.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("signed-hook-")
+        })
+        .unwrap()
+        .clone();
+    let plain_file = files.iter().find(|f| **f != signed_file).unwrap().clone();
+    let signed_text = std::fs::read_to_string(&signed_file).unwrap();
+    assert!(!signed_text.contains("kept-secret"), "{signed_text}");
+    assert!(signed_text.contains("**********"));
+
+    let out = cli.run(&["flows", "apply", dir_arg]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("0 to create, 0 to change, 0 to remove, 2 unchanged"),
+        "{}",
+        text(&out)
+    );
+
+    // Rename one, remove the other, add a new one.
+    let mut signed: serde_json::Value = serde_json::from_str(&signed_text).unwrap();
+    signed["name"] = json!("Signed hook, renamed");
+    std::fs::write(&signed_file, signed.to_string()).unwrap();
+    std::fs::remove_file(&plain_file).unwrap();
+    let new_id = uuid::Uuid::new_v4().to_string();
+    std::fs::write(
+        dir.join("new.json"),
+        json!({"id": new_id, "name": "New hook", "trigger": "webhook", "status": "active",
+               "options": {"method": "GET"},
+               "operations": [{"key": "hello", "operation": "transform",
+                               "options": {"json": {"hello": "world"}}}]})
+        .to_string(),
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let out = cli.run(&["flows", "apply", dir_arg, "--dry-run"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let said = text(&out);
+        assert!(said.contains("~ change \"Signed hook, renamed\""), "{said}");
+        assert!(said.contains("- remove \"Plain hook\""), "{said}");
+        assert!(said.contains("+ create \"New hook\""), "{said}");
+        assert!(
+            said.contains("would: 1 to create, 1 to change, 1 to remove, 0 unchanged"),
+            "{said}"
+        );
+    }
+    let out = cli.run(&["flows", "apply", dir_arg]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("did: 1 to create, 1 to change, 1 to remove"),
+        "{}",
+        text(&out)
+    );
+    let out = cli.run(&["flows", "apply", dir_arg]);
+    assert!(
+        text(&out).contains("0 to create, 0 to change, 0 to remove, 2 unchanged"),
+        "the second apply changes nothing: {}",
+        text(&out)
+    );
+
+    // A document that cannot be used is named, and nothing is written.
+    std::fs::write(dir.join("broken.json"), "{\"id\": ").unwrap();
+    let out = cli.run(&["flows", "apply", dir_arg]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("broken.json"), "{}", text(&out));
+    std::fs::write(
+        dir.join("broken.json"),
+        json!({"id": uuid::Uuid::new_v4().to_string(), "name": "Bad", "trigger": "webhook",
+               "options": {"rateLimit": {"points": 0}}})
+        .to_string(),
+    )
+    .unwrap();
+    let out = cli.run(&["flows", "apply", dir_arg]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("broken.json") && text(&out).contains("options.rateLimit.points"),
+        "{}",
+        text(&out)
+    );
+    std::fs::remove_file(dir.join("broken.json")).unwrap();
+
+    // The server sees the applied flows; the renamed one kept its secret through the mask.
+    let server = cli.serve().await;
+    let r = server.admin().get("/flows?fields=name&sort=name").await;
+    let names: Vec<&str> = r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["New hook", "Signed hook, renamed"]);
+    let id = signed["id"].as_str().unwrap();
+    let body = br#"{"a":1}"#;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"kept-secret").unwrap();
+    mac.update(body);
+    let sig = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    let r = server
+        .admin()
+        .with_header("x-hub-signature-256", &sig)
+        .raw(
+            reqwest::Method::POST,
+            &format!("/flows/trigger/{id}"),
+            "application/json",
+            body.to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = server
+        .admin()
+        .get(&format!("/flows/trigger/{new_id}"))
+        .await;
+    assert_eq!(r.body["data"]["hello"], "world", "{}", r.text);
+}

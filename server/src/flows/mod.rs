@@ -17,6 +17,7 @@ pub mod chain;
 pub mod document;
 pub mod engine;
 pub mod events;
+pub mod files;
 pub mod idempotency;
 pub mod ingress;
 pub mod log;
