@@ -64,6 +64,16 @@ pub enum FlowsCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Run one flow document against a payload on a throwaway in-memory database (the system
+    /// collections only) and print each step's output: for testing flows in CI. Exits 1 when
+    /// the run fails.
+    Run {
+        /// The flow document (the seed's nested shape).
+        file: std::path::PathBuf,
+        /// A JSON file: the webhook's body (or the trigger's payload for other triggers).
+        #[arg(long)]
+        payload: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,7 +93,18 @@ pub enum UsersCommand {
 }
 
 /// Runs a command other than `serve`; the line to print on success.
-pub async fn run(config: Config, command: Command) -> Result<String, String> {
+pub async fn run(mut config: Config, command: Command) -> Result<String, String> {
+    if matches!(
+        command,
+        Command::Flows {
+            command: FlowsCommand::Run { .. }
+        }
+    ) {
+        // Nothing of a test run outlives it.
+        config.db = crate::config::DbConfig::Sqlite {
+            filename: ":memory:".into(),
+        };
+    }
     let db = crate::db::connect(&config)
         .await
         .map_err(|e| e.to_string())?;
@@ -123,6 +144,9 @@ pub async fn run(config: Config, command: Command) -> Result<String, String> {
                 FlowsCommand::Apply { dir, dry_run } => {
                     let plan = crate::flows::files::apply(&engine, &dir, dry_run).await?;
                     Ok(report(&plan, dry_run))
+                }
+                FlowsCommand::Run { file, payload } => {
+                    crate::flows::files::run_document(&engine, &file, &payload).await
                 }
             }
         }

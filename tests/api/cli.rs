@@ -257,3 +257,76 @@ async fn flows_export_and_apply_idempotently() {
         .await;
     assert_eq!(r.body["data"]["hello"], "world", "{}", r.text);
 }
+
+/// `sluice flows run FILE --payload FILE`: the seed's nested document against a payload on a
+/// throwaway database — each step's output printed, a failed run exits 1 with its report, and
+/// the configured database is not touched.
+#[tokio::test]
+async fn flows_run_tries_a_document_without_a_database() {
+    let cli = Commands::new().await;
+    let dir = std::env::temp_dir().join(format!("sluice-run-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let flow = dir.join("flow.json");
+    std::fs::write(
+        &flow,
+        json!({"name": "Order check", "trigger": "webhook", "options": {"method": "POST"},
+               "operations": [
+                   {"id": "check", "operation": "condition",
+                    "options": {"filter": {"$trigger": {"body": {"amount": {"_gt": 10}}}}},
+                    "resolve": "shape"},
+                   {"id": "shape", "operation": "transform",
+                    "options": {"json": {"big_order": "{{$trigger.body.amount}}",
+                                         "password": "hunter22"}}}]})
+        .to_string(),
+    )
+    .unwrap();
+    let big = dir.join("big.json");
+    std::fs::write(&big, r#"{"amount": 99}"#).unwrap();
+    let out = cli.run(&[
+        "flows",
+        "run",
+        flow.to_str().unwrap(),
+        "--payload",
+        big.to_str().unwrap(),
+    ]);
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("check (condition): resolve"), "{said}");
+    assert!(said.contains("shape (transform): resolve"), "{said}");
+    assert!(said.contains("\"big_order\": 99"), "{said}");
+    assert!(!said.contains("hunter22"), "secrets are redacted: {said}");
+    assert!(said.contains("run: success (2 steps)"), "{said}");
+
+    let small = dir.join("small.json");
+    std::fs::write(&small, r#"{"amount": 1}"#).unwrap();
+    let out = cli.run(&[
+        "flows",
+        "run",
+        flow.to_str().unwrap(),
+        "--payload",
+        small.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("check (condition): reject"),
+        "{}",
+        text(&out)
+    );
+
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "[").unwrap();
+    let out = cli.run(&[
+        "flows",
+        "run",
+        flow.to_str().unwrap(),
+        "--payload",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("bad.json"), "{}", text(&out));
+
+    // Nothing reached the configured database.
+    let server = cli.serve().await;
+    let r = server.admin().get("/flows").await;
+    assert_eq!(r.body["data"], json!([]), "{}", r.text);
+}

@@ -3,7 +3,8 @@
 //! signature secret masked); `sluice flows apply DIR [--dry-run]` makes the database hold
 //! exactly those flows — creating, changing and removing — and says what it did (or would
 //! do). Every document is read and checked before anything is written; an error names its
-//! file.
+//! file. `sluice flows run FILE --payload FILE` runs one document against a payload on a
+//! throwaway in-memory database and reports each step.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -289,4 +290,76 @@ pub async fn apply(engine: &FlowEngine, dir: &Path, dry_run: bool) -> Result<Vec
         core.invalidate(super::service::FLOWS).await;
     }
     Ok(plan)
+}
+
+/// What `flows run` reports: each step's key, operation, status, time and output (secrets
+/// redacted), then the run's status; `Err` carries the same report when the run failed.
+pub async fn run_document(
+    engine: &FlowEngine,
+    file: &Path,
+    payload_file: &Path,
+) -> Result<String, String> {
+    let at = |p: &Path, m: &str| format!("{}: {m}", p.display());
+    let text = std::fs::read_to_string(file).map_err(|e| at(file, &e.to_string()))?;
+    let doc: Value =
+        serde_json::from_str(&text).map_err(|e| at(file, &format!("not JSON ({e})")))?;
+    let payload_text =
+        std::fs::read_to_string(payload_file).map_err(|e| at(payload_file, &e.to_string()))?;
+    let payload: Value = serde_json::from_str(&payload_text)
+        .map_err(|e| at(payload_file, &format!("not JSON ({e})")))?;
+    super::options::check_write(&doc).map_err(|e| at(file, e.message()))?;
+    let plan =
+        document::from_document(&doc, &engine.registry()).map_err(|e| at(file, e.message()))?;
+    let core = engine.core();
+    let acc = Arc::new(Accountability::full());
+    let id = store::create(&core.db, &core.gate, &plan, &acc)
+        .await
+        .map_err(|e| at(file, e.message()))?;
+    let flow = store::compile_saved(&core.db, id, &engine.registry())
+        .await
+        .map_err(|e| e.message().to_owned())?
+        .ok_or("the flow was not stored")?;
+    let trigger = match &flow.webhook {
+        Some(w) => super::webhook::trigger_value(
+            &id.to_string(),
+            Map::new(),
+            payload,
+            w.method.as_str(),
+            json!({}),
+        ),
+        None => payload,
+    };
+    let input = super::run::RunInput {
+        test: true,
+        ..super::run::RunInput::new(trigger, Some(acc), 0)
+    };
+    let outcome = super::run::run(engine, &flow, input, None).await;
+    let mut lines = Vec::with_capacity(outcome.steps.len() + 1);
+    for step in &outcome.steps {
+        let kind = flow
+            .operations
+            .iter()
+            .find(|o| o.id == step.operation)
+            .map_or("?", |o| o.kind.as_str());
+        let data = core
+            .redactor
+            .redact_chain(outcome.chain.result(&step.key).unwrap_or(&Value::Null));
+        lines.push(format!(
+            "{} ({kind}): {} in {:.1} ms\n  {}",
+            step.key,
+            step.status.as_str(),
+            step.duration_ms,
+            serde_json::to_string_pretty(&data)
+                .unwrap_or_default()
+                .replace('\n', "\n  ")
+        ));
+    }
+    let status = outcome.status();
+    lines.push(format!("run: {status} ({} steps)", outcome.steps.len()));
+    let report = lines.join("\n");
+    if status == "success" {
+        Ok(report)
+    } else {
+        Err(report)
+    }
 }
