@@ -121,12 +121,7 @@ pub async fn run(mut config: Config, command: Command) -> Result<String, String>
             Ok(format!("bootstrapped {}", config.db.describe()))
         }
         Command::Flows { command } => {
-            crate::db::prepare(&db, &config)
-                .await
-                .map_err(|e| e.to_string())?;
-            let core = Core::new(Arc::new(config), db);
-            core.load().await.map_err(|e| e.to_string())?;
-            let engine = crate::flows::FlowEngine::new(core);
+            let engine = crate::flows::FlowEngine::new(open(config, db).await?);
             match command {
                 FlowsCommand::Export { dir } => {
                     let files = crate::flows::files::export(&engine, &dir).await?;
@@ -158,15 +153,11 @@ pub async fn run(mut config: Config, command: Command) -> Result<String, String>
                     role,
                 },
         } => {
-            crate::db::prepare(&db, &config)
-                .await
-                .map_err(|e| e.to_string())?;
+            let core = open(config, db).await?;
             let role = match role {
                 None => None,
-                Some(r) => Some(find_role(&db, &r).await?),
+                Some(r) => Some(find_role(&core.db, &r).await?),
             };
-            let core = Core::new(Arc::new(config), db);
-            core.load().await.map_err(|e| e.to_string())?;
             let ctx = core.items_ctx(Arc::new(Accountability::full()));
             let users = Items::new(&core.db, &ctx, "directus_users").map_err(|e| e.to_string())?;
             let payload = json!({"email": email, "password": password, "status": "active",
@@ -182,6 +173,16 @@ pub async fn run(mut config: Config, command: Command) -> Result<String, String>
             Ok(format!("created user {id} ({email})"))
         }
     }
+}
+
+/// The database migrated and bootstrapped, and a core on it with its pictures loaded.
+async fn open(config: Config, db: sea_orm::DatabaseConnection) -> Result<Core, String> {
+    crate::db::prepare(&db, &config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let core = Core::new(Arc::new(config), db);
+    core.load().await.map_err(|e| e.to_string())?;
+    Ok(core)
 }
 
 /// A role by id or by name.

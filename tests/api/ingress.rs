@@ -120,6 +120,21 @@ async fn refused_of(app: &TestApp, id: &str) -> Vec<Value> {
     r.body["data"].as_array().cloned().unwrap_or_default()
 }
 
+/// A collection `name` with an integer `n`, for flows to write into.
+async fn numbers(app: &TestApp, name: &str) {
+    let r = app
+        .admin()
+        .post(
+            "/collections",
+            json!({"collection": name, "schema": {},
+                   "fields": [{"field": "id", "type": "integer",
+                               "schema": {"is_primary_key": true, "has_auto_increment": true}},
+                              {"field": "n", "type": "integer"}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
 fn reasons(rows: &[Value]) -> Vec<&str> {
     rows.iter().filter_map(|r| r["reason"].as_str()).collect()
 }
@@ -673,15 +688,7 @@ async fn every_refusal_reason_is_logged_and_the_log_is_capped() {
 #[tokio::test]
 async fn a_call_refused_while_busy_can_be_replayed_once() {
     let app = TestApp::spawn().await;
-    app.admin()
-        .post(
-            "/collections",
-            json!({"collection": "deliveries", "schema": {},
-                   "fields": [{"field": "id", "type": "integer",
-                               "schema": {"is_primary_key": true, "has_auto_increment": true}},
-                              {"field": "n", "type": "integer"}]}),
-        )
-        .await;
+    numbers(&app, "deliveries").await;
     let id = create_flow(
         &app,
         json!({"name": "keeps", "trigger": "webhook", "status": "active", "accountability": "all",
@@ -841,15 +848,7 @@ async fn respond_answers_in_the_callers_shape() {
 #[tokio::test]
 async fn respond_with_continue_answers_at_once_and_the_flow_runs_on() {
     let app = TestApp::spawn().await;
-    app.admin()
-        .post(
-            "/collections",
-            json!({"collection": "acks", "schema": {},
-                   "fields": [{"field": "id", "type": "integer",
-                               "schema": {"is_primary_key": true, "has_auto_increment": true}},
-                              {"field": "n", "type": "integer"}]}),
-        )
-        .await;
+    numbers(&app, "acks").await;
     let id = create_flow(
         &app,
         json!({"name": "ack first", "trigger": "webhook", "status": "active", "accountability": "all",

@@ -145,7 +145,27 @@ async fn input_of(engine: &FlowEngine, row: &sluice_runs::Model) -> Result<Optio
     else {
         return Ok(None);
     };
-    let role = match row.user {
+    let Some(accountability) = caller_now(engine, row.user, row.ip.clone()).await? else {
+        return Ok(None);
+    };
+    Ok(Some(RunInput {
+        method: trigger
+            .get("method")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        ..RunInput::new(trigger, Some(Arc::new(accountability)), 0)
+    }))
+}
+
+/// A past call's caller as they are now — their current role and its policies — for a
+/// replay; `None` when the user no longer exists (an anonymous call stays public).
+pub async fn caller_now(
+    engine: &FlowEngine,
+    user: Option<Uuid>,
+    ip: Option<String>,
+) -> Result<Option<Accountability>> {
+    let core = engine.core();
+    let role = match user {
         None => None,
         Some(user) => match directus_users::Entity::find_by_id(user)
             .one(&core.db)
@@ -156,22 +176,15 @@ async fn input_of(engine: &FlowEngine, row: &sluice_runs::Model) -> Result<Optio
             None => return Ok(None),
         },
     };
-    let accountability = Accountability::for_user(
+    Ok(Some(Accountability::for_user(
         &core.access.get(),
-        row.user,
+        user,
         role,
         ClientInfo {
-            ip: row.ip.clone(),
+            ip,
             ..ClientInfo::default()
         },
-    );
-    Ok(Some(RunInput {
-        method: trigger
-            .get("method")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        ..RunInput::new(trigger, Some(Arc::new(accountability)), 0)
-    }))
+    )))
 }
 
 /// Queues a replay as a new run (retried as the flow says, like any queued run); `false`

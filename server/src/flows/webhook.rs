@@ -361,7 +361,7 @@ async fn deliver(
             }
         }
     };
-    let input = RunInput {
+    let mut input = RunInput {
         trigger,
         accountability: Some(acc.clone()),
         depth: 0,
@@ -405,7 +405,6 @@ async fn deliver(
     let runner = engine.clone();
     let caller = acc.clone();
     let run_id = input.run_id;
-    let mut input = input;
     // A `respond` step with `continue: true` answers before the run ends.
     let early = flow
         .operations
@@ -424,7 +423,7 @@ async fn deliver(
             let (status, body) = match &answered {
                 Answer::Error(e) => (e.status(), Some(e.body().to_string())),
                 Answer::Success(status, text) => (*status, text.clone()),
-                Answer::Respond(a) => (respond::response(a).status(), Some(respond::body_text(a))),
+                Answer::Respond(a) => (respond::status(a), Some(respond::body_text(a))),
             };
             claim
                 .answer(runner.core(), status, body.as_deref(), run_id)
@@ -517,7 +516,7 @@ async fn answer(
         if outcome.handed_off {
             return Answer::Respond(described);
         }
-        let status = respond::response(&described).status().as_u16();
+        let status = respond::status(&described).as_u16();
         run::finish(core, flow, outcome, Some(status), false).await;
         return Answer::Respond(described);
     }
@@ -625,7 +624,7 @@ pub async fn test(
         Answer::Respond(a) => {
             let text = respond::body_text(&a);
             let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-            (respond::response(&a).status().as_u16(), body)
+            (respond::status(&a).as_u16(), body)
         }
         Answer::Success(status, text) => (
             status.as_u16(),

@@ -142,17 +142,15 @@ fn rate(v: &Value) -> Result<Option<FlowRate>, String> {
             return Err("\"options.rateLimit.duration\" must be a duration such as \"1m\"".into());
         }
     };
-    let by = match o.get("by").and_then(Value::as_str) {
-        None | Some("ip") => By::Ip,
-        Some("token") => By::Token,
-        Some("global") => By::Global,
+    let by = match o.get("by") {
+        None | Some(Value::Null) => By::Ip,
+        Some(Value::String(b)) if b == "ip" => By::Ip,
+        Some(Value::String(b)) if b == "token" => By::Token,
+        Some(Value::String(b)) if b == "global" => By::Global,
         Some(_) => {
             return Err("\"options.rateLimit.by\" must be \"ip\", \"token\" or \"global\"".into());
         }
     };
-    if o.get("by").is_some_and(|b| !b.is_null() && !b.is_string()) {
-        return Err("\"options.rateLimit.by\" must be \"ip\", \"token\" or \"global\"".into());
-    }
     Ok(Some(FlowRate {
         points,
         duration,

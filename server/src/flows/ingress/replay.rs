@@ -5,13 +5,11 @@
 
 use std::sync::Arc;
 
-use entity::{directus_users, sluice_refused};
+use entity::sluice_refused;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::access::Accountability;
-use crate::access::accountability::ClientInfo;
 use crate::error::{ApiError, Result};
 use crate::flows::engine::FlowEngine;
 use crate::flows::run::RunInput;
@@ -50,26 +48,9 @@ pub async fn refused(engine: &FlowEngine, flow: &str, refused: &str) -> Result<U
         crate::extract::query::parse_raw(&core.config, row.query.as_deref());
     let headers = row.headers.clone().unwrap_or_else(|| json!({}));
     let trigger = trigger_value(flow, query, body, &row.method, headers);
-    let role = match row.user {
-        None => None,
-        Some(user) => {
-            directus_users::Entity::find_by_id(user)
-                .one(&core.db)
-                .await
-                .map_err(ApiError::internal)?
-                .ok_or_else(|| ApiError::invalid_payload("The call's caller no longer exists"))?
-                .role
-        }
-    };
-    let acc = Accountability::for_user(
-        &core.access.get(),
-        row.user,
-        role,
-        ClientInfo {
-            ip: row.ip.clone(),
-            ..ClientInfo::default()
-        },
-    );
+    let acc = crate::flows::replay::caller_now(engine, row.user, row.ip.clone())
+        .await?
+        .ok_or_else(|| ApiError::invalid_payload("The call's caller no longer exists"))?;
     let input = RunInput {
         method: Some(row.method.clone()),
         ..RunInput::new(trigger, Some(Arc::new(acc)), 0)

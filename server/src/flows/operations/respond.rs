@@ -106,15 +106,18 @@ pub fn describe(options: &Value) -> Result<Value, OpError> {
               "contentType": content_type, "continue": cont}))
 }
 
-/// The HTTP answer a `respond` step's data describes.
-pub fn response(answer: &Value) -> Response {
-    let status = answer["status"]
+/// The status a `respond` step's data describes.
+pub fn status(answer: &Value) -> StatusCode {
+    answer["status"]
         .as_u64()
         .and_then(|s| u16::try_from(s).ok())
         .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::OK);
-    let text = body_text(answer);
-    let mut resp = (status, text).into_response();
+        .unwrap_or(StatusCode::OK)
+}
+
+/// The HTTP answer a `respond` step's data describes.
+pub fn response(answer: &Value) -> Response {
+    let mut resp = (status(answer), body_text(answer)).into_response();
     let headers = resp.headers_mut();
     if let Some(ct) = answer["contentType"]
         .as_str()

@@ -53,18 +53,39 @@ pub struct NewRun {
 impl NewRun {
     /// A run of `flow` with `input` (its id: `input.run_id`, or a new one).
     pub fn of(flow: &FlowDef, input: &RunInput, http_status: Option<u16>) -> NewRun {
+        NewRun::with(
+            flow,
+            input.run_id.unwrap_or_else(Uuid::new_v4),
+            &input.trigger,
+            input.accountability.as_deref(),
+            input.method.as_deref(),
+            input.depth,
+            http_status,
+        )
+    }
+
+    /// Run `run` of `flow` on `trigger`, called by `caller`.
+    pub fn with(
+        flow: &FlowDef,
+        run: Uuid,
+        trigger: &serde_json::Value,
+        caller: Option<&crate::access::Accountability>,
+        method: Option<&str>,
+        depth: u32,
+        http_status: Option<u16>,
+    ) -> NewRun {
         NewRun {
-            run: input.run_id.unwrap_or_else(Uuid::new_v4),
+            run,
             flow: flow.id,
             logged: flow.accountability.is_some(),
             trigger: flow.trigger.as_str().chars().take(16).collect(),
-            method: input.method.clone(),
+            method: method.map(str::to_owned),
             http_status,
             // A text column: JSON's `\u0000` escapes are kept as written, so `$trigger` comes
             // back exactly as it went in.
-            payload: input.trigger.to_string(),
-            caller: Caller::of(input.accountability.as_deref()),
-            depth: input.depth,
+            payload: trigger.to_string(),
+            caller: Caller::of(caller),
+            depth,
             claims: 0,
         }
     }

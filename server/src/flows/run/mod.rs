@@ -383,16 +383,16 @@ async fn hand_off(
     use sea_orm::TransactionTrait;
     let journal = Journal::new(h.run);
     let run = super::queue::NewRun {
-        run: h.run,
-        flow: flow.id,
-        logged: flow.accountability.is_some(),
-        trigger: flow.trigger.as_str().chars().take(16).collect(),
-        method: h.method.map(str::to_owned),
-        http_status: h.http_status,
-        payload: chain.trigger().to_string(),
-        caller: super::queue::Caller::of(h.accountability.map(Arc::as_ref)),
-        depth: h.depth,
         claims: 1,
+        ..super::queue::NewRun::with(
+            flow,
+            h.run,
+            chain.trigger(),
+            h.accountability.map(Arc::as_ref),
+            h.method,
+            h.depth,
+            h.http_status,
+        )
     };
     {
         let _gate = core.gate.enter().await;
